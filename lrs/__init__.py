@@ -1,0 +1,24 @@
+"""kompetanse-lrs: an xAPI Learning Record Store for the regional health trusts."""
+from flask import Flask
+
+from lrs import config
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    config.load(app, test_config)
+
+    from lrs.store.credentials import Verifier
+    from lrs.store.db import make_engine
+    from lrs.xapi import bp as xapi_bp
+    from lrs.xapi.alternate import AlternateRequestSyntax
+
+    engine = make_engine(app.config["DATABASE_URL"])
+    app.extensions["lrs.engine"] = engine
+    app.extensions["lrs.verifier"] = Verifier(engine, app.config["CREDENTIAL_CACHE_SECONDS"])
+    app.register_blueprint(xapi_bp)
+    app.wsgi_app = AlternateRequestSyntax(app.wsgi_app, max_body=app.config["MAX_CONTENT_LENGTH"])
+
+    from lrs import cli
+    cli.register(app)
+    return app

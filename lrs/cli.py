@@ -1,0 +1,90 @@
+"""The `lrs` command: Flask's CLI with the LRS's own commands."""
+import json
+import os
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from lrs.store import credentials as creds
+from lrs.store.migrate import upgrade
+
+
+def _engine():
+    return current_app.extensions["lrs.engine"]
+
+
+@click.group("db", help="Database schema (Alembic migrations, SQLite and PostgreSQL alike).")
+def db_group():
+    pass
+
+
+@db_group.command("upgrade", help="Bring the database schema up to date.")
+@click.argument("revision", default="head")
+@with_appcontext
+def db_upgrade(revision):
+    upgrade(_engine(), revision)
+    click.echo(f"database at {revision}: {_engine().url.render_as_string(hide_password=True)}")
+
+
+@click.group("credentials", help="API credentials (HTTP Basic key and secret, with xAPI scopes).")
+def credentials_group():
+    pass
+
+
+@credentials_group.command("create", help="Make a credential; its secret is shown once.")
+@click.option("--name", required=True, help="Who or what uses it, e.g. 'Moodle bridge'.")
+@click.option("--scope", "scopes", multiple=True, type=click.Choice(creds.SCOPES),
+              help="xAPI scope (repeatable). Default: " + " ".join(creds.DEFAULT_SCOPES))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (for scripts).")
+@with_appcontext
+def credentials_create(name, scopes, as_json):
+    cred = creds.create(_engine(), name, scopes or creds.DEFAULT_SCOPES)
+    if as_json:
+        click.echo(json.dumps({"key": cred["key"], "secret": cred["secret"], "scopes": cred["scopes"]}))
+        return
+    click.echo(f"key:    {cred['key']}\nsecret: {cred['secret']}   (shown once: keep it now)\n"
+               f"scopes: {' '.join(cred['scopes'])}")
+
+
+@credentials_group.command("list", help="Show credentials (never their secrets).")
+@with_appcontext
+def credentials_list():
+    for c in creds.list_all(_engine()):
+        state = "revoked" if c["revoked_us"] else "active"
+        click.echo(f"{c['key']}  {state:7}  {c['name']}  [{c['scopes']}]")
+
+
+@credentials_group.command("revoke", help="Revoke a credential by its key.")
+@click.argument("key")
+@with_appcontext
+def credentials_revoke(key):
+    if not creds.revoke(_engine(), key):
+        raise click.ClickException(f"no active credential with key {key}")
+    click.echo(f"revoked {key}")
+
+
+@click.command("run", help="Serve the LRS with gunicorn (production-grade; see docs/running.md).")
+@click.option("--host", default=lambda: os.environ.get("LRS_HOST", "127.0.0.1"), show_default="127.0.0.1")
+@click.option("--port", default=lambda: int(os.environ.get("LRS_PORT", 8080)), type=int, show_default="8080")
+@click.option("--workers", default=lambda: int(os.environ.get("LRS_WORKERS", 0)) or (os.cpu_count() or 1) * 2,
+              type=int, show_default="2 x CPUs")
+@click.option("--threads", default=4, type=int, show_default=True, help="Threads per worker.")
+def run_command(host, port, workers, threads):
+    from lrs.serve import serve
+    serve(host, port, workers, threads)
+
+
+def register(app):
+    app.cli.add_command(db_group)
+    app.cli.add_command(credentials_group)
+
+
+def main():
+    from lrs import create_app
+
+    cli = FlaskGroup(create_app=create_app, add_default_commands=False, help="kompetanse-lrs")
+    cli.add_command(run_command)
+    cli.add_command(__import__("flask.cli", fromlist=["shell_command"]).shell_command)
+    cli.add_command(__import__("flask.cli", fromlist=["routes_command"]).routes_command)
+    cli.main(prog_name="lrs")

@@ -1,0 +1,62 @@
+"""`make run`'s first-run setup: a demo credential (shown once, with a curl line) and a little demo data."""
+import argparse
+import base64
+import uuid
+
+import orjson
+
+from lrs import create_app
+from lrs.store import credentials as creds
+
+DEMO_NAME = "demo"
+HOME = "https://kompetanse.helse.example.no"
+PEOPLE = [("Kari Nordmann", "kari.nordmann"), ("Ola Hansen", "ola.hansen"), ("Ingrid Berg", "ingrid.berg")]
+COURSES = [("hlr-voksne", "HLR voksne", "CPR adults"), ("legemiddelhandtering", "Legemiddelhåndtering",
+           "Medication handling"), ("smittevern", "Smittevern", "Infection control")]
+
+
+def demo_statements() -> list[dict]:
+    out = []
+    for i, (name, account) in enumerate(PEOPLE):
+        for j, (slug, nb, en) in enumerate(COURSES):
+            if (i + j) % 3 == 2:
+                continue
+            out.append({
+                "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"demo/{account}/{slug}")),
+                "actor": {"objectType": "Agent", "name": name, "account": {"homePage": HOME, "name": account}},
+                "verb": {"id": "http://adlnet.gov/expapi/verbs/completed", "display": {"nb-NO": "fullførte", "en-US": "completed"}},
+                "object": {"objectType": "Activity", "id": f"{HOME}/kurs/{slug}",
+                           "definition": {"name": {"nb-NO": nb, "en-US": en},
+                                          "type": "http://adlnet.gov/expapi/activities/course"}},
+                "result": {"completion": True, "success": True, "score": {"scaled": 0.8 + 0.05 * j}},
+            })
+    return out
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, default=8080)
+    args = parser.parse_args()
+    app = create_app()
+    engine = app.extensions["lrs.engine"]
+    existing = [c for c in creds.list_all(engine) if c["name"] == DEMO_NAME and not c["revoked_us"]]
+    if existing:
+        print(f"Demo credential {existing[0]['key']} exists; its secret was shown when it was made.\n"
+              f"Make another with: .venv/bin/lrs credentials create --name me --scope all")
+        return
+    cred = creds.create(engine, DEMO_NAME, ("all",))
+    auth = "Basic " + base64.b64encode(f"{cred['key']}:{cred['secret']}".encode()).decode()
+    response = app.test_client().post("/xapi/statements", data=orjson.dumps(demo_statements()), headers={
+        "Authorization": auth, "X-Experience-API-Version": "1.0.3", "Content-Type": "application/json"})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    print(f"""
+Demo credential (shown once; keep it):
+  key:    {cred['key']}
+  secret: {cred['secret']}
+Try it:
+  curl -u {cred['key']}:{cred['secret']} -H 'X-Experience-API-Version: 1.0.3' http://127.0.0.1:{args.port}/xapi/statements
+""")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,93 @@
+"""Credentials: Basic-auth key/secret pairs with xAPI scopes. Secrets are 256-bit random values made here,
+so a single SHA-256 is a sound way to store them (stretching only helps low-entropy passwords)."""
+import hashlib
+import hmac
+import secrets
+import time
+
+import orjson
+from sqlalchemy import insert, select, update
+
+from lrs.store.db import read_transaction, write_transaction
+from lrs.store.models import credentials
+
+SCOPES = ("statements/write", "statements/read", "statements/read/mine", "state", "define", "profile",
+          "all/read", "all")
+DEFAULT_SCOPES = ("statements/write", "statements/read/mine", "state", "profile", "define")
+
+
+class UnknownScope(ValueError):
+    pass
+
+
+def now_us() -> int:
+    return time.time_ns() // 1000
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create(engine, name: str, scopes=DEFAULT_SCOPES, home_page: str = "https://kompetanse-lrs.local") -> dict:
+    """Make a credential; the secret is returned here and never again."""
+    unknown = sorted(set(scopes) - set(SCOPES))
+    if unknown:
+        raise UnknownScope(f"unknown scope(s) {', '.join(unknown)}; known: {', '.join(SCOPES)}")
+    key = secrets.token_hex(10)
+    secret = secrets.token_urlsafe(32)
+    authority = {"objectType": "Agent", "name": name, "account": {"homePage": home_page, "name": key}}
+    row = {"key": key, "secret_hash": _hash(secret), "name": name, "scopes": " ".join(scopes),
+           "authority": orjson.dumps(authority).decode(), "created_us": now_us()}
+    with write_transaction(engine) as conn:
+        row["id"] = conn.execute(insert(credentials).returning(credentials.c.id), row).scalar_one()
+    return {**row, "secret": secret, "scopes": list(scopes), "authority": authority}
+
+
+def list_all(engine) -> list[dict]:
+    with read_transaction(engine) as conn:
+        rows = conn.execute(select(credentials).order_by(credentials.c.id)).mappings().all()
+    return [dict(r) for r in rows]
+
+
+def revoke(engine, key: str) -> bool:
+    with write_transaction(engine) as conn:
+        result = conn.execute(update(credentials).where(credentials.c.key == key, credentials.c.revoked_us.is_(None))
+                              .values(revoked_us=now_us()))
+    return result.rowcount == 1
+
+
+class Credential:
+    __slots__ = ("id", "key", "name", "scopes", "authority", "authority_json")
+
+    def __init__(self, row):
+        self.id, self.key, self.name = row["id"], row["key"], row["name"]
+        self.scopes = frozenset(row["scopes"].split())
+        self.authority_json = row["authority"]
+        self.authority = orjson.loads(row["authority"])
+
+    def allows(self, *scopes: str) -> bool:
+        return "all" in self.scopes or any(s in self.scopes for s in scopes)
+
+
+class Verifier:
+    """Checks key/secret pairs, remembering good ones briefly so a busy client costs no lookup per request."""
+
+    def __init__(self, engine, cache_seconds: float):
+        self.engine, self.cache_seconds = engine, cache_seconds
+        self._cache: dict[tuple[str, str], tuple[float, Credential]] = {}
+
+    def verify(self, key: str, secret: str) -> Credential | None:
+        digest = _hash(secret)
+        hit = self._cache.get((key, digest))
+        if hit and hit[0] > time.monotonic():
+            return hit[1]
+        with read_transaction(self.engine) as conn:
+            row = conn.execute(select(credentials).where(credentials.c.key == key)).mappings().first()
+        if row is None or row["revoked_us"] is not None or not hmac.compare_digest(row["secret_hash"], digest):
+            self._cache.pop((key, digest), None)
+            return None
+        cred = Credential(row)
+        if len(self._cache) > 10_000:
+            self._cache.clear()
+        self._cache[(key, digest)] = (time.monotonic() + self.cache_seconds, cred)
+        return cred

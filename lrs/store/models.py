@@ -1,0 +1,80 @@
+"""Tables. Statements are kept as sent (JSON text) beside the columns that queries need.
+
+Queries filter through two index tables, `statement_agent` and `statement_activity`. Each row belongs to a
+"profile": the statement itself (profile = its own seq) or, for a statement whose object is a StatementRef,
+each profile of the statement it targets, copied in. That is how xAPI's rule "a statement that targets a
+matching statement matches too" (recursively) becomes a plain indexed lookup.
+"""
+from sqlalchemy import (BigInteger, Boolean, Column, Index, Integer, LargeBinary, MetaData, String, Table,
+                        Text)
+
+metadata = MetaData()
+
+# Integer primary keys autoincrement on SQLite only when they are INTEGER.
+SeqType = BigInteger().with_variant(Integer(), "sqlite")
+
+statements = Table(
+    "statements", metadata,
+    Column("seq", SeqType, primary_key=True, autoincrement=True),  # order of storing: the paging key
+    Column("id", String(36), nullable=False, unique=True),  # lower-case UUID
+    Column("stored_us", BigInteger, nullable=False),  # microseconds since the epoch (UTC)
+    Column("verb_id", Text, nullable=False),
+    Column("registration", String(36)),
+    Column("ref_target", String(36)),  # id of the statement targeted by a StatementRef object
+    Column("voided", Boolean, nullable=False, default=False),
+    Column("is_voiding", Boolean, nullable=False, default=False),
+    Column("credential_id", Integer, nullable=False),  # the authority's credential (for read/mine)
+    Column("content_hash", String(64), nullable=False),  # of the statement as submitted, for 409 checks
+    Column("has_attachments", Boolean, nullable=False, default=False),
+    Column("body", Text, nullable=False),  # the statement as stored (format=exact)
+    Index("ix_statements_verb", "verb_id", "seq"),
+    Index("ix_statements_stored", "stored_us"),
+    Index("ix_statements_ref_target", "ref_target"),
+)
+
+statement_agent = Table(
+    "statement_agent", metadata,
+    Column("seq", SeqType, nullable=False),
+    Column("profile", SeqType, nullable=False),
+    Column("ifi", Text, nullable=False),  # e.g. "mbox:mailto:kari@example.no"
+    Column("related", Boolean, nullable=False),  # false: actor or object; true: only for related_agents
+    Column("is_actor", Boolean, nullable=False),  # the profile's actor: one row per profile
+    Column("verb_id", Text, nullable=False),
+    Column("registration", String(36)),
+    Index("ix_statement_agent_ifi", "ifi", "seq"),
+    Index("ix_statement_agent_ifi_verb", "ifi", "verb_id", "seq"),
+    Index("ix_statement_agent_seq", "seq"),
+    Index("ix_statement_agent_registration", "registration", "seq"),
+)
+
+statement_activity = Table(
+    "statement_activity", metadata,
+    Column("seq", SeqType, nullable=False),
+    Column("profile", SeqType, nullable=False),
+    Column("activity_id", Text, nullable=False),
+    Column("related", Boolean, nullable=False),  # false: the object; true: context activities, substatement
+    Column("verb_id", Text, nullable=False),
+    Column("registration", String(36)),
+    Index("ix_statement_activity_activity", "activity_id", "seq"),
+    Index("ix_statement_activity_activity_verb", "activity_id", "verb_id", "seq"),
+    Index("ix_statement_activity_seq", "seq"),
+)
+
+attachments = Table(
+    "attachments", metadata,
+    Column("sha2", String(128), primary_key=True),
+    Column("content_type", Text, nullable=False),
+    Column("content", LargeBinary, nullable=False),
+)
+
+credentials = Table(
+    "credentials", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(64), nullable=False, unique=True),  # the Basic auth user name
+    Column("secret_hash", String(64), nullable=False),  # sha256 of a 256-bit random secret
+    Column("name", Text, nullable=False),
+    Column("scopes", Text, nullable=False),  # space-separated xAPI scopes
+    Column("authority", Text, nullable=False),  # JSON Agent used as statement authority
+    Column("created_us", BigInteger, nullable=False),
+    Column("revoked_us", BigInteger),
+)

@@ -1,0 +1,336 @@
+"""Storing and finding statements. One call of `save` is one transaction: a batch lands whole or not at all."""
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import orjson
+from sqlalchemy import and_, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from lrs.store.db import read_transaction, write_transaction
+from lrs.store.models import attachments, statement_activity, statement_agent, statements
+from lrs.xapi.agents import ifi, members
+
+VOIDED = "http://adlnet.gov/expapi/verbs/voided"
+_CHUNK = 500  # ids per IN (...) list, well under every driver's parameter limit
+
+
+class Conflict(Exception):
+    """A statement id already stored with other content (409)."""
+
+
+class Rejected(Exception):
+    """A batch breaks a rule that needs the stored data to see (400)."""
+
+
+def content_hash(stmt: dict) -> str:
+    """Hash of what the client said, without what the LRS may add, so a retried batch matches itself."""
+    said = {k: v for k, v in stmt.items() if k not in ("authority", "stored", "version", "id")}
+    return hashlib.sha256(orjson.dumps(said, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+@dataclass
+class Prepared:
+    stmt: dict  # validated; id, authority and version already set
+    id: str
+    credential_id: int
+    hash: str
+    attachment_sha2s: list = field(default_factory=list)
+
+
+def format_stored(stored_us: int) -> str:
+    return datetime.fromtimestamp(stored_us // 1000 / 1000, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def now_ms_us() -> int:
+    """Now, in microseconds, rounded to the millisecond that `stored` shows (so since/until are exact)."""
+    ms = datetime.now(timezone.utc).timestamp() * 1000
+    return int(ms) * 1000
+
+
+def save(engine, batch: list[Prepared], parts: dict) -> None:
+    """Store a batch (already validated). Ids already stored with the same content are accepted and skipped."""
+    for attempt in range(3):
+        try:
+            with write_transaction(engine) as conn:
+                _save(conn, batch, parts)
+            return
+        except IntegrityError:
+            # Another writer stored one of these ids (or an attachment) first: look again, now that it is visible.
+            if attempt == 2:
+                raise
+
+
+def _in_chunks(conn, query_for, values):
+    values = list(values)
+    for i in range(0, len(values), _CHUNK):
+        yield from conn.execute(query_for(values[i:i + _CHUNK])).all()
+
+
+def _save(conn, batch, parts):
+    stored = {row.id: row for row in _in_chunks(
+        conn, lambda ids: select(statements.c.id, statements.c.content_hash).where(statements.c.id.in_(ids)),
+        (p.id for p in batch))}
+    new = []
+    for p in batch:
+        if p.id in stored:
+            if stored[p.id].content_hash != p.hash:
+                raise Conflict(f"statement {p.id} is already stored with different content")
+        else:
+            new.append(p)
+    if not new:
+        return
+
+    by_id = {p.id: p for p in new}
+    voided_targets = {p.stmt["object"]["id"].lower() for p in new if _is_voiding(p.stmt)}
+    if voided_targets:
+        for target in voided_targets & by_id.keys():
+            if _is_voiding(by_id[target].stmt):
+                raise Rejected(f"statement {target} is a voiding statement and cannot be voided")
+        for row in _in_chunks(conn, lambda ids: select(statements.c.id).where(
+                statements.c.id.in_(ids), statements.c.is_voiding), voided_targets - by_id.keys()):
+            raise Rejected(f"statement {row.id} is a voiding statement and cannot be voided")
+
+    stored_us = now_ms_us()
+    stored_text = format_stored(stored_us)
+    rows = []
+    for p in new:
+        stmt = p.stmt
+        stmt["stored"] = stored_text
+        stmt.setdefault("timestamp", stored_text)
+        obj = stmt["object"]
+        ref = obj["id"].lower() if obj.get("objectType") == "StatementRef" else None
+        rows.append({
+            "id": p.id, "stored_us": stored_us, "verb_id": stmt["verb"]["id"],
+            "registration": _registration(stmt), "ref_target": ref, "voided": False,
+            "is_voiding": ref is not None and stmt["verb"]["id"] == VOIDED, "credential_id": p.credential_id,
+            "content_hash": p.hash, "has_attachments": bool(p.attachment_sha2s),
+            "body": orjson.dumps(stmt).decode(),
+        })
+    seqs = conn.execute(insert(statements).returning(statements.c.seq, sort_by_parameter_order=True),
+                        rows).scalars().all()
+    seq_of = {p.id: seq for p, seq in zip(new, seqs)}
+
+    agent_rows, activity_rows = [], []
+    own = {}  # id -> (agent rows, activity rows) of statements in this batch, for StatementRefs between them
+    for p, seq in zip(new, seqs):
+        a, b = _profile_rows(p.stmt, seq)
+        own[p.id] = (a, b)
+    inherited = _inherited_rows(conn, new, own, seq_of)
+    for p, seq in zip(new, seqs):
+        a, b = own[p.id]
+        ia, ib = inherited.get(p.id, ((), ()))
+        agent_rows += a + [{**r, "seq": seq} for r in ia]
+        activity_rows += b + [{**r, "seq": seq} for r in ib]
+    if agent_rows:
+        conn.execute(insert(statement_agent), agent_rows)
+    if activity_rows:
+        conn.execute(insert(statement_activity), activity_rows)
+
+    # Voiding: statements voided by this batch, and statements of this batch voided by one stored earlier.
+    if voided_targets:
+        for i in range(0, len(voided_targets), _CHUNK):
+            chunk = list(voided_targets)[i:i + _CHUNK]
+            conn.execute(update(statements).where(statements.c.id.in_(chunk), ~statements.c.is_voiding)
+                         .values(voided=True))
+    early = [r.ref_target for r in _in_chunks(conn, lambda ids: select(statements.c.ref_target).where(
+        statements.c.ref_target.in_(ids), statements.c.is_voiding), by_id)]
+    if early:
+        conn.execute(update(statements).where(statements.c.id.in_(early), ~statements.c.is_voiding)
+                     .values(voided=True))
+
+    wanted = {sha2 for p in new for sha2 in p.attachment_sha2s}
+    if wanted:
+        have = {r.sha2 for r in _in_chunks(conn, lambda s: select(attachments.c.sha2).where(
+            attachments.c.sha2.in_(s)), wanted)}
+        fresh = [{"sha2": s, "content_type": parts[s].content_type, "content": parts[s].content}
+                 for s in wanted - have]
+        if fresh:
+            conn.execute(insert(attachments), fresh)
+
+
+def _is_voiding(stmt) -> bool:
+    return stmt["verb"]["id"] == VOIDED and stmt["object"].get("objectType") == "StatementRef"
+
+
+def _registration(stmt):
+    reg = stmt.get("context", {}).get("registration")
+    return reg.lower() if reg else None
+
+
+def _profile_rows(stmt, seq):
+    """Index rows of a statement's own profile: the agents and activities a query can find it by."""
+    verb, registration = stmt["verb"]["id"], _registration(stmt)
+    agents: dict[str, bool] = {}  # ifi -> related (False wins)
+    activities: dict[str, bool] = {}
+
+    def agent(a, related):
+        key = ifi(a)
+        if key is not None:
+            agents[key] = agents.get(key, True) and related
+        for m in members(a):
+            agent(m, True)
+
+    def activity(a, related):
+        activities[a["id"]] = activities.get(a["id"], True) and related
+
+    def context(ctx):
+        for name in ("instructor", "team"):
+            if name in ctx:
+                agent(ctx[name], True)
+        for ca in ctx.get("contextAgents", ()):
+            agent(ca["agent"], True)
+        for cg in ctx.get("contextGroups", ()):
+            agent(cg["group"], True)
+        for value in ctx.get("contextActivities", {}).values():
+            for a in (value if isinstance(value, list) else [value]):
+                activity(a, True)
+
+    def obj(o, related):
+        kind = o.get("objectType", "Activity")
+        if kind == "Activity":
+            activity(o, related)
+        elif kind in ("Agent", "Group"):
+            agent(o, related)
+        elif kind == "SubStatement":
+            agent(o["actor"], True)
+            obj(o["object"], True)
+            context(o.get("context", {}))
+
+    actor = stmt["actor"]
+    actor_key = ifi(actor) or ""  # an anonymous Group still needs its profile's actor row
+    agent(actor, False)
+    agents.pop(actor_key, None)
+    obj(stmt["object"], False)
+    context(stmt.get("context", {}))
+    if "authority" in stmt:
+        agent(stmt["authority"], True)
+    agents.pop(actor_key, None)
+
+    base = {"seq": seq, "profile": seq, "verb_id": verb, "registration": registration}
+    agent_rows = [{**base, "ifi": actor_key, "related": False, "is_actor": True}]
+    agent_rows += [{**base, "ifi": k, "related": r, "is_actor": False} for k, r in agents.items()]
+    activity_rows = [{**base, "activity_id": k, "related": r} for k, r in activities.items()]
+    return agent_rows, activity_rows
+
+
+_AGENT_COPY = ("profile", "ifi", "related", "is_actor", "verb_id", "registration")
+_ACTIVITY_COPY = ("profile", "activity_id", "related", "verb_id", "registration")
+
+
+def _inherited_rows(conn, new, own, seq_of):
+    """Rows a StatementRef statement takes from its target (whose rows already hold the target's own targets)."""
+    targets = {p.id: p.stmt["object"]["id"].lower() for p in new if p.stmt["object"].get("objectType") == "StatementRef"}
+    if not targets:
+        return {}
+    outside = set(targets.values()) - own.keys()
+    stored_seq = {r.id: r.seq for r in _in_chunks(
+        conn, lambda ids: select(statements.c.id, statements.c.seq).where(statements.c.id.in_(ids)), outside)}
+    from_db: dict[int, tuple[list, list]] = {s: ([], []) for s in stored_seq.values()}
+    if from_db:
+        for r in _in_chunks(conn, lambda s: select(statement_agent).where(statement_agent.c.seq.in_(s)), from_db):
+            from_db[r.seq][0].append({k: getattr(r, k) for k in _AGENT_COPY})
+        for r in _in_chunks(conn, lambda s: select(statement_activity).where(statement_activity.c.seq.in_(s)), from_db):
+            from_db[r.seq][1].append({k: getattr(r, k) for k in _ACTIVITY_COPY})
+
+    result, visiting = {}, set()
+
+    def rows_of(sid):  # all rows of statement sid (own + inherited), resolving chains inside the batch
+        if sid in own:
+            if sid in result or sid not in targets or sid in visiting:
+                extra = result.get(sid, ((), ()))
+            else:
+                visiting.add(sid)
+                result[sid] = extra = rows_of(targets[sid])
+            a, b = own[sid]
+            return ([{k: r[k] for k in _AGENT_COPY} for r in a] + list(extra[0]),
+                    [{k: r[k] for k in _ACTIVITY_COPY} for r in b] + list(extra[1]))
+        return from_db.get(stored_seq.get(sid), ((), ()))
+
+    for sid in targets:
+        rows_of(sid)
+    return result
+
+
+# ----------------------------------------------------------------------------------------------- reading
+
+@dataclass
+class Query:
+    agent: str | None = None  # ifi
+    verb: str | None = None
+    activity: str | None = None
+    registration: str | None = None
+    related_activities: bool = False
+    related_agents: bool = False
+    since_us: int | None = None
+    until_us: int | None = None
+    ascending: bool = False
+    limit: int = 100
+    after_seq: int | None = None  # paging cursor: the last seq already returned
+    credential_id: int | None = None  # statements/read/mine: only what this credential stored
+
+
+def find(engine, q: Query) -> tuple[list, int | None]:
+    """One page of statement bodies (JSON text), voided statements left out, and the cursor for the next page."""
+    s = statements.c
+    filters = [~s.voided]
+    if q.since_us is not None:
+        filters.append(s.stored_us > q.since_us)
+    if q.until_us is not None:
+        filters.append(s.stored_us <= q.until_us)
+    if q.credential_id is not None:
+        filters.append(s.credential_id == q.credential_id)
+    if q.after_seq is not None:
+        filters.append(s.seq > q.after_seq if q.ascending else s.seq < q.after_seq)
+
+    source = None
+    if q.agent is not None or q.activity is not None or q.verb is not None or q.registration is not None:
+        ag, ac = statement_agent.alias("ag"), statement_activity.alias("ac")
+        parts = []
+        if q.agent is not None:
+            parts.append((ag, [ag.c.ifi == q.agent] + ([] if q.related_agents else [~ag.c.related])))
+        if q.activity is not None:
+            parts.append((ac, [ac.c.activity_id == q.activity] + ([] if q.related_activities else [~ac.c.related])))
+        if not parts:
+            parts.append((ag, [ag.c.is_actor]))
+        first = parts[0][0]
+        conds = list(parts[0][1])
+        if q.verb is not None:
+            conds.append(first.c.verb_id == q.verb)
+        if q.registration is not None:
+            conds.append(first.c.registration == q.registration)
+        source = first
+        for table, extra in parts[1:]:
+            conds += extra
+            source = source.join(table, and_(table.c.seq == first.c.seq, table.c.profile == first.c.profile))
+        key = first.c.seq
+        seqs = (select(key).distinct().select_from(source.join(statements, s.seq == key))
+                .where(*conds, *filters))
+    else:
+        key = s.seq
+        seqs = select(key).where(*filters)
+    seqs = seqs.order_by(key.asc() if q.ascending else key.desc()).limit(q.limit + 1)
+    with read_transaction(engine) as conn:
+        page = conn.execute(seqs).scalars().all()
+        more = None
+        if len(page) > q.limit:
+            page = page[:q.limit]
+            more = page[-1]
+        bodies = dict(conn.execute(select(s.seq, s.body).where(s.seq.in_(page))).all()) if page else {}
+    return [bodies[seq] for seq in page], more
+
+
+def get(engine, statement_id: str, voided: bool, credential_id: int | None = None):
+    """The statement with this id, if it is (voided=True) or is not (voided=False) voided."""
+    s = statements.c
+    stmt = select(s.seq, s.body, s.has_attachments, s.stored_us).where(
+        s.id == statement_id.lower(), s.voided == voided)
+    if credential_id is not None:
+        stmt = stmt.where(s.credential_id == credential_id)
+    with read_transaction(engine) as conn:
+        return conn.execute(stmt).first()
+
+
+def attachment_parts(engine, sha2s) -> list:
+    with read_transaction(engine) as conn:
+        return list(_in_chunks(conn, lambda s: select(attachments).where(attachments.c.sha2.in_(s)), set(sha2s)))

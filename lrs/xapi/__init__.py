@@ -1,0 +1,62 @@
+"""The xAPI resources under /xapi/: version negotiation, credentials, CORS and caching rules for all of them."""
+import time
+from datetime import datetime, timezone
+
+from flask import Blueprint, Response, current_app, g, request
+
+from lrs.xapi import auth, errors
+from lrs.xapi.versions import SUPPORTED, negotiate
+
+bp = Blueprint("xapi", __name__, url_prefix="/xapi")
+errors.register(bp)
+
+# Browser-based content on another origin must be able to use every resource.
+_ALLOW_HEADERS = ("Authorization, Content-Type, X-Experience-API-Version, If-Match, If-None-Match, "
+                  "X-Requested-With, Accept-Language")
+_EXPOSE_HEADERS = "ETag, Last-Modified, X-Experience-API-Version, X-Experience-API-Consistent-Through, Content-Type"
+_OPEN = {"xapi.about"}  # answered without credential or version header
+
+
+@bp.before_request
+def _check_request():
+    if request.method == "OPTIONS":
+        return Response(status=204)
+    if "xapi.alternate_syntax_error" in request.environ:
+        raise errors.bad_request(request.environ["xapi.alternate_syntax_error"])
+    if request.endpoint in _OPEN:
+        g.xapi_version = SUPPORTED[-1]
+        return None
+    g.xapi_version = SUPPORTED[-1]  # errors below are answered in the newest version
+    auth.authenticate()
+    g.xapi_version = negotiate(request.headers.get("X-Experience-API-Version"))
+    return None
+
+
+@bp.after_request
+def _response_headers(response):
+    h = response.headers
+    h["X-Experience-API-Version"] = g.get("xapi_version", SUPPORTED[-1])
+    origin = request.headers.get("Origin")
+    h["Access-Control-Allow-Origin"] = origin or "*"
+    h["Vary"] = "Origin"
+    h["Access-Control-Allow-Methods"] = "GET, HEAD, PUT, POST, DELETE, OPTIONS"
+    h["Access-Control-Allow-Headers"] = _ALLOW_HEADERS
+    h["Access-Control-Expose-Headers"] = _EXPOSE_HEADERS
+    h["Access-Control-Max-Age"] = "600"
+    # Answers depend on the credential and change with every write: never let a cache reuse one.
+    h["Cache-Control"] = "no-store"
+    return response
+
+
+def consistent_through() -> str:
+    """Every statement stored before this moment is visible now (writes commit within the window)."""
+    t = time.time() - current_app.config["CONSISTENCY_WINDOW"]
+    return datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+@bp.get("/about")
+def about():
+    return {"version": list(SUPPORTED), "extensions": {}}
+
+
+from lrs.xapi import statements  # noqa: E402,F401  (registers its routes on bp)

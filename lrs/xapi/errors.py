@@ -1,0 +1,30 @@
+"""xAPI-style errors: JSON with a message a person can act on."""
+import orjson
+from flask import Response
+from werkzeug.exceptions import HTTPException
+
+
+class XAPIError(Exception):
+    def __init__(self, status: int, message: str, headers: dict | None = None):
+        super().__init__(message)
+        self.status, self.message, self.headers = status, message, headers or {}
+
+
+def bad_request(message: str) -> XAPIError:
+    return XAPIError(400, message)
+
+
+def error_response(status: int, message: str, headers=None) -> Response:
+    body = orjson.dumps({"error": {"code": status, "message": message}})
+    return Response(body, status=status, mimetype="application/json", headers=headers)
+
+
+def register(blueprint):
+    @blueprint.errorhandler(XAPIError)
+    def _xapi_error(e):
+        return error_response(e.status, e.message, e.headers)
+
+    @blueprint.errorhandler(HTTPException)
+    def _http_error(e):
+        messages = {413: "request body is larger than this LRS accepts (LRS_MAX_CONTENT_LENGTH)"}
+        return error_response(e.code, messages.get(e.code, e.description))
