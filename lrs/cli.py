@@ -88,3 +88,7 @@ def main():
     cli.add_command(__import__("flask.cli", fromlist=["shell_command"]).shell_command)
     cli.add_command(__import__("flask.cli", fromlist=["routes_command"]).routes_command)
     cli.main(prog_name="lrs")
+
+
+if __name__ == "__main__":
+    main()

@@ -31,3 +31,72 @@ def serve(host: str, port: int, workers: int, threads: int = 4) -> None:
         "limit_request_line": 8190,
         "limit_request_fields": 100,
     }).run()
+
+
+class Server:
+    """A real LRS server in a child process (`lrs run`): what tests and benchmarks drive over HTTP.
+
+        with Server("sqlite:////tmp/lrs.db", workers=2) as server:
+            requests.get(server.url + "/xapi/about")
+    """
+
+    def __init__(self, database_url: str, workers: int = 2, threads: int = 4, port: int | None = None,
+                 env: dict | None = None):
+        self.database_url, self.workers, self.threads = database_url, workers, threads
+        self.port = port or _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = env or {}
+        self.process = None
+
+    def start(self, timeout: float = 30.0) -> "Server":
+        import os
+        import subprocess
+        import sys
+        import time
+        import urllib.request
+
+        env = {**os.environ, "LRS_DATABASE_URL": self.database_url, **self.env}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "lrs.cli", "run", "--port", str(self.port), "--workers", str(self.workers),
+             "--threads", str(self.threads)], env=env, start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"lrs run exited with {self.process.returncode}")
+            try:
+                urllib.request.urlopen(self.url + "/xapi/about", timeout=1).close()
+                return self
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"lrs run did not answer on {self.url} within {timeout}s")
+
+    def kill(self) -> None:
+        """kill -9 the whole server (master and workers), as a crash would."""
+        import os
+        import signal
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self) -> None:
+        import os
+        import signal
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except Exception:
+                self.kill()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def _free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -6,7 +6,7 @@ each profile of the statement it targets, copied in. That is how xAPI's rule "a 
 matching statement matches too" (recursively) becomes a plain indexed lookup.
 """
 from sqlalchemy import (BigInteger, Boolean, Column, Index, Integer, LargeBinary, MetaData, String, Table,
-                        Text)
+                        Text, text)
 
 metadata = MetaData()
 
@@ -27,9 +27,10 @@ statements = Table(
     Column("content_hash", String(64), nullable=False),  # of the statement as submitted, for 409 checks
     Column("has_attachments", Boolean, nullable=False, default=False),
     Column("body", Text, nullable=False),  # the statement as stored (format=exact)
-    Index("ix_statements_verb", "verb_id", "seq"),
     Index("ix_statements_stored", "stored_us"),
-    Index("ix_statements_ref_target", "ref_target"),
+    # Partial: most statements target nothing, and those rows need no entry.
+    Index("ix_statements_ref_target", "ref_target", sqlite_where=text("ref_target IS NOT NULL"),
+          postgresql_where=text("ref_target IS NOT NULL")),
 )
 
 statement_agent = Table(
@@ -44,7 +45,11 @@ statement_agent = Table(
     Index("ix_statement_agent_ifi", "ifi", "seq"),
     Index("ix_statement_agent_ifi_verb", "ifi", "verb_id", "seq"),
     Index("ix_statement_agent_seq", "seq"),
-    Index("ix_statement_agent_registration", "registration", "seq"),
+    # Queries by verb or registration alone go through the one actor row of each profile.
+    Index("ix_statement_agent_verb", "verb_id", "seq", sqlite_where=text("is_actor = 1"), postgresql_where=text("is_actor")),
+    Index("ix_statement_agent_registration", "registration", "seq",
+          sqlite_where=text("is_actor = 1 AND registration IS NOT NULL"),
+          postgresql_where=text("is_actor AND registration IS NOT NULL")),
 )
 
 statement_activity = Table(

@@ -7,7 +7,7 @@ import orjson
 from sqlalchemy import and_, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from lrs.store.db import read_transaction, write_transaction
+from lrs.store.db import bulk_insert, read_transaction, reserve_seqs, write_transaction
 from lrs.store.models import attachments, statement_activity, statement_agent, statements
 from lrs.xapi.agents import ifi, members
 
@@ -101,31 +101,30 @@ def _save(conn, batch, parts):
         obj = stmt["object"]
         ref = obj["id"].lower() if obj.get("objectType") == "StatementRef" else None
         rows.append({
-            "id": p.id, "stored_us": stored_us, "verb_id": stmt["verb"]["id"],
+            "seq": None, "id": p.id, "stored_us": stored_us, "verb_id": stmt["verb"]["id"],
             "registration": _registration(stmt), "ref_target": ref, "voided": False,
             "is_voiding": ref is not None and stmt["verb"]["id"] == VOIDED, "credential_id": p.credential_id,
             "content_hash": p.hash, "has_attachments": bool(p.attachment_sha2s),
             "body": orjson.dumps(stmt).decode(),
         })
-    seqs = conn.execute(insert(statements).returning(statements.c.seq, sort_by_parameter_order=True),
-                        rows).scalars().all()
-    seq_of = {p.id: seq for p, seq in zip(new, seqs)}
+    seqs = reserve_seqs(conn, statements, len(rows))
+    for row, seq in zip(rows, seqs):
+        row["seq"] = seq
+    bulk_insert(conn, statements, rows)
 
     agent_rows, activity_rows = [], []
     own = {}  # id -> (agent rows, activity rows) of statements in this batch, for StatementRefs between them
     for p, seq in zip(new, seqs):
         a, b = _profile_rows(p.stmt, seq)
         own[p.id] = (a, b)
-    inherited = _inherited_rows(conn, new, own, seq_of)
+    inherited = _inherited_rows(conn, new, own)
     for p, seq in zip(new, seqs):
         a, b = own[p.id]
         ia, ib = inherited.get(p.id, ((), ()))
         agent_rows += a + [{**r, "seq": seq} for r in ia]
         activity_rows += b + [{**r, "seq": seq} for r in ib]
-    if agent_rows:
-        conn.execute(insert(statement_agent), agent_rows)
-    if activity_rows:
-        conn.execute(insert(statement_activity), activity_rows)
+    bulk_insert(conn, statement_agent, agent_rows)
+    bulk_insert(conn, statement_activity, activity_rows)
 
     # Voiding: statements voided by this batch, and statements of this batch voided by one stored earlier.
     if voided_targets:
@@ -218,7 +217,7 @@ _AGENT_COPY = ("profile", "ifi", "related", "is_actor", "verb_id", "registration
 _ACTIVITY_COPY = ("profile", "activity_id", "related", "verb_id", "registration")
 
 
-def _inherited_rows(conn, new, own, seq_of):
+def _inherited_rows(conn, new, own):
     """Rows a StatementRef statement takes from its target (whose rows already hold the target's own targets)."""
     targets = {p.id: p.stmt["object"]["id"].lower() for p in new if p.stmt["object"].get("objectType") == "StatementRef"}
     if not targets:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 15:00:58.891835
+Create Date: 2026-11-24 15:06:18.055148
 
 """
 from typing import Sequence, Union
@@ -63,8 +63,9 @@ def upgrade() -> None:
     with op.batch_alter_table('statement_agent', schema=None) as batch_op:
         batch_op.create_index('ix_statement_agent_ifi', ['ifi', 'seq'], unique=False)
         batch_op.create_index('ix_statement_agent_ifi_verb', ['ifi', 'verb_id', 'seq'], unique=False)
-        batch_op.create_index('ix_statement_agent_registration', ['registration', 'seq'], unique=False)
+        batch_op.create_index('ix_statement_agent_registration', ['registration', 'seq'], unique=False, sqlite_where=sa.text('is_actor = 1 AND registration IS NOT NULL'), postgresql_where=sa.text('is_actor AND registration IS NOT NULL'))
         batch_op.create_index('ix_statement_agent_seq', ['seq'], unique=False)
+        batch_op.create_index('ix_statement_agent_verb', ['verb_id', 'seq'], unique=False, sqlite_where=sa.text('is_actor = 1'), postgresql_where=sa.text('is_actor'))
 
     op.create_table('statements',
     sa.Column('seq', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
@@ -83,23 +84,22 @@ def upgrade() -> None:
     sa.UniqueConstraint('id')
     )
     with op.batch_alter_table('statements', schema=None) as batch_op:
-        batch_op.create_index('ix_statements_ref_target', ['ref_target'], unique=False)
+        batch_op.create_index('ix_statements_ref_target', ['ref_target'], unique=False, sqlite_where=sa.text('ref_target IS NOT NULL'), postgresql_where=sa.text('ref_target IS NOT NULL'))
         batch_op.create_index('ix_statements_stored', ['stored_us'], unique=False)
-        batch_op.create_index('ix_statements_verb', ['verb_id', 'seq'], unique=False)
 
 
 
 def downgrade() -> None:
     """Downgrade schema."""
     with op.batch_alter_table('statements', schema=None) as batch_op:
-        batch_op.drop_index('ix_statements_verb')
         batch_op.drop_index('ix_statements_stored')
-        batch_op.drop_index('ix_statements_ref_target')
+        batch_op.drop_index('ix_statements_ref_target', sqlite_where=sa.text('ref_target IS NOT NULL'), postgresql_where=sa.text('ref_target IS NOT NULL'))
 
     op.drop_table('statements')
     with op.batch_alter_table('statement_agent', schema=None) as batch_op:
+        batch_op.drop_index('ix_statement_agent_verb', sqlite_where=sa.text('is_actor = 1'), postgresql_where=sa.text('is_actor'))
         batch_op.drop_index('ix_statement_agent_seq')
-        batch_op.drop_index('ix_statement_agent_registration')
+        batch_op.drop_index('ix_statement_agent_registration', sqlite_where=sa.text('is_actor = 1 AND registration IS NOT NULL'), postgresql_where=sa.text('is_actor AND registration IS NOT NULL'))
         batch_op.drop_index('ix_statement_agent_ifi_verb')
         batch_op.drop_index('ix_statement_agent_ifi')
 
