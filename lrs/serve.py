@@ -56,6 +56,8 @@ class Server:
         import urllib.request
 
         env = {**os.environ, "LRS_DATABASE_URL": self.database_url, **self.env}
+        subprocess.run([sys.executable, "-m", "lrs.cli", "db", "upgrade"], env=env, check=True,
+                       stdout=subprocess.DEVNULL)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "lrs.cli", "run", "--port", str(self.port), "--workers", str(self.workers),
              "--threads", str(self.threads)], env=env, start_new_session=True)
@@ -70,6 +72,20 @@ class Server:
                 time.sleep(0.1)
         self.stop()
         raise RuntimeError(f"lrs run did not answer on {self.url} within {timeout}s")
+
+    def credential(self, *scopes: str) -> tuple[str, str]:
+        """A new (key, secret) made with `lrs credentials create`."""
+        import json
+        import os
+        import subprocess
+        import sys
+        args = [sys.executable, "-m", "lrs.cli", "credentials", "create", "--name", "server-test", "--json"]
+        for scope in scopes or ("all",):
+            args += ["--scope", scope]
+        out = subprocess.run(args, env={**os.environ, "LRS_DATABASE_URL": self.database_url, **self.env},
+                             check=True, capture_output=True, text=True).stdout
+        cred = json.loads(out)
+        return cred["key"], cred["secret"]
 
     def kill(self) -> None:
         """kill -9 the whole server (master and workers), as a crash would."""
