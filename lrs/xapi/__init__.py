@@ -32,8 +32,10 @@ def _check_request():
     return None
 
 
-@bp.after_request
+@bp.after_app_request  # app-wide, so 404 and 405 answers under /xapi/ get these headers too
 def _response_headers(response):
+    if not request.path.startswith(bp.url_prefix):
+        return response
     h = response.headers
     h["X-Experience-API-Version"] = g.get("xapi_version", SUPPORTED[-1])
     origin = request.headers.get("Origin")

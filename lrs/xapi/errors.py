@@ -1,6 +1,6 @@
 """xAPI-style errors: JSON with a message a person can act on."""
 import orjson
-from flask import Response
+from flask import Response, request
 from werkzeug.exceptions import HTTPException
 
 
@@ -24,7 +24,10 @@ def register(blueprint):
     def _xapi_error(e):
         return error_response(e.status, e.message, e.headers)
 
-    @blueprint.errorhandler(HTTPException)
+    @blueprint.app_errorhandler(HTTPException)  # app-wide: unknown paths and methods never reach the blueprint
     def _http_error(e):
+        if not request.path.startswith(blueprint.url_prefix):
+            return e
         messages = {413: "request body is larger than this LRS accepts (LRS_MAX_CONTENT_LENGTH)"}
-        return error_response(e.code, messages.get(e.code, e.description))
+        return error_response(e.code, messages.get(e.code, e.description), e.get_headers() and dict(
+            (k, v) for k, v in e.get_headers() if k.lower() == "allow"))

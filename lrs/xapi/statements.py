@@ -162,16 +162,21 @@ class _Iri(fields.String):
         return value
 
 
+def _uuid_param(value):
+    if not _is_uuid(value):
+        raise ValidationError("must be a UUID")
+
+
 class QuerySchema(Schema):
     class Meta:
         unknown = RAISE
 
-    statementId = fields.String(validate=_is_uuid)
-    voidedStatementId = fields.String(validate=_is_uuid)
+    statementId = fields.String(validate=_uuid_param)
+    voidedStatementId = fields.String(validate=_uuid_param)
     agent = _AgentParam()
     verb = _Iri()
     activity = _Iri()
-    registration = fields.String(validate=_is_uuid)
+    registration = fields.String(validate=_uuid_param)
     related_activities = fields.Boolean(load_default=False)
     related_agents = fields.Boolean(load_default=False)
     since = _Timestamp()

@@ -1,0 +1,152 @@
+"""Reading statements: by id, filters, paging, formats."""
+import time
+
+import pytest
+
+from tests.helpers import ATTEMPTED, COMPLETED, COURSE, agent, all_pages, new_id, post, query, statement
+
+OTHER = "https://kurs.helse.example.no/smittevern"
+REG = "6fa459ea-ee8a-3ca4-894e-db77e160355e"
+
+
+@pytest.fixture
+def stored(xapi):
+    """Five statements, stored one request at a time (so stored order is known), newest last."""
+    group = {"objectType": "Group", "name": "Team 1", "member": [agent("ola"), agent("per")]}
+    stmts = [
+        statement(actor=agent("kari"), context={"registration": REG}),
+        statement(actor=agent("ola"), verb=ATTEMPTED, activity=OTHER,
+                  context={"contextActivities": {"parent": [{"id": COURSE}]}, "instructor": agent("ingrid")}),
+        statement(actor=agent("kari"), activity=OTHER),
+        statement(actor=group, verb=ATTEMPTED),
+        {"actor": agent("ingrid"), "verb": {"id": COMPLETED}, "object": agent("kari")},
+    ]
+    ids = []
+    for s in stmts:
+        ids += post(xapi, s).json
+    return ids
+
+
+def ids_of(response):
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return [s["id"] for s in response.json["statements"]]
+
+
+def test_default_order_is_newest_stored_first(xapi, stored):
+    assert ids_of(query(xapi)) == stored[::-1]
+    assert ids_of(query(xapi, ascending=True)) == stored
+
+
+def test_filter_by_agent_as_actor_or_object(xapi, stored):
+    assert ids_of(query(xapi, agent=agent("kari"))) == [stored[4], stored[2], stored[0]]
+
+
+def test_related_agents_widen_the_agent_filter(xapi, stored):
+    assert ids_of(query(xapi, agent=agent("ingrid"))) == [stored[4]]
+    assert ids_of(query(xapi, agent=agent("ingrid"), related_agents=True)) == [stored[4], stored[1]]
+    # Group members count as related
+    assert ids_of(query(xapi, agent=agent("per"), related_agents=True)) == [stored[3]]
+
+
+def test_filter_by_verb(xapi, stored):
+    assert ids_of(query(xapi, verb=ATTEMPTED)) == [stored[3], stored[1]]
+
+
+def test_filter_by_activity_and_related_activities(xapi, stored):
+    assert ids_of(query(xapi, activity=COURSE)) == [stored[3], stored[0]]
+    assert ids_of(query(xapi, activity=COURSE, related_activities=True)) == [stored[3], stored[1], stored[0]]
+
+
+def test_filters_combine(xapi, stored):
+    assert ids_of(query(xapi, agent=agent("kari"), activity=OTHER)) == [stored[2]]
+    assert ids_of(query(xapi, activity=COURSE, verb=ATTEMPTED)) == [stored[3]]
+    assert ids_of(query(xapi, agent=agent("kari"), verb=ATTEMPTED)) == []
+
+
+def test_filter_by_registration(xapi, stored):
+    assert ids_of(query(xapi, registration=REG)) == [stored[0]]
+    assert ids_of(query(xapi, registration=REG.upper())) == [stored[0]]
+
+
+def test_since_and_until_use_stored_time(xapi, stored):
+    third = xapi.get(f"/xapi/statements?statementId={stored[2]}").json["stored"]
+    assert ids_of(query(xapi, since=third)) == [s for s in stored[::-1] if s not in stored[:3]]
+    assert set(ids_of(query(xapi, until=third))) == set(stored[:3])
+
+
+def test_limit_and_more_page_through_everything_once(xapi, stored):
+    r = query(xapi, limit=2)
+    assert len(r.json["statements"]) == 2 and r.json["more"].startswith("/xapi/statements?more=")
+    assert [s["id"] for s in all_pages(xapi, r)] == stored[::-1]
+
+
+def test_paging_is_stable_while_new_statements_arrive(xapi, stored):
+    first = query(xapi, limit=2)
+    post(xapi, [statement() for _ in range(3)])
+    rest = all_pages(xapi, xapi.get(first.json["more"]))
+    assert ids_of(first) + [s["id"] for s in rest] == stored[::-1]
+
+
+def test_ascending_paging_sees_later_statements_at_the_end(xapi, stored):
+    first = query(xapi, limit=3, ascending=True)
+    [late] = post(xapi, statement()).json
+    rest = all_pages(xapi, xapi.get(first.json["more"]))
+    assert ids_of(first) + [s["id"] for s in rest] == stored + [late]
+
+
+def test_format_ids_keeps_only_identifiers(xapi, stored):
+    [s] = query(xapi, format="ids", limit=1, ascending=True).json["statements"]
+    assert s["actor"] == {"objectType": "Agent", "account": agent("kari")["account"]}
+    assert s["verb"] == {"id": COMPLETED}
+    assert s["object"] == {"objectType": "Activity", "id": COURSE}
+
+
+def test_format_canonical_picks_one_language(xapi, stored):
+    r = xapi.get("/xapi/statements?format=canonical&limit=1&ascending=true", headers={"Accept-Language": "nb-NO"})
+    assert r.json["statements"][0]["object"]["definition"]["name"] == {"nb-NO": "HLR"}
+    r = xapi.get("/xapi/statements?format=canonical&limit=1&ascending=true", headers={"Accept-Language": "en-US"})
+    assert r.json["statements"][0]["object"]["definition"]["name"] == {"en-US": "CPR"}
+
+
+def test_single_statement_has_last_modified(xapi, stored):
+    r = xapi.get(f"/xapi/statements?statementId={stored[0]}")
+    assert r.status_code == 200 and r.headers["Last-Modified"].endswith("GMT")
+
+
+def test_unknown_statement_is_404(xapi):
+    assert xapi.get(f"/xapi/statements?statementId={new_id()}").status_code == 404
+
+
+@pytest.mark.parametrize("params", [
+    "statementId={id}&agent=%7B%22mbox%22%3A%22mailto%3Aa%40b.no%22%7D",
+    "statementId={id}&voidedStatementId={id}",
+    "voidedStatementId={id}&limit=3",
+    "color=blue",
+    "agent=not-json",
+    "agent=%7B%22name%22%3A%22no%20ifi%22%7D",
+    "since=yesterday",
+    "limit=-1",
+    "format=pretty",
+    "verb=not%20an%20iri",
+    "registration=123",
+    "ascending=maybe",
+])
+def test_bad_parameters_get_400_naming_the_problem(xapi, params):
+    r = xapi.get("/xapi/statements?" + params.format(id=new_id()))
+    assert r.status_code == 400
+    assert r.json["error"]["message"]
+
+
+def test_more_links_cannot_be_forged_or_mixed(xapi, stored):
+    more = query(xapi, limit=1).json["more"]
+    assert xapi.get(more + "x").status_code == 400
+    assert xapi.get(more + "&limit=2").status_code == 400
+
+
+def test_statements_with_many_agents_page_correctly(xapi):
+    """A statement matching a filter through several index rows comes back once."""
+    group = {"objectType": "Group", "mbox": "mailto:team@example.no", "member": [agent("kari")]}
+    stmt = statement(actor=group, context={"instructor": agent("kari"), "team": group})
+    [sid] = post(xapi, stmt).json
+    assert ids_of(query(xapi, agent=agent("kari"), related_agents=True)) == [sid]
+    assert ids_of(query(xapi, agent={"mbox": "mailto:team@example.no"}, related_agents=True)) == [sid]
