@@ -83,3 +83,11 @@ credentials = Table(
     Column("created_us", BigInteger, nullable=False),
     Column("revoked_us", BigInteger),
 )
+
+# The LRS's canonical definition of each activity, merged from the definitions in statements (GET /activities).
+activities = Table(
+    "activities", metadata,
+    Column("activity_id", Text, primary_key=True),
+    Column("definition", Text, nullable=False),  # JSON
+    Column("updated_us", BigInteger, nullable=False),
+)

@@ -7,6 +7,7 @@ import orjson
 from sqlalchemy import and_, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from lrs.store import activities as activity_store
 from lrs.store.db import bulk_insert, read_transaction, reserve_seqs, write_transaction
 from lrs.store.models import attachments, statement_activity, statement_agent, statements
 from lrs.xapi.agents import ifi, members
@@ -114,9 +115,9 @@ def _save(conn, batch, parts):
 
     agent_rows, activity_rows = [], []
     own = {}  # id -> (agent rows, activity rows) of statements in this batch, for StatementRefs between them
+    definitions: dict[str, dict] = {}
     for p, seq in zip(new, seqs):
-        a, b = _profile_rows(p.stmt, seq)
-        own[p.id] = (a, b)
+        own[p.id] = _profile_rows(p.stmt, seq, definitions)
     inherited = _inherited_rows(conn, new, own)
     for p, seq in zip(new, seqs):
         a, b = own[p.id]
@@ -125,6 +126,7 @@ def _save(conn, batch, parts):
         activity_rows += b + [{**r, "seq": seq} for r in ib]
     bulk_insert(conn, statement_agent, agent_rows)
     bulk_insert(conn, statement_activity, activity_rows)
+    activity_store.record(conn, definitions)
 
     # Voiding: statements voided by this batch, and statements of this batch voided by one stored earlier.
     if voided_targets:
@@ -157,8 +159,9 @@ def _registration(stmt):
     return reg.lower() if reg else None
 
 
-def _profile_rows(stmt, seq):
-    """Index rows of a statement's own profile: the agents and activities a query can find it by."""
+def _profile_rows(stmt, seq, definitions: dict):
+    """Index rows of a statement's own profile: the agents and activities a query can find it by.
+    Activity definitions met on the way are merged into `definitions`."""
     verb, registration = stmt["verb"]["id"], _registration(stmt)
     agents: dict[str, bool] = {}  # ifi -> related (False wins)
     activities: dict[str, bool] = {}
@@ -172,6 +175,8 @@ def _profile_rows(stmt, seq):
 
     def activity(a, related):
         activities[a["id"]] = activities.get(a["id"], True) and related
+        if "definition" in a:
+            definitions[a["id"]] = activity_store.merge(definitions.get(a["id"], {}), a["definition"])
 
     def context(ctx):
         for name in ("instructor", "team"):
@@ -333,3 +338,25 @@ def get(engine, statement_id: str, voided: bool, credential_id: int | None = Non
 def attachment_parts(engine, sha2s) -> list:
     with read_transaction(engine) as conn:
         return list(_in_chunks(conn, lambda s: select(attachments).where(attachments.c.sha2.in_(s)), set(sha2s)))
+
+
+def names_of(engine, agent_ifi: str, recent: int = 50) -> list[str]:
+    """Names this agent went by in its most recent statements, newest first."""
+    s, ag = statements.c, statement_agent.c
+    query = (select(s.body).join(statement_agent, ag.seq == s.seq).where(ag.ifi == agent_ifi)
+             .order_by(ag.seq.desc()).limit(recent))
+    names = []
+    with read_transaction(engine) as conn:
+        for (body,) in conn.execute(query):
+            stmt = orjson.loads(body)
+            ctx = stmt.get("context", {})
+            for a in (stmt["actor"], stmt["object"], ctx.get("instructor"), ctx.get("team"), stmt.get("authority")):
+                if a and a.get("name") and ifi(a) == agent_ifi and a["name"] not in names:
+                    names.append(a["name"])
+    return names
+
+
+def activity_known(engine, activity_id: str) -> bool:
+    with read_transaction(engine) as conn:
+        return conn.execute(select(statement_activity.c.seq).where(
+            statement_activity.c.activity_id == activity_id).limit(1)).first() is not None

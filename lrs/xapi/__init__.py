@@ -61,4 +61,4 @@ def about():
     return {"version": list(SUPPORTED), "extensions": {}}
 
 
-from lrs.xapi import statements  # noqa: E402,F401  (registers its routes on bp)
+from lrs.xapi import activities, statements  # noqa: E402,F401  (they register their routes on bp)

@@ -20,6 +20,12 @@ depends_on: Union[str, Sequence[str], None] = None
 
 def upgrade() -> None:
     """Upgrade schema."""
+    op.create_table('activities',
+    sa.Column('activity_id', sa.Text(), nullable=False),
+    sa.Column('definition', sa.Text(), nullable=False),
+    sa.Column('updated_us', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('activity_id')
+    )
     op.create_table('attachments',
     sa.Column('sha2', sa.String(length=128), nullable=False),
     sa.Column('content_type', sa.Text(), nullable=False),
@@ -112,3 +118,4 @@ def downgrade() -> None:
     op.drop_table('statement_activity')
     op.drop_table('credentials')
     op.drop_table('attachments')
+    op.drop_table('activities')

@@ -1,0 +1,63 @@
+"""Canonical activity definitions: each activity's definitions from stored statements, merged.
+
+Language maps are merged (a new language is added, a repeated one takes the newer text); other properties take
+the newer value. Most batches repeat definitions the LRS already has, so the common path is one SELECT."""
+import time
+
+import orjson
+from sqlalchemy import select, update
+
+from lrs.store.db import bulk_insert
+from lrs.store.models import activities
+
+_LANGUAGE_MAPS = ("name", "description")
+
+
+def merge(old: dict, new: dict) -> dict:
+    out = dict(old)
+    for key, value in new.items():
+        if key in _LANGUAGE_MAPS and isinstance(out.get(key), dict):
+            out[key] = {**out[key], **value}
+        else:
+            out[key] = value
+    return out
+
+
+def record(conn, definitions: dict[str, dict]) -> None:
+    """Merge these definitions (activity id -> definition, in statement order) into the canonical ones."""
+    if not definitions:
+        return
+    ids = sorted(definitions)  # one lock order for every writer: no deadlocks between batches
+    known = _load(conn, ids, lock=False)
+    changed = [i for i in ids if i not in known or merge(known[i], definitions[i]) != known[i]]
+    if not changed:
+        return
+    if conn.dialect.name == "postgresql":
+        # Make sure every row exists, then lock them, so two batches merging one activity lose nothing.
+        conn.exec_driver_sql(
+            "INSERT INTO activities (activity_id, definition, updated_us) SELECT unnest(%(ids)s::text[]), '{}', 0 "
+            "ON CONFLICT DO NOTHING", {"ids": changed})
+        known = _load(conn, changed, lock=True)
+    # SQLite: the writer already holds the database lock (BEGIN IMMEDIATE).
+    now = time.time_ns() // 1000
+    fresh = []
+    for activity_id in changed:
+        merged = orjson.dumps(merge(known.get(activity_id, {}), definitions[activity_id])).decode()
+        if activity_id in known:
+            conn.execute(update(activities).where(activities.c.activity_id == activity_id)
+                         .values(definition=merged, updated_us=now))
+        else:
+            fresh.append({"activity_id": activity_id, "definition": merged, "updated_us": now})
+    bulk_insert(conn, activities, fresh)
+
+
+def _load(conn, ids, lock: bool) -> dict[str, dict]:
+    query = select(activities.c.activity_id, activities.c.definition).where(activities.c.activity_id.in_(ids))
+    if lock:
+        query = query.with_for_update()
+    return {row.activity_id: orjson.loads(row.definition) for row in conn.execute(query)}
+
+
+def definition(conn, activity_id: str) -> dict | None:
+    row = conn.execute(select(activities.c.definition).where(activities.c.activity_id == activity_id)).first()
+    return orjson.loads(row.definition) if row else None

@@ -1,0 +1,71 @@
+"""The Activities and Agents resources: what the LRS knows about one activity or one person."""
+import orjson
+from flask import current_app, g, request
+
+from lrs.store import activities as activity_store
+from lrs.store import statements as store
+from lrs.store.db import read_transaction
+from lrs.xapi import bp
+from lrs.xapi.agents import ifi
+from lrs.xapi.auth import require
+from lrs.xapi.errors import XAPIError, bad_request
+from lrs.xapi.validation import StatementError, validate_activity_id, validate_agent
+
+_READERS = ("statements/read", "statements/read/mine", "all/read", "define", "profile", "state")
+_IFIS = ("mbox", "mbox_sha1sum", "openid", "account")
+
+
+def _only(*allowed):
+    extra = set(request.args) - set(allowed)
+    if extra:
+        raise bad_request(f"unknown parameter(s) {', '.join(sorted(extra))}; this resource takes {', '.join(allowed)}")
+
+
+@bp.get("/activities")
+@require(*_READERS)
+def get_activity():
+    _only("activityId")
+    activity_id = request.args.get("activityId")
+    if not activity_id:
+        raise bad_request("activityId is required")
+    try:
+        validate_activity_id(activity_id, "activityId")
+    except StatementError as e:
+        raise bad_request(str(e))
+    engine = current_app.extensions["lrs.engine"]
+    with read_transaction(engine) as conn:
+        definition = activity_store.definition(conn, activity_id)
+    if definition is None and not store.activity_known(engine, activity_id):
+        raise XAPIError(404, f"no statement mentions activity {activity_id}")
+    activity = {"objectType": "Activity", "id": activity_id}
+    if definition:
+        activity["definition"] = definition
+    return current_app.response_class(orjson.dumps(activity), mimetype="application/json")
+
+
+@bp.get("/agents")
+@require(*_READERS)
+def get_person():
+    _only("agent")
+    raw = request.args.get("agent")
+    if not raw:
+        raise bad_request("agent is required (a JSON Agent, e.g. {\"mbox\": \"mailto:kari@example.no\"})")
+    try:
+        agent = orjson.loads(raw)
+        validate_agent(agent, "agent", g.xapi_version)
+    except orjson.JSONDecodeError:
+        raise bad_request("agent: must be a JSON Agent, e.g. {\"mbox\": \"mailto:kari@example.no\"}")
+    except StatementError as e:
+        raise bad_request(str(e))
+    if agent.get("objectType") == "Group":
+        raise bad_request("agent: must be an Agent, not a Group")
+    person = {"objectType": "Person"}
+    names = store.names_of(current_app.extensions["lrs.engine"], ifi(agent))
+    if agent.get("name") and agent["name"] not in names:
+        names.append(agent["name"])
+    if names:
+        person["name"] = names
+    for key in _IFIS:
+        if key in agent:
+            person[key] = [agent[key]]
+    return current_app.response_class(orjson.dumps(person), mimetype="application/json")
