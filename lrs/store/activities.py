@@ -3,6 +3,7 @@
 Language maps are merged (a new language is added, a repeated one takes the newer text); other properties take
 the newer value. Most batches repeat definitions the LRS already has, so the common path is one SELECT."""
 import time
+import weakref
 
 import orjson
 from sqlalchemy import select, update
@@ -23,15 +24,24 @@ def merge(old: dict, new: dict) -> dict:
     return out
 
 
-def record(conn, definitions: dict[str, dict]) -> None:
-    """Merge these definitions (activity id -> definition, in statement order) into the canonical ones."""
+# Per database, what this process last wrote or read per activity: a batch that adds nothing skips the database.
+_seen_by_engine: "weakref.WeakKeyDictionary[object, dict[str, dict]]" = weakref.WeakKeyDictionary()
+_SEEN_MAX = 50_000
+
+
+def record(conn, definitions: dict[str, dict]) -> dict:
+    """Merge these definitions (activity id -> definition, in statement order) into the canonical ones.
+    Returns what was written, for `remember` once the transaction has committed."""
+    seen = _seen_by_engine.setdefault(conn.engine, {})
+    definitions = {i: d for i, d in definitions.items() if i not in seen or merge(seen[i], d) != seen[i]}
     if not definitions:
-        return
+        return {}
     ids = sorted(definitions)  # one lock order for every writer: no deadlocks between batches
     known = _load(conn, ids, lock=False)
     changed = [i for i in ids if i not in known or merge(known[i], definitions[i]) != known[i]]
+    remember(conn.engine, {i: known[i] for i in ids if i not in changed})
     if not changed:
-        return
+        return {}
     if conn.dialect.name == "postgresql":
         # Make sure every row exists, then lock them, so two batches merging one activity lose nothing.
         conn.exec_driver_sql(
@@ -40,15 +50,25 @@ def record(conn, definitions: dict[str, dict]) -> None:
         known = _load(conn, changed, lock=True)
     # SQLite: the writer already holds the database lock (BEGIN IMMEDIATE).
     now = time.time_ns() // 1000
-    fresh = []
+    fresh, written = [], {}
     for activity_id in changed:
-        merged = orjson.dumps(merge(known.get(activity_id, {}), definitions[activity_id])).decode()
+        written[activity_id] = merge(known.get(activity_id, {}), definitions[activity_id])
+        merged = orjson.dumps(written[activity_id]).decode()
         if activity_id in known:
             conn.execute(update(activities).where(activities.c.activity_id == activity_id)
                          .values(definition=merged, updated_us=now))
         else:
             fresh.append({"activity_id": activity_id, "definition": merged, "updated_us": now})
     bulk_insert(conn, activities, fresh)
+    return written
+
+
+def remember(engine, definitions: dict) -> None:
+    """Call after commit only: a rolled-back batch must not make the next one skip its write."""
+    seen = _seen_by_engine.setdefault(engine, {})
+    if len(seen) + len(definitions) > _SEEN_MAX:
+        seen.clear()
+    seen.update(definitions)
 
 
 def _load(conn, ids, lock: bool) -> dict[str, dict]:

@@ -3,6 +3,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 
 
 def make_engine(url: str):
@@ -60,6 +61,13 @@ def bulk_insert(conn, table, rows: list[dict]) -> None:
     processing cost more than the database did."""
     if not rows:
         return
+    try:
+        _bulk_insert(conn, table, rows)
+    except conn.dialect.loaded_dbapi.IntegrityError as e:  # the same error SQLAlchemy would have raised
+        raise IntegrityError(f"bulk insert into {table.name}", None, e) from e
+
+
+def _bulk_insert(conn, table, rows):
     names = list(rows[0])
     cursor = conn.connection.driver_connection.cursor()
     if conn.dialect.name == "sqlite":

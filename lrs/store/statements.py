@@ -36,6 +36,7 @@ class Prepared:
     id: str
     credential_id: int
     hash: str
+    given_id: bool = True  # False when the LRS made the id: then nothing stored can share or target it
     attachment_sha2s: list = field(default_factory=list)
 
 
@@ -54,7 +55,8 @@ def save(engine, batch: list[Prepared], parts: dict) -> None:
     for attempt in range(3):
         try:
             with write_transaction(engine) as conn:
-                _save(conn, batch, parts)
+                written = _save(conn, batch, parts)
+            activity_store.remember(engine, written)
             return
         except IntegrityError:
             # Another writer stored one of these ids (or an attachment) first: look again, now that it is visible.
@@ -71,7 +73,7 @@ def _in_chunks(conn, query_for, values):
 def _save(conn, batch, parts):
     stored = {row.id: row for row in _in_chunks(
         conn, lambda ids: select(statements.c.id, statements.c.content_hash).where(statements.c.id.in_(ids)),
-        (p.id for p in batch))}
+        (p.id for p in batch if p.given_id))}
     new = []
     for p in batch:
         if p.id in stored:
@@ -80,7 +82,7 @@ def _save(conn, batch, parts):
         else:
             new.append(p)
     if not new:
-        return
+        return {}
 
     by_id = {p.id: p for p in new}
     voided_targets = {p.stmt["object"]["id"].lower() for p in new if _is_voiding(p.stmt)}
@@ -126,7 +128,7 @@ def _save(conn, batch, parts):
         activity_rows += b + [{**r, "seq": seq} for r in ib]
     bulk_insert(conn, statement_agent, agent_rows)
     bulk_insert(conn, statement_activity, activity_rows)
-    activity_store.record(conn, definitions)
+    written = activity_store.record(conn, definitions)
 
     # Voiding: statements voided by this batch, and statements of this batch voided by one stored earlier.
     if voided_targets:
@@ -135,7 +137,7 @@ def _save(conn, batch, parts):
             conn.execute(update(statements).where(statements.c.id.in_(chunk), ~statements.c.is_voiding)
                          .values(voided=True))
     early = [r.ref_target for r in _in_chunks(conn, lambda ids: select(statements.c.ref_target).where(
-        statements.c.ref_target.in_(ids), statements.c.is_voiding), by_id)]
+        statements.c.ref_target.in_(ids), statements.c.is_voiding), (p.id for p in new if p.given_id))]
     if early:
         conn.execute(update(statements).where(statements.c.id.in_(early), ~statements.c.is_voiding)
                      .values(voided=True))
@@ -148,6 +150,7 @@ def _save(conn, batch, parts):
                  for s in wanted - have]
         if fresh:
             conn.execute(insert(attachments), fresh)
+    return written
 
 
 def _is_voiding(stmt) -> bool:

@@ -93,11 +93,13 @@ def _store(batch: list, parts: list, single: bool) -> list[str]:
             validate_statement(stmt, version, path)
         except StatementError as e:
             raise bad_request(str(e))
-        sid = stmt["id"].lower() if "id" in stmt else str(uuid.uuid4())
+        given = "id" in stmt
+        sid = stmt["id"].lower() if given else str(uuid.uuid4())
         if sid in seen:
             raise bad_request(f"{path}.id {sid} appears more than once in this batch")
         seen.add(sid)
-        prepared.append(store.Prepared(stmt=stmt, id=sid, credential_id=cred.id, hash=store.content_hash(stmt)))
+        prepared.append(store.Prepared(stmt=stmt, id=sid, credential_id=cred.id, hash=store.content_hash(stmt),
+                                       given_id=given))
     try:
         matched = att.check_attachments(batch, parts)
     except att.AttachmentError as e:
