@@ -11,6 +11,8 @@ DEFAULTS = {
     "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
     # Most statements accepted in one POST; larger batches get 413.
     "MAX_BATCH": 1000,
+    # Largest State / Activity Profile / Agent Profile document kept (bytes, also after a JSON merge); larger: 413.
+    "DOCUMENT_MAX_BYTES": 1024 * 1024,
     # Most statements returned on one page of a query.
     "MAX_PAGE": 500,
     "DEFAULT_PAGE": 100,
@@ -20,7 +22,7 @@ DEFAULTS = {
     "CREDENTIAL_CACHE_SECONDS": 5.0,
 }
 
-_INT = {"MAX_CONTENT_LENGTH", "MAX_BATCH", "MAX_PAGE", "DEFAULT_PAGE"}
+_INT = {"MAX_CONTENT_LENGTH", "MAX_BATCH", "DOCUMENT_MAX_BYTES", "MAX_PAGE", "DEFAULT_PAGE"}
 _FLOAT = {"CONSISTENCY_WINDOW", "CREDENTIAL_CACHE_SECONDS"}
 
 

@@ -91,3 +91,25 @@ activities = Table(
     Column("definition", Text, nullable=False),  # JSON
     Column("updated_us", BigInteger, nullable=False),
 )
+
+# State, Activity Profile and Agent Profile documents (lrs.store.documents), stored byte for byte.
+# A document is identified by (kind, activity_id, agent_ifi, registration, doc_id), with '' for a part its kind does
+# not have. The identity is kept unique through `key_hash`, a SHA-256 of those five values: a unique index on the
+# values themselves would fail (PostgreSQL's btree takes at most ~2.7 kB per entry) for long IRIs or ids.
+# `context_hash` (kind, activity_id, agent_ifi) finds the documents a multiple-document GET or DELETE names.
+documents = Table(
+    "documents", metadata,
+    Column("key_hash", String(64), primary_key=True),
+    Column("context_hash", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),  # state | activity_profile | agent_profile
+    Column("activity_id", Text, nullable=False),  # '' for agent profiles
+    Column("agent_ifi", Text, nullable=False),  # '' for activity profiles
+    Column("registration", String(36), nullable=False),  # lower-case UUID, '' when none (and for profiles)
+    Column("doc_id", Text, nullable=False),  # stateId or profileId
+    Column("content_type", Text, nullable=False),  # as the writer sent it
+    Column("content", LargeBinary, nullable=False),
+    Column("etag", String(40), nullable=False),  # SHA-1 hex of content (unquoted)
+    Column("updated_us", BigInteger, nullable=False),  # microseconds since the epoch (UTC)
+    Column("credential_id", Integer, nullable=False),  # the credential that wrote it last
+    Index("ix_documents_context", "context_hash", "registration"),
+)

@@ -62,3 +62,4 @@ def about():
 
 
 from lrs.xapi import activities, statements  # noqa: E402,F401  (they register their routes on bp)
+from lrs.xapi import documents  # noqa: E402,F401
