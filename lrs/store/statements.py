@@ -358,8 +358,3 @@ def names_of(engine, agent_ifi: str, recent: int = 50) -> list[str]:
                     names.append(a["name"])
     return names
 
-
-def activity_known(engine, activity_id: str) -> bool:
-    with read_transaction(engine) as conn:
-        return conn.execute(select(statement_activity.c.seq).where(
-            statement_activity.c.activity_id == activity_id).limit(1)).first() is not None

@@ -29,6 +29,8 @@ def _check_request():
     g.xapi_version = SUPPORTED[-1]  # errors below are answered in the newest version
     auth.authenticate()
     g.xapi_version = negotiate(request.headers.get("X-Experience-API-Version"))
+    if request.environ.get("xapi.alternate_syntax") and g.xapi_version == "2.0.0":
+        raise errors.bad_request("xAPI 2.0 has no alternate request syntax; send the real method and headers")
     return None
 
 
@@ -38,6 +40,8 @@ def _response_headers(response):
         return response
     h = response.headers
     h["X-Experience-API-Version"] = g.get("xapi_version", SUPPORTED[-1])
+    if request.path.startswith(bp.url_prefix + "/statements") and "X-Experience-API-Consistent-Through" not in h:
+        h["X-Experience-API-Consistent-Through"] = consistent_through()  # on every answer, errors included
     origin = request.headers.get("Origin")
     h["Access-Control-Allow-Origin"] = origin or "*"
     h["Vary"] = "Origin"

@@ -39,7 +39,7 @@ def _agent_ids(agent: dict) -> dict:
 def _object_ids(obj: dict) -> dict:
     kind = obj.get("objectType", "Activity")
     if kind == "Activity":
-        return {"objectType": "Activity", "id": obj["id"]}
+        return {"id": obj["id"]}
     if kind in ("Agent", "Group"):
         return _agent_ids(obj)
     if kind == "SubStatement":

@@ -93,6 +93,7 @@ def _store(batch: list, parts: list, single: bool) -> list[str]:
             validate_statement(stmt, version, path)
         except StatementError as e:
             raise bad_request(str(e))
+        _context_activities_as_lists(stmt)
         given = "id" in stmt
         sid = stmt["id"].lower() if given else str(uuid.uuid4())
         if sid in seen:
@@ -109,7 +110,7 @@ def _store(batch: list, parts: list, single: bool) -> list[str]:
         stmt["id"] = p.id
         stmt["authority"] = cred.authority
         stmt.setdefault("version", "1.0.0" if version.startswith("1.") else "2.0.0")
-        p.attachment_sha2s = [a["sha2"].lower() for a in stmt.get("attachments", ()) if a["sha2"].lower() in matched]
+        p.attachment_sha2s = [sha2 for sha2 in att.sha2s_of(stmt) if sha2 in matched]
     try:
         store.save(_engine(), prepared, matched)
     except store.Conflict as e:
@@ -117,6 +118,15 @@ def _store(batch: list, parts: list, single: bool) -> list[str]:
     except store.Rejected as e:
         raise bad_request(str(e))
     return [p.id for p in prepared]
+
+
+def _context_activities_as_lists(stmt: dict) -> None:
+    """A single context activity may be sent as an object; it is stored (and returned) as an array of one."""
+    for s in (stmt, stmt["object"] if stmt["object"].get("objectType") == "SubStatement" else {}):
+        groups = s.get("context", {}).get("contextActivities", {})
+        for key, value in groups.items():
+            if isinstance(value, dict):
+                groups[key] = [value]
 
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
@@ -262,7 +272,7 @@ def _shape(body: str, fmt: str) -> bytes:
 def _respond(body: bytes, stmts_for_attachments, headers) -> Response:
     if stmts_for_attachments is None:
         return Response(body, mimetype=_JSON, headers=headers)
-    sha2s = {a["sha2"].lower() for s in stmts_for_attachments for a in s.get("attachments", ())}
+    sha2s = {sha2 for s in stmts_for_attachments for sha2 in att.sha2s_of(s)}
     parts = [att.Part(sha2=r.sha2, content_type=r.content_type, content=r.content)
              for r in store.attachment_parts(_engine(), sha2s)]
     payload, ctype = att.build_multipart(body, parts)
