@@ -91,13 +91,6 @@ def race(base, sessions, send) -> list:
     return out
 
 
-def known_postgresql_bug(request, server, reason):
-    """A race in lrs/ that PostgreSQL (READ COMMITTED, writers side by side) can lose and SQLite (writers queue
-    behind BEGIN IMMEDIATE) cannot: expected to fail on PostgreSQL until fixed (not strict: a race may not show)."""
-    if server.kind == "postgresql":
-        request.node.add_marker(pytest.mark.xfail(reason=reason, strict=False))
-
-
 def test_one_id_posted_by_many_clients_at_once(race_server):
     server, n, rounds = race_server, 12, 4
     sessions = server.sessions[:n]
@@ -142,8 +135,6 @@ def test_one_id_posted_by_many_clients_at_once(race_server):
 
 def test_batches_sharing_ids_in_different_orders(race_server, request):
     """Clients (say, two forwarding bridges) sending the same statements, batched in opposite orders, at once."""
-    known_postgresql_bug(request, race_server, "lrs bug: batches inserting the same ids in different orders "
-                         "deadlock in PostgreSQL (DeadlockDetected -> 500); lrs/store/statements.py _save")
     server = race_server
     sessions = server.sessions[:8]
     rng = random.Random(4)
@@ -168,8 +159,6 @@ def test_batches_sharing_ids_in_different_orders(race_server, request):
 def test_voiding_statement_and_its_target_stored_at_once(race_server, request):
     """The target comes in one batch, the statement voiding it in another, at the same moment: either way round,
     the target ends up voided."""
-    known_postgresql_bug(request, race_server, "lrs bug: neither transaction sees the other's uncommitted row, so "
-                         "the target stays unvoided; lrs/store/statements.py _save")
     server = race_server
     sessions = server.sessions[:2]
     rng = random.Random(5)

@@ -70,7 +70,20 @@ def _in_chunks(conn, query_for, values):
         yield from conn.execute(query_for(values[i:i + _CHUNK])).all()
 
 
+def _lock_ids(conn, batch) -> None:
+    """PostgreSQL: writers touching the same statement ids (as ids or as StatementRef targets) take turns, in one
+    order for all (no deadlocks), and each sees what the one before it committed. SQLite writers take turns anyway."""
+    if conn.dialect.name != "postgresql":
+        return
+    keys = {p.id for p in batch if p.given_id}
+    keys |= {p.stmt["object"]["id"].lower() for p in batch if p.stmt["object"].get("objectType") == "StatementRef"}
+    if keys:
+        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtext(k) AS h "
+                             "FROM unnest(%(keys)s::text[]) AS k ORDER BY 1) AS ordered", {"keys": sorted(keys)})
+
+
 def _save(conn, batch, parts):
+    _lock_ids(conn, batch)
     stored = {row.id: row for row in _in_chunks(
         conn, lambda ids: select(statements.c.id, statements.c.content_hash).where(statements.c.id.in_(ids)),
         (p.id for p in batch if p.given_id))}
