@@ -19,6 +19,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(xapi_bp)
     app.wsgi_app = AlternateRequestSyntax(app.wsgi_app, max_body=app.config["MAX_CONTENT_LENGTH"])
 
+    import lrs.scheduler  # noqa: F401  (its table)
+    import lrs.competence.tables  # noqa: F401
+
     from lrs import cli
     cli.register(app)
+    if app.config["SCHEDULER"]:
+        from lrs import scheduler
+        scheduler.start(app)
     return app

@@ -20,10 +20,22 @@ DEFAULTS = {
     "CONSISTENCY_WINDOW": 2.0,
     # Seconds a verified credential is trusted before it is looked up again (revocation delay).
     "CREDENTIAL_CACHE_SECONDS": 5.0,
+    # The trust's identity provider: homePage of the xAPI account that is each employee (name = employee id).
+    "IDENTITY_HOMEPAGE": "https://id.helse.example.no",
+    # Run the scheduled jobs (lrs/scheduler.py) in this process. `lrs run` workers do; tests start them by hand.
+    "SCHEDULER": False,
 }
 
-_INT = {"MAX_CONTENT_LENGTH", "MAX_BATCH", "DOCUMENT_MAX_BYTES", "MAX_PAGE", "DEFAULT_PAGE"}
-_FLOAT = {"CONSISTENCY_WINDOW", "CREDENTIAL_CACHE_SECONDS"}
+
+
+def _coerce(name: str, value: str):
+    """An environment string as the type of the setting's default (int, float, bool; else the string)."""
+    default = DEFAULTS[name]
+    if isinstance(default, bool):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    if isinstance(default, (int, float)):
+        return type(default)(value)
+    return value
 
 
 def load(app, test_config=None):
@@ -32,7 +44,7 @@ def load(app, test_config=None):
     for name in DEFAULTS:
         value = os.environ.get("LRS_" + name)
         if value is not None:
-            app.config[name] = int(value) if name in _INT else float(value) if name in _FLOAT else value
+            app.config[name] = _coerce(name, value)
     if test_config:
         app.config.update(test_config)
     if not app.config["DATABASE_URL"]:

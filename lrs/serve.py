@@ -17,6 +17,8 @@ class _Gunicorn(BaseApplication):
 
 
 def serve(host: str, port: int, workers: int, threads: int = 4) -> None:
+    import os
+    os.environ.setdefault("LRS_SCHEDULER", "1")  # each worker runs the scheduled jobs (once-per-slot ones once)
     _Gunicorn({
         "bind": f"{host}:{port}",
         "workers": workers,

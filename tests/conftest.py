@@ -3,21 +3,25 @@
 Tests run on SQLite always and on PostgreSQL (127.0.0.1:5432, user postgres) whenever it answers; under CI=true
 PostgreSQL is required."""
 import base64
+import hashlib
 import os
 import shutil
+from contextlib import contextmanager
 
 import psycopg
 import pytest
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 from lrs import create_app
 from lrs.store import credentials as creds
 from lrs.store.db import make_engine
 from lrs.store.migrate import upgrade
-from lrs.store.models import metadata
 
 PG_ADMIN = os.environ.get("LRS_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 ALL_SCOPES = ("all",)
+PG_SKIP = "PostgreSQL does not answer on 127.0.0.1:5432: PostgreSQL tests skipped (required under CI=true)"
+# Test databases carry a tag of this checkout, so two checkouts testing at once on one server keep apart.
+CHECKOUT_TAG = hashlib.sha1(os.path.dirname(os.path.abspath(__file__)).encode()).hexdigest()[:6]
 
 
 def pg_available() -> bool:
@@ -28,6 +32,38 @@ def pg_available() -> bool:
         if os.environ.get("CI") == "true":
             raise
         return False
+
+
+def require_pg() -> None:
+    if not pg_available():
+        pytest.skip(PG_SKIP)
+
+
+def pg_admin(sql: str) -> None:
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def pg_database_url(stem: str) -> str:
+    """A new, empty PostgreSQL database named for this checkout and `stem` (dropped first if left over)."""
+    name = f"lrs_{CHECKOUT_TAG}_{stem}"
+    pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    pg_admin(f'CREATE DATABASE "{name}"')
+    return PG_ADMIN.rsplit("/", 1)[0] + "/" + name
+
+
+@contextmanager
+def fresh_database(kind: str, tmp_path, stem: str):
+    """A fresh, empty database URL of this kind ("sqlite" or "postgresql"), dropped afterwards."""
+    if kind == "sqlite":
+        yield f"sqlite:///{tmp_path / (stem + '.db')}"
+        return
+    require_pg()
+    url = pg_database_url(stem)
+    try:
+        yield url
+    finally:
+        pg_admin(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")
@@ -41,13 +77,8 @@ def sqlite_template(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def pg_url(worker_id):
-    if not pg_available():
-        pytest.skip("PostgreSQL does not answer on 127.0.0.1:5432: PostgreSQL tests skipped (required under CI=true)")
-    name = f"lrs_test_{worker_id}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = PG_ADMIN.rsplit("/", 1)[0] + "/" + name
+    require_pg()
+    url = pg_database_url(f"test_{worker_id}")
     engine = make_engine(url)
     upgrade(engine)
     engine.dispose()
@@ -63,7 +94,8 @@ def db_url(request, tmp_path):
     url = request.getfixturevalue("pg_url")
     engine = make_engine(url)
     with engine.begin() as conn:
-        tables = ", ".join(t.name for t in metadata.sorted_tables)
+        # Every table the migrations made, whichever package owns it.
+        tables = ", ".join(t for t in inspect(conn).get_table_names() if t != "alembic_version")
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY"))
     engine.dispose()
     return url

@@ -3,21 +3,17 @@
 Each test gets its own database: a SQLite file in its tmp_path, or a PostgreSQL database `lrs_srv_<worker>`
 (dropped and made again for every test, dropped after it)."""
 import multiprocessing
-import os
 import random
 import uuid
 from collections import Counter
 from contextlib import contextmanager
 
-import psycopg
-import pytest
 import requests
 
 from lrs.serve import Server
+from tests.conftest import fresh_database
 from tests.helpers import COMPLETED, agent
 
-PG_ADMIN = os.environ.get("LRS_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
-PG_SKIP = "PostgreSQL does not answer on 127.0.0.1:5432: PostgreSQL tests skipped (required under CI=true)"
 VERSION = "1.0.3"
 # Every server of these tests signs its more links with this key, so a restarted server accepts the old ones and
 # nothing is written to the instance folder.
@@ -25,41 +21,11 @@ SERVER_ENV = {"LRS_SECRET_KEY": "server-tests-secret"}
 COURSES = [f"https://kurs.helse.example.no/kurs/{i}" for i in range(8)]
 
 
-def pg_available() -> bool:
-    """As conftest.pg_available: False when PostgreSQL does not answer, an error instead under CI=true."""
-    try:
-        psycopg.connect(PG_ADMIN, connect_timeout=3).close()
-        return True
-    except psycopg.OperationalError:
-        if os.environ.get("CI") == "true":
-            raise
-        return False
-
-
-def require_pg() -> None:
-    if not pg_available():
-        pytest.skip(PG_SKIP)
-
-
-def _pg_admin(sql: str) -> None:
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(sql)
-
-
 @contextmanager
 def database(kind: str, tmp_path, worker_id: str, suffix: str = ""):
-    """A fresh, empty database URL of this kind ("sqlite" or "postgresql"); Server.start migrates it."""
-    if kind == "sqlite":
-        yield f"sqlite:///{tmp_path / ('lrs' + suffix + '.db')}"
-        return
-    require_pg()
-    name = f"lrs_srv_{worker_id}{suffix}"
-    _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    _pg_admin(f'CREATE DATABASE "{name}"')
-    try:
-        yield PG_ADMIN.rsplit("/", 1)[0] + "/" + name
-    finally:
-        _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    """A fresh, empty database URL of this kind; Server.start migrates it."""
+    with fresh_database(kind, tmp_path, f"srv_{worker_id}{suffix}") as url:
+        yield url
 
 
 @contextmanager

@@ -10,53 +10,28 @@ import os
 import threading
 import uuid
 
-import psycopg
 import pytest
 import requests
 from tincan import (Activity, ActivityProfileDocument, Agent, AgentAccount, AgentProfileDocument, RemoteLRS,
                     StateDocument)
 
 from lrs.serve import Server
+from tests.conftest import fresh_database
 
 pytestmark = pytest.mark.xdist_group("server")
 
-PG_ADMIN = os.environ.get("LRS_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 VERSION = "1.0.3"
-
-
-def _pg_available() -> bool:
-    try:
-        psycopg.connect(PG_ADMIN, connect_timeout=3).close()
-        return True
-    except psycopg.OperationalError:
-        if os.environ.get("CI") == "true":
-            raise
-        return False
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def server(request, tmp_path_factory, worker_id):
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('docs') / 'lrs.db'}"
-        name = None
-    else:
-        if not _pg_available():
-            pytest.skip("PostgreSQL does not answer on 127.0.0.1:5432: PostgreSQL tests skipped "
-                        "(required under CI=true)")
-        name = f"lrs_docs_{worker_id}"
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{name}"')
-        url = PG_ADMIN.rsplit("/", 1)[0] + "/" + name
-    server = Server(url, workers=2, threads=4, env={"LRS_SECRET_KEY": "docs-tests-secret"})
-    server.start(timeout=60)
-    try:
-        yield server
-    finally:
-        server.stop()
-        if name:
-            with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_database(request.param, tmp_path_factory.mktemp("docs"), f"docs_{worker_id}") as url:
+        server = Server(url, workers=2, threads=4, env={"LRS_SECRET_KEY": "docs-tests-secret"})
+        server.start(timeout=60)
+        try:
+            yield server
+        finally:
+            server.stop()
 
 
 @pytest.fixture(scope="module")

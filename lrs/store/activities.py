@@ -74,7 +74,8 @@ def remember(engine, definitions: dict) -> None:
 def _load(conn, ids, lock: bool) -> dict[str, dict]:
     query = select(activities.c.activity_id, activities.c.definition).where(activities.c.activity_id.in_(ids))
     if lock:
-        query = query.with_for_update()
+        # Locked in the order returned: sorted, one order for every writer (a heap-order scan can deadlock).
+        query = query.order_by(activities.c.activity_id).with_for_update()
     return {row.activity_id: orjson.loads(row.definition) for row in conn.execute(query)}
 
 

@@ -1,0 +1,1 @@
+"""The competence engine: catalog, requirements, evidence rules, and each employee's plan."""

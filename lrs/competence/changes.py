@@ -1,0 +1,38 @@
+"""Status changes of a requirement in an employee's plan: what the engine announces, and who listens.
+
+The engine calls `emit(conn, change)` inside the transaction that changes the status; listeners (the portal
+outbox) write their rows in that same transaction, so a change and its announcement land together or not at all."""
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Callable
+
+# A requirement's status in a plan.
+STATUSES = ("fulfilled", "expiring", "expired", "missing", "awaiting_attestation", "not_yet_due", "not_required",
+            "closed")
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    event_id: str  # a UUID, unique per change: the idempotency key downstream
+    employee_id: str
+    competence_code: str
+    status: str  # one of STATUSES
+    previous_status: str | None
+    fulfilled_on: date | None  # when the learning that fulfils it happened
+    valid_until: date | None  # None: never expires (or not fulfilled)
+    evidence_statement_ids: tuple[str, ...]
+    changed_at: datetime  # aware UTC
+
+
+_listeners: list[Callable] = []
+
+
+def on_change(func: Callable):
+    """Register `func(conn, change)` to be called for every change, in the changing transaction."""
+    _listeners.append(func)
+    return func
+
+
+def emit(conn, change: StatusChange) -> None:
+    for listener in _listeners:
+        listener(conn, change)
