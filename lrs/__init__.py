@@ -20,7 +20,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.wsgi_app = AlternateRequestSyntax(app.wsgi_app, max_body=app.config["MAX_CONTENT_LENGTH"])
 
     import lrs.scheduler  # noqa: F401  (its table)
-    import lrs.competence.tables  # noqa: F401
+    from lrs import competence
+    competence.init_app(app)
 
     from lrs import cli
     cli.register(app)

@@ -22,6 +22,10 @@ DEFAULTS = {
     "CREDENTIAL_CACHE_SECONDS": 5.0,
     # The trust's identity provider: homePage of the xAPI account that is each employee (name = employee id).
     "IDENTITY_HOMEPAGE": "https://id.helse.example.no",
+    # The competence engine's day starts at midnight here (validity and deadlines are dates).
+    "COMPETENCE_TIMEZONE": "Europe/Oslo",
+    # PostgreSQL: a gap in statement order older than this is a rolled-back write, not one still in flight.
+    "COMPETENCE_GAP_SECONDS": 10.0,
     # Run the scheduled jobs (lrs/scheduler.py) in this process. `lrs run` workers do; tests start them by hand.
     "SCHEDULER": False,
 }

@@ -1,1 +1,12 @@
 """The competence engine: catalog, requirements, evidence rules, and each employee's plan."""
+
+
+def init_app(app):
+    from lrs.competence import jobs  # noqa: F401  (registers the scheduled jobs)
+    from lrs.competence.api import bp
+    from lrs.competence.cli import competence_group
+    from lrs.competence.engine import Settings
+
+    app.extensions["competence.settings"] = Settings(app.config)
+    app.register_blueprint(bp)
+    app.cli.add_command(competence_group)

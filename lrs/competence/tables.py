@@ -1,7 +1,9 @@
 """Tables of the competence engine: the organisation, the catalog, rules, evidence and plans."""
-from sqlalchemy import Column, Date, ForeignKey, Index, String, Table, Text
+from sqlalchemy import (BigInteger, Boolean, Column, Date, ForeignKey, Index, Integer, LargeBinary, String, Table,
+                        Text, UniqueConstraint)
 
-from lrs.store.models import metadata
+from lrs.store.models import SeqType, metadata
+from lrs.store.types import UTCDateTime
 
 # Units as a tree (health trust > clinic > department > section). `path` is the chain of ids from the root,
 # "/trust/clinic/dept/", so a subtree is one indexed prefix match.
@@ -46,4 +48,125 @@ employee_agents = Table(
     Column("ifi", Text, primary_key=True),
     Column("employee_id", String(64), ForeignKey("employees.id"), nullable=False),
     Index("ix_employee_agents_employee", "employee_id"),
+)
+
+# The catalog. validity_months NULL: never expires. renewal_days: "expiring soon" starts this long before expiry.
+competences = Table(
+    "competences", metadata,
+    Column("code", String(64), primary_key=True),
+    Column("name_nb", Text, nullable=False),
+    Column("name_en", Text, nullable=False),
+    Column("area", Text, nullable=False),
+    Column("validity_months", Integer),
+    Column("renewal_days", Integer, nullable=False),
+    Column("start_url", Text),  # where an employee starts the learning (a course, a registration page)
+)
+
+# A job role (optionally only within a unit's subtree) requires a competence.
+requirements = Table(
+    "requirements", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("role_code", String(64), ForeignKey("job_roles.code"), nullable=False),
+    Column("unit_id", String(64), ForeignKey("units.id")),  # NULL: everywhere
+    Column("competence_code", String(64), ForeignKey("competences.code"), nullable=False),
+    Column("mandatory", Boolean, nullable=False),
+    Column("new_employee_days", Integer, nullable=False),  # a new employee has this long from starting
+    UniqueConstraint("role_code", "unit_id", "competence_code", name="uq_requirements"),
+)
+
+# Individual additions to one employee's plan.
+plan_additions = Table(
+    "plan_additions", metadata,
+    Column("employee_id", String(64), ForeignKey("employees.id"), primary_key=True),
+    Column("competence_code", String(64), ForeignKey("competences.code"), primary_key=True),
+    Column("mandatory", Boolean, nullable=False),
+    Column("due_on", Date, nullable=False),
+)
+
+# Evidence rules, as data (lrs/competence/rules.py reads `definition`). Every change is a new version; the newest
+# version of a rule is the one in force (active = false: withdrawn).
+rules = Table(
+    "rules", metadata,
+    Column("rule_id", String(64), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("competence_code", String(64), ForeignKey("competences.code"), nullable=False),
+    Column("definition", Text, nullable=False),  # JSON
+    Column("active", Boolean, nullable=False),
+    Column("created", UTCDateTime, nullable=False),
+)
+
+# Statements that matched a part of a rule in force, per employee: what evidence is computed from.
+facts = Table(
+    "facts", metadata,
+    Column("statement_id", String(36), primary_key=True),
+    Column("rule_id", String(64), primary_key=True),
+    Column("part", Integer, primary_key=True),
+    Column("employee_id", String(64), nullable=False),
+    Column("competence_code", String(64), nullable=False),
+    Column("occurred", UTCDateTime, nullable=False),  # the statement's timestamp: when the learning happened
+    Index("ix_facts_employee", "employee_id", "competence_code"),
+)
+
+# Evidence an employee registered themselves (external course, certificate), waiting for or given attestation.
+manual_evidence = Table(
+    "manual_evidence", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("employee_id", String(64), ForeignKey("employees.id"), nullable=False),
+    Column("competence_code", String(64), ForeignKey("competences.code"), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("completed_on", Date, nullable=False),
+    Column("certificate_name", Text),
+    Column("certificate_type", Text),
+    Column("certificate", LargeBinary),
+    Column("state", String(16), nullable=False),  # pending | attested | rejected
+    Column("registered", UTCDateTime, nullable=False),
+    Column("decided_by", String(64)),  # user id of the attesting leader
+    Column("decided", UTCDateTime),
+    Column("statement_id", String(36)),  # the xAPI statement recording the attestation
+    Index("ix_manual_evidence_employee", "employee_id"),
+)
+
+# Each requirement in each employee's plan, as last computed.
+plan_items = Table(
+    "plan_items", metadata,
+    Column("employee_id", String(64), ForeignKey("employees.id"), primary_key=True),
+    Column("competence_code", String(64), ForeignKey("competences.code"), primary_key=True),
+    Column("mandatory", Boolean, nullable=False),
+    Column("due_on", Date),
+    Column("status", String(24), nullable=False),
+    Column("fulfilled_on", Date),
+    Column("valid_until", Date),
+    Column("evidence", Text, nullable=False),  # JSON list of statement ids
+    Column("updated", UTCDateTime, nullable=False),
+    Index("ix_plan_items_competence", "competence_code", "status"),
+)
+
+# Every status change (history, and what the portal push announces).
+status_changes = Table(
+    "status_changes", metadata,
+    Column("seq", SeqType, primary_key=True, autoincrement=True),
+    Column("event_id", String(36), nullable=False, unique=True),
+    Column("employee_id", String(64), nullable=False),
+    Column("competence_code", String(64), nullable=False),
+    Column("status", String(24), nullable=False),
+    Column("previous_status", String(24)),
+    Column("fulfilled_on", Date),
+    Column("valid_until", Date),
+    Column("evidence", Text, nullable=False),
+    Column("changed", UTCDateTime, nullable=False),
+    Index("ix_status_changes_employee", "employee_id", "seq"),
+)
+
+# Where the engine has read the statements up to (one row).
+engine_cursor = Table(
+    "competence_cursor", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("seq", BigInteger, nullable=False),
+)
+
+# Reminders sent, so a job run twice never sends one twice.
+reminders_sent = Table(
+    "reminders_sent", metadata,
+    Column("key", String(200), primary_key=True),  # e.g. "expiring:E1:HLR:2027-01-31"
+    Column("sent", UTCDateTime, nullable=False),
 )

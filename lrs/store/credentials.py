@@ -43,6 +43,22 @@ def create(engine, name: str, scopes=DEFAULT_SCOPES, home_page: str = "https://k
     return {**row, "secret": secret, "scopes": list(scopes), "authority": authority}
 
 
+def internal(conn, name: str) -> "Credential":
+    """The LRS's own credential for statements it writes itself (e.g. attestations), made on first use. Its secret
+    is never shown and it has no scopes, so nobody can sign in with it."""
+    row = conn.execute(select(credentials).where(credentials.c.name == name, credentials.c.scopes == "",
+                                                 credentials.c.revoked_us.is_(None))).mappings().first()
+    if row is None:
+        authority = {"objectType": "Agent", "name": name,
+                     "account": {"homePage": "https://kompetanse-lrs.local", "name": "internal"}}
+        conn.execute(insert(credentials).values(
+            key=secrets.token_hex(10), secret_hash=_hash(secrets.token_urlsafe(32)), name=name, scopes="",
+            authority=orjson.dumps(authority).decode(), created_us=now_us()))
+        row = conn.execute(select(credentials).where(credentials.c.name == name, credentials.c.scopes == "")
+                           ).mappings().first()
+    return Credential(row)
+
+
 def list_all(engine) -> list[dict]:
     with read_transaction(engine) as conn:
         rows = conn.execute(select(credentials).order_by(credentials.c.id)).mappings().all()

@@ -64,6 +64,11 @@ def save(engine, batch: list[Prepared], parts: dict) -> None:
                 raise
 
 
+def save_in(conn, batch: list[Prepared]) -> None:
+    """Store statements inside the caller's transaction, for writes that must land together with other rows."""
+    _save(conn, batch, {})
+
+
 def _in_chunks(conn, query_for, values):
     values = list(values)
     for i in range(0, len(values), _CHUNK):

@@ -1,0 +1,306 @@
+"""The engine: statements become facts (which rule parts they match, for which employee), facts become each
+employee's plan, and every status change is recorded and announced (lrs.competence.changes).
+
+Statements are read after they are stored, in order of `seq`, from a cursor kept in the database, so ingest does
+no competence work at all and a crash loses nothing: reading, facts, plans, the changes and the cursor move
+commit together."""
+import uuid
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import orjson
+from sqlalchemy import delete, insert, select, update
+
+from lrs.competence import changes
+from lrs.competence.plan import Item, status_of
+from lrs.competence.rules import Matcher, best_achievement, parse_timestamp
+from lrs.competence.tables import (competences, employee_agents, employee_roles, employees, engine_cursor, facts,
+                                   manual_evidence, plan_additions, plan_items, requirements, rules, status_changes,
+                                   units)
+from lrs.store.db import bulk_insert, write_transaction
+from lrs.store.models import statement_agent, statements
+from lrs.store.types import utcnow
+from lrs.xapi.agents import ifi
+
+ATTESTATION_RULE = "attestation"  # facts from attested manual evidence (lrs.competence.evidence)
+BATCH = 2000  # statements per transaction
+
+
+class Settings:
+    """What the engine needs from the app's configuration."""
+
+    def __init__(self, config):
+        self.zone = ZoneInfo(config["COMPETENCE_TIMEZONE"])
+        self.gap_seconds = config["COMPETENCE_GAP_SECONDS"]
+        self.identity_homepage = config["IDENTITY_HOMEPAGE"]
+
+    def day(self, moment: datetime) -> date:
+        return moment.astimezone(self.zone).date()
+
+
+def rules_in_force(conn) -> list[dict]:
+    """The newest version of every rule, unless that version withdrew it."""
+    newest = {}
+    for row in conn.execute(select(rules.c.rule_id, rules.c.version, rules.c.definition, rules.c.active)
+                            .order_by(rules.c.rule_id, rules.c.version)):
+        newest[row.rule_id] = row
+    return [{**orjson.loads(r.definition), "version": r.version} for r in newest.values() if r.active]
+
+
+# ------------------------------------------------------------------------------------------ statements -> facts
+
+def process_new(engine, settings: Settings, now: datetime | None = None, limit: int = BATCH) -> int:
+    """Read the statements stored since the last call (up to `limit`), in one transaction; how many were read.
+    Several instances may call this at once: one reads, the others find the cursor taken and return 0."""
+    now = now or utcnow()
+    with write_transaction(engine) as conn:
+        cursor = _take_cursor(conn)
+        if cursor is None:
+            return 0
+        rows = conn.execute(select(statements.c.seq, statements.c.id, statements.c.stored_us, statements.c.body,
+                                   statements.c.voided, statements.c.is_voiding, statements.c.ref_target)
+                            .where(statements.c.seq > cursor).order_by(statements.c.seq).limit(limit)).all()
+        rows = _safe_prefix(rows, cursor, now, settings)
+        if not rows:
+            return 0
+        dirty = _apply_statements(conn, rows, Matcher(rules_in_force(conn)), settings)
+        conn.execute(update(engine_cursor).where(engine_cursor.c.id == 1).values(seq=rows[-1].seq))
+        recompute(conn, dirty, settings, now)
+    return len(rows)
+
+
+def process_all_new(engine, settings: Settings, now: datetime | None = None) -> int:
+    total = 0
+    while (n := process_new(engine, settings, now)):
+        total += n
+    return total
+
+
+def _take_cursor(conn) -> int | None:
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("INSERT INTO competence_cursor (id, seq) VALUES (1, 0) ON CONFLICT DO NOTHING")
+        return conn.execute(select(engine_cursor.c.seq).where(engine_cursor.c.id == 1)
+                            .with_for_update(skip_locked=True)).scalar()
+    # SQLite: this transaction already holds the write lock.
+    seq = conn.execute(select(engine_cursor.c.seq).where(engine_cursor.c.id == 1)).scalar()
+    if seq is None:
+        conn.execute(insert(engine_cursor).values(id=1, seq=0))
+        seq = 0
+    return seq
+
+
+def _safe_prefix(rows, cursor: int, now: datetime, settings: Settings):
+    """The rows before the first gap in seq that may still fill. On PostgreSQL a writer takes its seq numbers before
+    it commits, so a missing number is either still being written or was rolled back; after gap_seconds it is
+    taken as rolled back. (SQLite writers take turns, so there are no such gaps.)"""
+    expected = cursor + 1
+    horizon_us = (now.timestamp() - settings.gap_seconds) * 1_000_000
+    for i, row in enumerate(rows):
+        if row.seq != expected and row.stored_us > horizon_us:
+            return rows[:i]
+        expected = row.seq + 1
+    return rows
+
+
+def _apply_statements(conn, rows, matcher: Matcher, settings: Settings) -> set[str]:
+    """Facts for these statements; returns the employees whose facts changed."""
+    dirty: set[str] = set()
+    voided_targets = [r.ref_target for r in rows if r.is_voiding]
+    if voided_targets:
+        dirty |= _forget_statements(conn, voided_targets)
+    parsed = [(r.id, orjson.loads(r.body)) for r in rows if not r.voided and not r.is_voiding]
+    dirty |= _record_facts(conn, parsed, matcher, settings)
+    return dirty
+
+
+def _forget_statements(conn, statement_ids) -> set[str]:
+    """Voided statements give no evidence any more."""
+    gone = conn.execute(select(facts.c.employee_id).where(facts.c.statement_id.in_(statement_ids))).scalars().all()
+    if gone:
+        conn.execute(delete(facts).where(facts.c.statement_id.in_(statement_ids)))
+    return set(gone)
+
+
+def _record_facts(conn, parsed, matcher: Matcher, settings: Settings) -> set[str]:
+    found = []
+    for sid, stmt in parsed:
+        if stmt["object"].get("objectType", "Activity") != "Activity":
+            continue
+        for part in matcher.match(stmt):
+            found.append((sid, stmt, part))
+    if not found:
+        return set()
+    owners = _employees_of(conn, {ifi(stmt["actor"]) for _sid, stmt, _p in found} - {None})
+    rows = []
+    for sid, stmt, part in found:
+        employee_id = owners.get(ifi(stmt["actor"]))
+        if employee_id:
+            rows.append({"statement_id": sid, "rule_id": part.rule_id, "part": part.index,
+                         "employee_id": employee_id, "competence_code": part.competence,
+                         "occurred": parse_timestamp(stmt.get("timestamp") or stmt["stored"])})
+    bulk_insert(conn, facts, rows)
+    return {r["employee_id"] for r in rows}
+
+
+def _employees_of(conn, ifis) -> dict[str, str]:
+    ifis = list(ifis)
+    found = {}
+    for i in range(0, len(ifis), 500):
+        found.update(conn.execute(select(employee_agents.c.ifi, employee_agents.c.employee_id)
+                                  .where(employee_agents.c.ifi.in_(ifis[i:i + 500]))).all())
+    return found
+
+
+def rescan(conn, settings: Settings, rule_ids=None, agent_ifis=None) -> set[str]:
+    """Match stored statements again: for changed rules (`rule_ids`), or for agents newly linked to an employee
+    (`agent_ifis`). Returns the employees whose facts changed (recompute them)."""
+    in_force = rules_in_force(conn)
+    live = select(statements.c.id, statements.c.body).where(~statements.c.voided, ~statements.c.is_voiding)
+    if rule_ids is not None:
+        dirty = set(conn.execute(select(facts.c.employee_id).where(facts.c.rule_id.in_(rule_ids))).scalars())
+        conn.execute(delete(facts).where(facts.c.rule_id.in_(rule_ids)))
+        in_force = [r for r in in_force if r["id"] in set(rule_ids)]
+        query = live
+    else:
+        query = live.join(statement_agent, statement_agent.c.seq == statements.c.seq).where(
+            statement_agent.c.ifi.in_(list(agent_ifis)), statement_agent.c.is_actor,
+            statement_agent.c.profile == statements.c.seq)
+        ids = select(query.with_only_columns(statements.c.id).subquery().c.id)
+        dirty = set(conn.execute(select(facts.c.employee_id).where(facts.c.statement_id.in_(ids),
+                                                                   facts.c.rule_id != ATTESTATION_RULE)).scalars())
+        conn.execute(delete(facts).where(facts.c.statement_id.in_(ids), facts.c.rule_id != ATTESTATION_RULE))
+    if not in_force:
+        return dirty
+    matcher = Matcher(in_force)
+    result = conn.execute(query.order_by(statements.c.seq), execution_options={"yield_per": BATCH})
+    for chunk in result.partitions(BATCH):
+        dirty |= _record_facts(conn, [(r.id, orjson.loads(r.body)) for r in chunk], matcher, settings)
+    return dirty
+
+
+# ---------------------------------------------------------------------------------------------- facts -> plans
+
+class Catalog:
+    """What every plan computation needs, read once per transaction."""
+
+    def __init__(self, conn):
+        self.competences = {r.code: r for r in conn.execute(select(competences))}
+        self.requirements = conn.execute(select(requirements)).all()
+        self.unit_paths = dict(conn.execute(select(units.c.id, units.c.path)).all())
+        self.rules = defaultdict(list)
+        for rule in rules_in_force(conn):
+            self.rules[rule["competence"]].append(rule)
+
+    def applicable(self, employee, roles: set[str], additions) -> dict[str, tuple[bool, int | date]]:
+        """competence code -> (mandatory, days after starting | a due date)."""
+        path = self.unit_paths.get(employee.unit_id, "")
+        found: dict[str, tuple[bool, int | date]] = {}
+        for req in self.requirements:
+            if req.role_code in roles and (req.unit_id is None or path.startswith(self.unit_paths[req.unit_id])):
+                mandatory, days = found.get(req.competence_code, (False, req.new_employee_days))
+                found[req.competence_code] = (mandatory or req.mandatory, min(days, req.new_employee_days))
+        for add in additions:
+            mandatory = add.mandatory or found.get(add.competence_code, (False, 0))[0]
+            found[add.competence_code] = (mandatory, add.due_on)
+        return found
+
+
+def recompute(conn, employee_ids, settings: Settings, now: datetime, catalog: Catalog | None = None) -> int:
+    """Bring these employees' plans up to date; record and announce every status change. Returns changes made."""
+    employee_ids = sorted(set(employee_ids))
+    if not employee_ids:
+        return 0
+    catalog = catalog or Catalog(conn)
+    made = 0
+    for i in range(0, len(employee_ids), 500):
+        made += _recompute_chunk(conn, employee_ids[i:i + 500], catalog, settings, now)
+    return made
+
+
+def _recompute_chunk(conn, ids, catalog: Catalog, settings: Settings, now: datetime) -> int:
+    today = settings.day(now)
+    people = {r.id: r for r in conn.execute(select(employees).where(employees.c.id.in_(ids)))}
+    roles, additions, items, pending = defaultdict(set), defaultdict(list), defaultdict(dict), defaultdict(set)
+    for r in conn.execute(select(employee_roles).where(employee_roles.c.employee_id.in_(ids))):
+        roles[r.employee_id].add(r.role_code)
+    for r in conn.execute(select(plan_additions).where(plan_additions.c.employee_id.in_(ids))):
+        additions[r.employee_id].append(r)
+    for r in conn.execute(select(plan_items).where(plan_items.c.employee_id.in_(ids))):
+        items[r.employee_id][r.competence_code] = r
+    for r in conn.execute(select(manual_evidence.c.employee_id, manual_evidence.c.competence_code)
+                          .where(manual_evidence.c.employee_id.in_(ids), manual_evidence.c.state == "pending")):
+        pending[r.employee_id].add(r.competence_code)
+    found = defaultdict(lambda: defaultdict(list))  # employee -> competence -> rule id -> [(part, sid, day)]
+    for r in conn.execute(select(facts).where(facts.c.employee_id.in_(ids))):
+        found[r.employee_id][r.competence_code].append((r.rule_id, r.part, r.statement_id, settings.day(r.occurred)))
+    inserts, updates, history = [], [], []
+    for employee_id in ids:
+        person = people.get(employee_id)
+        if person is None:
+            continue
+        wanted = catalog.applicable(person, roles[employee_id], additions[employee_id])
+        left = person.left_on is not None and person.left_on <= today
+        for code in sorted(wanted.keys() | items[employee_id].keys()):
+            comp = catalog.competences.get(code)
+            if comp is None:
+                continue
+            old = items[employee_id].get(code)
+            item = None
+            if code in wanted:
+                mandatory, due = wanted[code]
+                if isinstance(due, int):  # days for new employees
+                    if old is not None and old.status != "not_required" and old.due_on is not None:
+                        due = old.due_on  # the deadline was set when the requirement came into the plan
+                    else:  # new to this plan: from starting, or from today for someone already employed
+                        due = max(person.started_on, today) + timedelta(days=due)
+                item = Item(code, mandatory, due)
+            best = _best(catalog, comp, found[employee_id].get(code, []))
+            new = status_of(item, best, comp.renewal_days, code in pending[employee_id], today, left)
+            row = {"employee_id": employee_id, "competence_code": code,
+                   "mandatory": item.mandatory if item else (old.mandatory if old else False),
+                   "due_on": item.due_on if item else (old.due_on if old else None),
+                   "status": new.status, "fulfilled_on": new.fulfilled_on, "valid_until": new.valid_until,
+                   "evidence": orjson.dumps(list(new.evidence)).decode(), "updated": now}
+            if old is None:
+                inserts.append(row)
+            elif (old.status, old.fulfilled_on, old.valid_until, old.evidence, old.due_on, old.mandatory) != (
+                    row["status"], row["fulfilled_on"], row["valid_until"], row["evidence"], row["due_on"],
+                    row["mandatory"]):
+                updates.append(row)
+            else:
+                continue
+            if old is None or old.status != new.status or old.valid_until != new.valid_until:
+                history.append(changes.StatusChange(
+                    event_id=str(uuid.uuid4()), employee_id=employee_id, competence_code=code, status=new.status,
+                    previous_status=old.status if old else None, fulfilled_on=new.fulfilled_on,
+                    valid_until=new.valid_until, evidence_statement_ids=new.evidence, changed_at=now))
+    bulk_insert(conn, plan_items, inserts)
+    for row in updates:
+        conn.execute(update(plan_items).where(plan_items.c.employee_id == row["employee_id"],
+                                              plan_items.c.competence_code == row["competence_code"]).values(row))
+    if history:
+        conn.execute(insert(status_changes), [
+            {"event_id": c.event_id, "employee_id": c.employee_id, "competence_code": c.competence_code,
+             "status": c.status, "previous_status": c.previous_status, "fulfilled_on": c.fulfilled_on,
+             "valid_until": c.valid_until, "evidence": orjson.dumps(list(c.evidence_statement_ids)).decode(),
+             "changed": c.changed_at} for c in history])
+        for change in history:
+            changes.emit(conn, change)
+    return len(history)
+
+
+def _best(catalog: Catalog, comp, found):
+    by_rule = defaultdict(list)
+    for rule_id, part, sid, day in found:
+        by_rule[rule_id].append((part, sid, day))
+    best = None
+    for rule in catalog.rules.get(comp.code, []):
+        candidate = best_achievement(rule, by_rule.get(rule["id"], []), comp.validity_months)
+        if candidate and candidate.outlasts(best):
+            best = candidate
+    if by_rule.get(ATTESTATION_RULE):
+        candidate = best_achievement({"kind": "any"}, by_rule[ATTESTATION_RULE], comp.validity_months)
+        if candidate.outlasts(best):
+            best = candidate
+    return best

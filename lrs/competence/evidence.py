@@ -1,0 +1,123 @@
+"""Manual evidence: an employee registers learning done elsewhere (an external course, a certificate), a leader
+attests it, and the attestation is stored as an xAPI statement, which is then the evidence (voiding it removes it)."""
+import uuid
+from datetime import date, datetime, time
+
+from sqlalchemy import select, update
+
+from lrs.competence import engine as eng
+from lrs.competence.directory import agent_for
+from lrs.competence.service import can_see_employee
+from lrs.competence.tables import competences, employees, facts, manual_evidence
+from lrs.principal import Principal
+from lrs.store import credentials as creds
+from lrs.store import statements as store
+from lrs.store.db import write_transaction
+from lrs.store.types import utcnow
+
+VOCABULARY = "https://kompetanse.helse.example.no/xapi"
+EXT_COMPETENCE = VOCABULARY + "/extensions/competence"
+EXT_ATTESTED_BY = VOCABULARY + "/extensions/attested-by"
+COMPLETED = {"id": "http://adlnet.gov/expapi/verbs/completed", "display": {"nb-NO": "fullførte", "en-US": "completed"}}
+CERTIFICATE_TYPES = ("application/pdf", "image/png", "image/jpeg")
+CERTIFICATE_MAX = 10 * 1024 * 1024
+
+
+class EvidenceError(ValueError):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+def register(engine, settings, employee_id: str, competence_code: str, title: str, completed_on: date,
+             certificate: tuple[str, str, bytes] | None = None) -> str:
+    """Record learning done elsewhere; it waits for a leader's attestation. Returns its id."""
+    now = utcnow()
+    if completed_on > settings.day(now):
+        raise EvidenceError(400, "completed_on is in the future")
+    if not title.strip():
+        raise EvidenceError(400, "title is empty")
+    if certificate:
+        name, content_type, content = certificate
+        if content_type not in CERTIFICATE_TYPES:
+            raise EvidenceError(400, f"certificate must be PDF, PNG or JPEG, not {content_type}")
+        if len(content) > CERTIFICATE_MAX:
+            raise EvidenceError(413, "certificate is larger than 10 MB")
+    evidence_id = str(uuid.uuid4())
+    with write_transaction(engine) as conn:
+        if conn.execute(select(employees.c.id).where(employees.c.id == employee_id)).first() is None:
+            raise EvidenceError(404, f"no employee {employee_id}")
+        if conn.execute(select(competences.c.code).where(competences.c.code == competence_code)).first() is None:
+            raise EvidenceError(400, f"no competence {competence_code} in the catalog")
+        conn.execute(manual_evidence.insert().values(
+            id=evidence_id, employee_id=employee_id, competence_code=competence_code, title=title.strip(),
+            completed_on=completed_on, certificate_name=certificate[0] if certificate else None,
+            certificate_type=certificate[1] if certificate else None,
+            certificate=certificate[2] if certificate else None, state="pending", registered=now))
+        eng.recompute(conn, [employee_id], settings, now)
+    return evidence_id
+
+
+def decide(engine, settings, evidence_id: str, who: Principal, attest: bool) -> dict:
+    """A leader of the employee's unit attests (or rejects) registered evidence."""
+    now = utcnow()
+    with write_transaction(engine) as conn:
+        row = conn.execute(select(manual_evidence).where(manual_evidence.c.id == evidence_id)).first()
+        if row is None:
+            raise EvidenceError(404, f"no registered evidence {evidence_id}")
+        if not (who.has("leader") or who.has("admin")) or not can_see_employee(conn, who, row.employee_id):
+            raise EvidenceError(403, "only a leader of the employee's unit can attest this")
+        if who.employee_id == row.employee_id:
+            raise EvidenceError(403, "nobody attests their own evidence")
+        if row.state != "pending":
+            raise EvidenceError(409, f"this evidence is already {row.state}")
+        statement_id = None
+        if attest:
+            statement_id = _store_attestation(conn, settings, row, who)
+        conn.execute(update(manual_evidence).where(manual_evidence.c.id == evidence_id).values(
+            state="attested" if attest else "rejected", decided_by=who.user_id, decided=now,
+            statement_id=statement_id))
+        eng.recompute(conn, [row.employee_id], settings, now)
+    return {"id": evidence_id, "state": "attested" if attest else "rejected", "statement_id": statement_id}
+
+
+def attestation_queue(conn, who: Principal) -> list[dict]:
+    rows = conn.execute(select(manual_evidence.c.id, manual_evidence.c.employee_id, manual_evidence.c.competence_code,
+                               manual_evidence.c.title, manual_evidence.c.completed_on,
+                               manual_evidence.c.certificate_name, employees.c.name)
+                        .join(employees, employees.c.id == manual_evidence.c.employee_id)
+                        .where(manual_evidence.c.state == "pending").order_by(manual_evidence.c.registered)).all()
+    return [dict(r._mapping) for r in rows
+            if r.employee_id != who.employee_id and can_see_employee(conn, who, r.employee_id)]
+
+
+def certificate(conn, evidence_id: str):
+    return conn.execute(select(manual_evidence.c.employee_id, manual_evidence.c.certificate_name,
+                               manual_evidence.c.certificate_type, manual_evidence.c.certificate)
+                        .where(manual_evidence.c.id == evidence_id)).first()
+
+
+def _store_attestation(conn, settings, row, who: Principal) -> str:
+    credential = creds.internal(conn, "kompetanse-lrs: attestations")
+    learned = datetime.combine(row.completed_on, time(12), tzinfo=settings.zone)
+    statement_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{VOCABULARY}/attestation/{row.id}"))
+    stmt = {
+        "id": statement_id,
+        "actor": agent_for(row.employee_id, settings.identity_homepage),
+        "verb": COMPLETED,
+        "object": {"objectType": "Activity", "id": f"{VOCABULARY}/activities/external/{row.id}",
+                   "definition": {"name": {"nb-NO": row.title}, "type": "http://adlnet.gov/expapi/activities/course"}},
+        "result": {"completion": True},
+        "context": {"extensions": {EXT_COMPETENCE: row.competence_code, EXT_ATTESTED_BY: who.user_id}},
+        "timestamp": learned.astimezone().isoformat(),
+        "authority": credential.authority,
+        "version": "1.0.0",
+    }
+    if who.employee_id:
+        stmt["context"]["instructor"] = agent_for(who.employee_id, settings.identity_homepage)
+    store.save_in(conn, [store.Prepared(stmt=stmt, id=statement_id, credential_id=credential.id,
+                                        hash=store.content_hash(stmt))])
+    conn.execute(facts.insert().values(statement_id=statement_id, rule_id=eng.ATTESTATION_RULE, part=0,
+                                       employee_id=row.employee_id, competence_code=row.competence_code,
+                                       occurred=learned))
+    return statement_id

@@ -1,0 +1,150 @@
+"""What the API and the web pages read: plans, a unit's matrix, what runs out soon, and the coverage forecast.
+Every function takes a connection and returns plain data; who may see what is decided by `can_see_*`."""
+from collections import defaultdict
+from datetime import date, timedelta
+
+import orjson
+from dateutil.relativedelta import relativedelta
+from sqlalchemy import select
+
+from lrs.competence.directory import subtree_unit_ids
+from lrs.competence.tables import (competences, employee_roles, employees, manual_evidence, plan_items,
+                                   status_changes, units)
+from lrs.principal import Principal
+
+ACTIVE = ("fulfilled", "expiring", "expired", "missing", "awaiting_attestation", "not_yet_due")
+
+
+def can_see_employee(conn, who: Principal, employee_id: str) -> bool:
+    if who.has("admin") or who.employee_id == employee_id:
+        return True
+    if who.has("leader") and who.led_units:
+        unit = conn.execute(select(employees.c.unit_id).where(employees.c.id == employee_id)).scalar()
+        return unit is not None and unit in subtree_unit_ids(conn, who.led_units)
+    return False
+
+
+def can_see_unit(conn, who: Principal, unit_id: str) -> bool:
+    if who.has("admin"):
+        return True
+    return who.has("leader") and unit_id in subtree_unit_ids(conn, who.led_units)
+
+
+def competence_names(conn) -> dict[str, dict]:
+    return {r.code: {"code": r.code, "name_nb": r.name_nb, "name_en": r.name_en, "area": r.area,
+                     "validity_months": r.validity_months, "start_url": r.start_url}
+            for r in conn.execute(select(competences).order_by(competences.c.area, competences.c.code))}
+
+
+def _item(row, names) -> dict:
+    return {"competence": names[row.competence_code], "mandatory": row.mandatory, "due_on": row.due_on,
+            "status": row.status, "fulfilled_on": row.fulfilled_on, "valid_until": row.valid_until,
+            "evidence": orjson.loads(row.evidence)}
+
+
+def plan(conn, employee_id: str) -> dict | None:
+    person = conn.execute(select(employees).where(employees.c.id == employee_id)).first()
+    if person is None:
+        return None
+    names = competence_names(conn)
+    rows = conn.execute(select(plan_items).where(plan_items.c.employee_id == employee_id)).all()
+    items = sorted((_item(r, names) for r in rows), key=lambda i: (i["status"] == "not_required",
+                                                                 i["competence"]["area"], i["competence"]["code"]))
+    history = [{"competence": r.competence_code, "status": r.status, "previous_status": r.previous_status,
+                "valid_until": r.valid_until, "changed": r.changed}
+               for r in conn.execute(select(status_changes).where(status_changes.c.employee_id == employee_id)
+                                     .order_by(status_changes.c.seq.desc()).limit(200))]
+    pending = [{"id": r.id, "competence": r.competence_code, "title": r.title, "completed_on": r.completed_on,
+                "state": r.state}
+               for r in conn.execute(select(manual_evidence).where(manual_evidence.c.employee_id == employee_id)
+                                     .order_by(manual_evidence.c.registered.desc()))]
+    roles = conn.execute(select(employee_roles.c.role_code).where(employee_roles.c.employee_id == employee_id)
+                         ).scalars().all()
+    return {"employee": {"id": person.id, "name": person.name, "unit_id": person.unit_id, "roles": sorted(roles),
+                         "started_on": person.started_on, "left_on": person.left_on},
+            "items": items, "history": history, "manual_evidence": pending}
+
+
+def _people_in(conn, unit_id: str, role: str | None):
+    unit_ids = subtree_unit_ids(conn, [unit_id])
+    query = select(employees.c.id, employees.c.name, employees.c.unit_id).where(
+        employees.c.unit_id.in_(unit_ids), employees.c.left_on.is_(None)).order_by(employees.c.name, employees.c.id)
+    if role:
+        query = query.where(employees.c.id.in_(select(employee_roles.c.employee_id)
+                                               .where(employee_roles.c.role_code == role)))
+    return conn.execute(query).all()
+
+
+def matrix(conn, unit_id: str, role: str | None = None, status: str | None = None) -> dict:
+    """Employees of a unit's subtree x the competences their plans require, with each cell's status."""
+    people = _people_in(conn, unit_id, role)
+    ids = [p.id for p in people]
+    cells = defaultdict(dict)
+    used = set()
+    for i in range(0, len(ids), 1000):
+        for r in conn.execute(select(plan_items.c.employee_id, plan_items.c.competence_code, plan_items.c.status,
+                                     plan_items.c.valid_until, plan_items.c.due_on)
+                              .where(plan_items.c.employee_id.in_(ids[i:i + 1000]),
+                                     plan_items.c.status.in_(ACTIVE))):
+            cells[r.employee_id][r.competence_code] = {"status": r.status, "valid_until": r.valid_until,
+                                                       "due_on": r.due_on}
+            used.add(r.competence_code)
+    names = competence_names(conn)
+    columns = [names[c] for c in names if c in used]
+    rows = [{"employee_id": p.id, "name": p.name, "unit_id": p.unit_id, "cells": cells[p.id]} for p in people
+            if status is None or any(c["status"] == status for c in cells[p.id].values())]
+    return {"unit_id": unit_id, "competences": columns, "employees": rows}
+
+
+def expiring(conn, unit_id: str, today: date, within=(30, 60, 90)) -> dict:
+    """How many valid competences in the subtree run out within 30, 60 and 90 days (and how many have)."""
+    ids = [p.id for p in _people_in(conn, unit_id, None)]
+    counts = {str(days): 0 for days in within}
+    expired = 0
+    for i in range(0, len(ids), 1000):
+        for r in conn.execute(select(plan_items.c.status, plan_items.c.valid_until)
+                              .where(plan_items.c.employee_id.in_(ids[i:i + 1000]),
+                                     plan_items.c.status.in_(("fulfilled", "expiring", "expired")))):
+            if r.status == "expired":
+                expired += 1
+                continue
+            if r.valid_until is None:
+                continue
+            for days in within:
+                if r.valid_until <= today + timedelta(days=days):
+                    counts[str(days)] += 1
+    return {"unit_id": unit_id, "today": today, "within_days": counts, "expired": expired}
+
+
+def forecast(conn, unit_id: str, today: date, months: int = 12) -> dict:
+    """Per competence, for each of the next `months` month ends: how many required holders are still covered,
+    and who drops out in that month (unless they renew)."""
+    ids = [p.id for p in _people_in(conn, unit_id, None)]
+    per = defaultdict(list)
+    for i in range(0, len(ids), 1000):
+        for r in conn.execute(select(plan_items.c.employee_id, plan_items.c.competence_code, plan_items.c.status,
+                                     plan_items.c.valid_until)
+                              .where(plan_items.c.employee_id.in_(ids[i:i + 1000]),
+                                     plan_items.c.status.in_(ACTIVE))):
+            per[r.competence_code].append(r)
+    names = competence_names(conn)
+    month_ends = [(today.replace(day=1) + relativedelta(months=m + 1)) - timedelta(days=1) for m in range(months)]
+    out = []
+    for code in (c for c in names if c in per):
+        items = per[code]
+        series = []
+        previous_end = today
+        for end in month_ends:
+            covered = [r for r in items if r.status in ("fulfilled", "expiring")
+                       and (r.valid_until is None or r.valid_until > end)]
+            dropping = sorted(r.employee_id for r in items if r.status in ("fulfilled", "expiring")
+                              and r.valid_until is not None and previous_end < r.valid_until <= end)
+            series.append({"month": end.strftime("%Y-%m"), "covered": len(covered), "required": len(items),
+                           "coverage": round(len(covered) / len(items), 4), "dropping_out": dropping})
+            previous_end = end
+        out.append({"competence": names[code], "months": series})
+    return {"unit_id": unit_id, "today": today, "forecast": out}
+
+
+def unit_tree(conn) -> list[dict]:
+    return [dict(r) for r in conn.execute(select(units).order_by(units.c.path)).mappings()]

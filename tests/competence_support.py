@@ -1,0 +1,90 @@
+"""Helpers for the competence tests: a small trust loaded through the importers, statements sent over xAPI,
+and a signed-in principal for the JSON API."""
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from flask import g
+
+from lrs import scheduler
+from lrs.competence import imports
+from lrs.principal import Principal
+
+DATA = Path(__file__).parent / "data"
+HOME = "https://id.helse.example.no"
+PASSED = "http://adlnet.gov/expapi/verbs/passed"
+COMPLETED = "http://adlnet.gov/expapi/verbs/completed"
+HLR = "https://kurs.helse.example.no/hlr"
+SIM_TYPE = "https://kompetanse.helse.example.no/xapi/activities/simulation-session"
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def days_ago(days: float) -> datetime:
+    return now() - timedelta(days=days)
+
+
+def load_trust(app):
+    engine, settings = app.extensions["lrs.engine"], app.extensions["competence.settings"]
+    imports.import_hr(engine, settings, "units.csv", (DATA / "units.csv").read_text())
+    imports.import_catalog(engine, settings, "catalog.yaml", (DATA / "catalog.yaml").read_text())
+    return imports.import_hr(engine, settings, "employees.csv", (DATA / "employees.csv").read_text())
+
+
+def statement(employee_id, verb, activity, when: datetime, result=None, activity_type=None, sid=None):
+    obj = {"objectType": "Activity", "id": activity}
+    if activity_type:
+        obj["definition"] = {"type": activity_type}
+    stmt = {"id": sid or str(uuid.uuid4()), "actor": {"objectType": "Agent",
+                                                        "account": {"homePage": HOME, "name": employee_id}},
+            "verb": {"id": verb}, "object": obj, "timestamp": when.isoformat()}
+    if result is not None:
+        stmt["result"] = result
+    return stmt
+
+
+def send(xapi, *stmts):
+    r = xapi.post("/xapi/statements", json=list(stmts))
+    assert r.status_code == 200, r.get_json()
+    return r.get_json()
+
+
+def process(app):
+    """What the scheduler does every two seconds."""
+    assert scheduler.run(app, "competence.process")
+
+
+def passed_hlr(employee_id, when, scaled=0.9):
+    return statement(employee_id, PASSED, HLR, when, {"success": True, "score": {"scaled": scaled}})
+
+
+@pytest.fixture
+def trust(app):
+    load_trust(app)
+    return app
+
+
+@pytest.fixture
+def sign_in(app):
+    """sign_in(Principal(...)) makes the API see that principal (the web sign-in does this for real)."""
+    current = {}
+
+    @app.before_request
+    def _principal():
+        if "who" in current:
+            g.principal = current["who"]
+
+    def as_(who: Principal | None):
+        current.pop("who", None)
+        if who is not None:
+            current["who"] = who
+    return as_
+
+
+EMPLOYEE_E1 = Principal("u-e1", "E1", frozenset({"employee"}))
+EMPLOYEE_E3 = Principal("u-e3", "E3", frozenset({"employee"}))
+LEADER_MED = Principal("u-l1", "L1", frozenset({"employee", "leader"}), frozenset({"med"}))
+ADMIN = Principal("u-admin", None, frozenset({"admin"}))
