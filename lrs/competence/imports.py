@@ -249,6 +249,7 @@ class _UnitRow(Schema):
     parent_id = fields.String(load_default=None, allow_none=True)
     name = fields.String(required=True)
     kind = fields.String(load_default="section")
+    leader_id = fields.String(load_default=None, allow_none=True)
 
 
 class _EmployeeRow(Schema):
@@ -313,7 +314,8 @@ def _import_units(conn, name, rows, report):
     # Parents first, so the foreign key holds within the one transaction.
     ordered = sorted(loaded.values(), key=lambda u: path_of(u["unit_id"]).count("/"))
     changed = _upsert(conn, units, "id", [{"id": u["unit_id"], "parent_id": u["parent_id"], "name": u["name"],
-                                           "kind": u["kind"], "path": path_of(u["unit_id"])} for u in ordered],
+                                           "kind": u["kind"], "path": path_of(u["unit_id"]),
+                                           "leader_id": u["leader_id"]} for u in ordered],
                       report, "units")
     # A moved unit moves its subtree: every path below it changes too.
     if changed:

@@ -14,6 +14,7 @@ units = Table(
     Column("name", Text, nullable=False),
     Column("kind", String(32), nullable=False),  # trust | clinic | department | section
     Column("path", Text, nullable=False),
+    Column("leader_id", String(64)),  # the employee who leads it (gets the weekly digest of its subtree)
     Index("ix_units_path", "path"),
 )
 

@@ -73,6 +73,7 @@ def upgrade() -> None:
     sa.Column('name', sa.Text(), nullable=False),
     sa.Column('kind', sa.String(length=32), nullable=False),
     sa.Column('path', sa.Text(), nullable=False),
+    sa.Column('leader_id', sa.String(length=64), nullable=True),
     sa.ForeignKeyConstraint(['parent_id'], ['units.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
