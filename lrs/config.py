@@ -26,6 +26,15 @@ DEFAULTS = {
     "COMPETENCE_TIMEZONE": "Europe/Oslo",
     # PostgreSQL: a gap in statement order older than this is a rolled-back write, not one still in flight.
     "COMPETENCE_GAP_SECONDS": 10.0,
+    # E-mail reminders (expiring, overdue) and the leaders' weekly digest. No SMTP_HOST: none are sent.
+    "SMTP_HOST": "",
+    "SMTP_PORT": 25,
+    "SMTP_STARTTLS": False,
+    "SMTP_USER": "",
+    "SMTP_PASSWORD": "",
+    "SMTP_FROM": "kompetanse@helse.example.no",
+    # Link to the web UI in e-mails.
+    "PUBLIC_URL": "http://127.0.0.1:8080",
     # Run the scheduled jobs (lrs/scheduler.py) in this process. `lrs run` workers do; tests start them by hand.
     "SCHEDULER": False,
 }

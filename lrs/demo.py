@@ -33,6 +33,24 @@ def demo_statements() -> list[dict]:
     return out
 
 
+def load_trust(app, client, headers):
+    """The demo health trust: units, catalog, ~200 employees and their learning records, then their plans."""
+    from lrs.competence import demo, engine, imports
+    from lrs.store.types import utcnow
+
+    db, settings = app.extensions["lrs.engine"], app.extensions["competence.settings"]
+    imports.import_hr(db, settings, "units.csv", demo.units_csv())
+    imports.import_catalog(db, settings, "catalog.yaml", demo.CATALOG.read_text())
+    imports.import_hr(db, settings, "employees.csv", demo.employees_csv())
+    records = demo.statements(settings.day(utcnow()))
+    for i in range(0, len(records), 500):
+        response = client.post("/xapi/statements", data=orjson.dumps(records[i:i + 500]), headers=headers)
+        assert response.status_code == 200, response.get_data(as_text=True)
+    engine.process_all_new(db, settings)
+    print(f"Demo trust: {len(demo.UNITS)} units, {demo.employees_csv().count(chr(10)) - 1} employees, "
+          f"{len(records)} learning records.")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=8080)
@@ -46,9 +64,11 @@ def main():
         return
     cred = creds.create(engine, DEMO_NAME, ("all",))
     auth = "Basic " + base64.b64encode(f"{cred['key']}:{cred['secret']}".encode()).decode()
-    response = app.test_client().post("/xapi/statements", data=orjson.dumps(demo_statements()), headers={
-        "Authorization": auth, "X-Experience-API-Version": "1.0.3", "Content-Type": "application/json"})
+    headers = {"Authorization": auth, "X-Experience-API-Version": "1.0.3", "Content-Type": "application/json"}
+    client = app.test_client()
+    response = client.post("/xapi/statements", data=orjson.dumps(demo_statements()), headers=headers)
     assert response.status_code == 200, response.get_data(as_text=True)
+    load_trust(app, client, headers)
     print(f"""
 Demo credential (shown once; keep it):
   key:    {cred['key']}

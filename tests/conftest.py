@@ -17,6 +17,8 @@ from lrs.store import credentials as creds
 from lrs.store.db import make_engine
 from lrs.store.migrate import upgrade
 
+pytest_plugins = ["tests.competence_support"]  # fixtures: trust, sign_in
+
 PG_ADMIN = os.environ.get("LRS_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 ALL_SCOPES = ("all",)
 PG_SKIP = "PostgreSQL does not answer on 127.0.0.1:5432: PostgreSQL tests skipped (required under CI=true)"

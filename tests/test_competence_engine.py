@@ -7,11 +7,10 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import select
 
 from lrs import scheduler
-from lrs.competence import changes, imports, jobs
+from lrs.competence import changes, imports
 from lrs.competence.tables import status_changes
 from tests.competence_support import (ADMIN, COMPLETED, EMPLOYEE_E1, EMPLOYEE_E3, HLR, LEADER_MED, PASSED, SIM_TYPE,
-                                      days_ago, load_trust, passed_hlr, process, send, sign_in, statement,
-                                      trust)  # noqa: F401  (fixtures)
+                                      days_ago, load_trust, passed_hlr, process, send, statement)
 
 pytestmark = pytest.mark.usefixtures("trust")
 

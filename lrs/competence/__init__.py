@@ -2,7 +2,7 @@
 
 
 def init_app(app):
-    from lrs.competence import jobs  # noqa: F401  (registers the scheduled jobs)
+    from lrs.competence import jobs, reminders  # noqa: F401  (they register their scheduled jobs)
     from lrs.competence.api import bp
     from lrs.competence.cli import competence_group
     from lrs.competence.engine import Settings

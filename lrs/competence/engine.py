@@ -192,17 +192,18 @@ class Catalog:
         for rule in rules_in_force(conn):
             self.rules[rule["competence"]].append(rule)
 
-    def applicable(self, employee, roles: set[str], additions) -> dict[str, tuple[bool, int | date]]:
-        """competence code -> (mandatory, days after starting | a due date)."""
+    def applicable(self, employee, roles: set[str], additions) -> dict[str, tuple]:
+        """competence code -> (mandatory, days after starting, in force from) or (mandatory, a due date, None)."""
         path = self.unit_paths.get(employee.unit_id, "")
-        found: dict[str, tuple[bool, int | date]] = {}
+        found: dict[str, tuple] = {}
         for req in self.requirements:
             if req.role_code in roles and (req.unit_id is None or path.startswith(self.unit_paths[req.unit_id])):
-                mandatory, days = found.get(req.competence_code, (False, req.new_employee_days))
-                found[req.competence_code] = (mandatory or req.mandatory, min(days, req.new_employee_days))
+                mandatory, days, since = found.get(req.competence_code,
+                                                   (False, req.new_employee_days, req.in_force_from))
+                found[req.competence_code] = (mandatory or req.mandatory, min(days, req.new_employee_days), since)
         for add in additions:
-            mandatory = add.mandatory or found.get(add.competence_code, (False, 0))[0]
-            found[add.competence_code] = (mandatory, add.due_on)
+            mandatory = add.mandatory or found.get(add.competence_code, (False,))[0]
+            found[add.competence_code] = (mandatory, add.due_on, None)
         return found
 
 
@@ -241,6 +242,7 @@ def _recompute_chunk(conn, ids, catalog: Catalog, settings: Settings, now: datet
             continue
         wanted = catalog.applicable(person, roles[employee_id], additions[employee_id])
         left = person.left_on is not None and person.left_on <= today
+        first_plan = not items[employee_id]
         for code in sorted(wanted.keys() | items[employee_id].keys()):
             comp = catalog.competences.get(code)
             if comp is None:
@@ -248,11 +250,13 @@ def _recompute_chunk(conn, ids, catalog: Catalog, settings: Settings, now: datet
             old = items[employee_id].get(code)
             item = None
             if code in wanted:
-                mandatory, due = wanted[code]
+                mandatory, due, since = wanted[code]
                 if isinstance(due, int):  # days for new employees
                     if old is not None and old.status != "not_required" and old.due_on is not None:
                         due = old.due_on  # the deadline was set when the requirement came into the plan
-                    else:  # new to this plan: from starting, or from today for someone already employed
+                    elif first_plan:  # from starting, or from when the requirement came into force
+                        due = max(person.started_on, since or today) + timedelta(days=due)
+                    else:  # a requirement new to a running plan (new role, new unit): from today
                         due = max(person.started_on, today) + timedelta(days=due)
                 item = Item(code, mandatory, due)
             best = _best(catalog, comp, found[employee_id].get(code, []))

@@ -75,6 +75,7 @@ class _Requirement(Schema):
     competence = fields.String(required=True)
     mandatory = fields.Boolean(load_default=True)
     new_employee_days = fields.Integer(load_default=30, validate=validate.Range(min=0))
+    in_force_from = fields.Date(load_default=None, allow_none=True)
 
 
 class _Catalog(Schema):
@@ -197,13 +198,14 @@ def _replace_requirements(conn, wanted, known_competences, report):
         by_key[(req["role"], req["unit"], req["competence"])] = req
     existing = {(r.role_code, r.unit_id, r.competence_code): r for r in conn.execute(select(requirements))}
     for key, req in by_key.items():
-        values = {"mandatory": req["mandatory"], "new_employee_days": req["new_employee_days"]}
+        values = {"mandatory": req["mandatory"], "new_employee_days": req["new_employee_days"],
+                  "in_force_from": req["in_force_from"]}
         old = existing.get(key)
         if old is None:
             conn.execute(insert(requirements).values(role_code=key[0], unit_id=key[1], competence_code=key[2],
                                                      **values))
             report.count("created", "requirements")
-        elif (old.mandatory, old.new_employee_days) != (values["mandatory"], values["new_employee_days"]):
+        elif (old.mandatory, old.new_employee_days, old.in_force_from) != tuple(values.values()):
             conn.execute(update(requirements).where(requirements.c.id == old.id).values(**values))
             report.count("updated", "requirements")
     for key, old in existing.items():
@@ -249,6 +251,7 @@ class _UnitRow(Schema):
     parent_id = fields.String(load_default=None, allow_none=True)
     name = fields.String(required=True)
     kind = fields.String(load_default="section")
+    leader_id = fields.String(load_default=None, allow_none=True)
 
 
 class _EmployeeRow(Schema):
@@ -313,7 +316,8 @@ def _import_units(conn, name, rows, report):
     # Parents first, so the foreign key holds within the one transaction.
     ordered = sorted(loaded.values(), key=lambda u: path_of(u["unit_id"]).count("/"))
     changed = _upsert(conn, units, "id", [{"id": u["unit_id"], "parent_id": u["parent_id"], "name": u["name"],
-                                           "kind": u["kind"], "path": path_of(u["unit_id"])} for u in ordered],
+                                           "kind": u["kind"], "path": path_of(u["unit_id"]),
+                                           "leader_id": u["leader_id"]} for u in ordered],
                       report, "units")
     # A moved unit moves its subtree: every path below it changes too.
     if changed:

@@ -14,6 +14,7 @@ units = Table(
     Column("name", Text, nullable=False),
     Column("kind", String(32), nullable=False),  # trust | clinic | department | section
     Column("path", Text, nullable=False),
+    Column("leader_id", String(64)),  # the employee who leads it (gets the weekly digest of its subtree)
     Index("ix_units_path", "path"),
 )
 
@@ -71,6 +72,8 @@ requirements = Table(
     Column("competence_code", String(64), ForeignKey("competences.code"), nullable=False),
     Column("mandatory", Boolean, nullable=False),
     Column("new_employee_days", Integer, nullable=False),  # a new employee has this long from starting
+    # When the requirement came into force (for plans computed the first time); NULL: from the day it is imported.
+    Column("in_force_from", Date),
     UniqueConstraint("role_code", "unit_id", "competence_code", name="uq_requirements"),
 )
 

@@ -73,6 +73,7 @@ def upgrade() -> None:
     sa.Column('name', sa.Text(), nullable=False),
     sa.Column('kind', sa.String(length=32), nullable=False),
     sa.Column('path', sa.Text(), nullable=False),
+    sa.Column('leader_id', sa.String(length=64), nullable=True),
     sa.ForeignKeyConstraint(['parent_id'], ['units.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
@@ -95,6 +96,7 @@ def upgrade() -> None:
     sa.Column('competence_code', sa.String(length=64), nullable=False),
     sa.Column('mandatory', sa.Boolean(), nullable=False),
     sa.Column('new_employee_days', sa.Integer(), nullable=False),
+    sa.Column('in_force_from', sa.Date(), nullable=True),
     sa.ForeignKeyConstraint(['competence_code'], ['competences.code'], ),
     sa.ForeignKeyConstraint(['role_code'], ['job_roles.code'], ),
     sa.ForeignKeyConstraint(['unit_id'], ['units.id'], ),
