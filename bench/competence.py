@@ -147,7 +147,7 @@ def main():
     stop.set()
     worker.join()
     print(f"ingest (100-statement batches, in-process): {alone:,.0f} st/s alone, {beside:,.0f} st/s with the engine "
-          f"job running: {100 * (1 - beside / alone):+.0f}% (target: no more than 20% slower)")
+          f"job running: {100 * (1 - beside / alone):.0f}% slower (target: no more than 20%)")
     engine.dispose()
     if args.db == "postgresql":
         c.pg_drop("lrs_bench_competence")
