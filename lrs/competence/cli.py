@@ -4,13 +4,12 @@ import os
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from lrs.competence import engine as eng
 from lrs.competence import imports
 from lrs.competence.tables import employees
-from lrs.store.db import read_transaction, write_transaction
-from lrs.store.types import utcnow
+from lrs.store.db import read_transaction
 
 
 @click.group("competence", help="The competence engine: catalog and HR imports, recomputing plans.")
@@ -64,19 +63,25 @@ def _is_catalog_csv(text: str) -> bool:
     return "employee_id" not in header and "unit_id" not in header
 
 
-@competence_group.command("recompute", help="Read all new statements, then recompute every plan.")
+@competence_group.command("recompute", help="Match every stored statement against the rules again and recompute "
+                                            "every plan (attested evidence is kept).")
 @with_appcontext
 def recompute_command():
     engine, settings = _context()
-    read = eng.process_all_new(engine, settings)
-    click.echo(f"statements read: {read}")
-    now = utcnow()
-    with read_transaction(engine) as conn:
-        ids = conn.execute(select(employees.c.id).order_by(employees.c.id)).scalars().all()
-    changed = 0
-    with click.progressbar(length=len(ids), label="recomputing plans", show_pos=True) as bar:
-        for i in range(0, len(ids), 1000):
-            with write_transaction(engine) as conn:
-                changed += eng.recompute(conn, ids[i:i + 1000], settings, now)
-            bar.update(len(ids[i:i + 1000]))
-    click.echo(f"plans: {len(ids)}, status changes: {changed}")
+    bars = {}
+
+    def progress(stage, done):
+        if stage == "plans" and "plans" not in bars:
+            click.echo()
+            with read_transaction(engine) as conn:
+                total = conn.execute(select(func.count()).select_from(employees)).scalar()
+            bars["plans"] = click.progressbar(length=total, label="plans", show_pos=True)
+        if stage == "plans":
+            bars["plans"].update(done - bars["plans"].pos)
+        else:
+            click.echo(f"\rstatements read: {done}", nl=False)
+
+    read, plans = eng.rebuild(engine, settings, progress)
+    if "plans" in bars:
+        bars["plans"].render_finish()
+    click.echo(f"\nstatements read: {read}, plans recomputed: {plans}")

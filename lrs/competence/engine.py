@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import orjson
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, or_, select, tuple_, update
 
 from lrs.competence import changes
 from lrs.competence.plan import Item, status_of
@@ -18,7 +18,7 @@ from lrs.competence.rules import Matcher, best_achievement, parse_timestamp
 from lrs.competence.tables import (competences, employee_agents, employee_roles, employees, engine_cursor, facts,
                                    manual_evidence, plan_additions, plan_items, requirements, rules, status_changes,
                                    units)
-from lrs.store.db import bulk_insert, write_transaction
+from lrs.store.db import bulk_insert, read_transaction, write_transaction
 from lrs.store.models import statement_agent, statements
 from lrs.store.types import utcnow
 from lrs.xapi.agents import ifi
@@ -50,24 +50,32 @@ def rules_in_force(conn) -> list[dict]:
 
 # ------------------------------------------------------------------------------------------ statements -> facts
 
-def process_new(engine, settings: Settings, now: datetime | None = None, limit: int = BATCH) -> int:
+def process_new(engine, settings: Settings, now: datetime | None = None, limit: int = BATCH,
+                plans: bool = True) -> int:
     """Read the statements stored since the last call (up to `limit`), in one transaction; how many were read.
-    Several instances may call this at once: one reads, the others find the cursor taken and return 0."""
+    Several instances may call this at once: one reads, the others find the cursor taken and return 0.
+    plans=False: facts only (a rebuild recomputes every plan once at the end)."""
     now = now or utcnow()
     with write_transaction(engine) as conn:
         cursor = _take_cursor(conn)
         if cursor is None:
             return 0
-        rows = conn.execute(select(statements.c.seq, statements.c.id, statements.c.stored_us, statements.c.body,
-                                   statements.c.voided, statements.c.is_voiding, statements.c.ref_target)
-                            .where(statements.c.seq > cursor).order_by(statements.c.seq).limit(limit)).all()
-        rows = _safe_prefix(rows, cursor, now, settings)
-        if not rows:
+        heads = conn.execute(select(statements.c.seq, statements.c.stored_us).where(statements.c.seq > cursor)
+                             .order_by(statements.c.seq).limit(limit)).all()
+        heads = _safe_prefix(heads, cursor, now, settings)
+        if not heads:
             return 0
-        dirty = _apply_statements(conn, rows, Matcher(rules_in_force(conn)), settings)
-        conn.execute(update(engine_cursor).where(engine_cursor.c.id == 1).values(seq=rows[-1].seq))
-        recompute(conn, dirty, settings, now)
-    return len(rows)
+        last = heads[-1].seq
+        matcher = Matcher(rules_in_force(conn))
+        query = select(statements.c.id, statements.c.body, statements.c.voided, statements.c.is_voiding,
+                       statements.c.ref_target).where(statements.c.seq > cursor, statements.c.seq <= last)
+        if matcher.verbs is not None:  # most statements (launched, progressed …) can prove nothing: not read
+            query = query.where(or_(statements.c.verb_id.in_(matcher.verbs), statements.c.is_voiding))
+        dirty = _apply_statements(conn, conn.execute(query.order_by(statements.c.seq)).all(), matcher, settings)
+        conn.execute(update(engine_cursor).where(engine_cursor.c.id == 1).values(seq=last))
+        if plans:
+            recompute(conn, dirty, settings, now, only=dirty)
+    return len(heads)
 
 
 def process_all_new(engine, settings: Settings, now: datetime | None = None) -> int:
@@ -75,6 +83,31 @@ def process_all_new(engine, settings: Settings, now: datetime | None = None) -> 
     while (n := process_new(engine, settings, now)):
         total += n
     return total
+
+
+def rebuild(engine, settings: Settings, progress=None) -> tuple[int, int]:
+    """Match every stored statement again and recompute every plan (after a restore, or to check the incremental
+    path). Attested evidence is kept. Returns (statements read, plans recomputed)."""
+    now = utcnow()
+    with write_transaction(engine) as conn:
+        if _take_cursor(conn) is None:
+            raise RuntimeError("another instance is reading statements; try again")
+        conn.execute(delete(facts).where(facts.c.rule_id != ATTESTATION_RULE))
+        conn.execute(update(engine_cursor).where(engine_cursor.c.id == 1).values(seq=0))
+    read = 0
+    while (n := process_new(engine, settings, now, limit=10 * BATCH, plans=False)):
+        read += n
+        if progress:
+            progress("statements", read)
+    with read_transaction(engine) as conn:
+        ids = conn.execute(select(employees.c.id).order_by(employees.c.id)).scalars().all()
+        catalog = Catalog(conn)
+    for i in range(0, len(ids), 1000):
+        with write_transaction(engine) as conn:
+            recompute(conn, ids[i:i + 1000], settings, now, catalog)
+        if progress:
+            progress("plans", min(i + 1000, len(ids)))
+    return read, len(ids)
 
 
 def _take_cursor(conn) -> int | None:
@@ -103,26 +136,30 @@ def _safe_prefix(rows, cursor: int, now: datetime, settings: Settings):
     return rows
 
 
-def _apply_statements(conn, rows, matcher: Matcher, settings: Settings) -> set[str]:
-    """Facts for these statements; returns the employees whose facts changed."""
-    dirty: set[str] = set()
+def _apply_statements(conn, rows, matcher: Matcher, settings: Settings) -> dict[str, set[str]]:
+    """Facts for these statements; returns which competences of which employees changed."""
+    dirty = defaultdict(set)
     voided_targets = [r.ref_target for r in rows if r.is_voiding]
     if voided_targets:
-        dirty |= _forget_statements(conn, voided_targets)
+        for employee_id, code in _forget_statements(conn, voided_targets):
+            dirty[employee_id].add(code)
     parsed = [(r.id, orjson.loads(r.body)) for r in rows if not r.voided and not r.is_voiding]
-    dirty |= _record_facts(conn, parsed, matcher, settings)
+    for employee_id, code in _record_facts(conn, parsed, matcher, settings):
+        dirty[employee_id].add(code)
     return dirty
 
 
-def _forget_statements(conn, statement_ids) -> set[str]:
+def _forget_statements(conn, statement_ids) -> set[tuple[str, str]]:
     """Voided statements give no evidence any more."""
-    gone = conn.execute(select(facts.c.employee_id).where(facts.c.statement_id.in_(statement_ids))).scalars().all()
+    gone = conn.execute(select(facts.c.employee_id, facts.c.competence_code)
+                        .where(facts.c.statement_id.in_(statement_ids))).all()
     if gone:
         conn.execute(delete(facts).where(facts.c.statement_id.in_(statement_ids)))
-    return set(gone)
+    return {tuple(r) for r in gone}
 
 
-def _record_facts(conn, parsed, matcher: Matcher, settings: Settings) -> set[str]:
+def _record_facts(conn, parsed, matcher: Matcher, settings: Settings) -> set[tuple[str, str]]:
+    """Facts for these (id, statement) pairs; returns the (employee, competence) pairs they concern."""
     found = []
     for sid, stmt in parsed:
         if stmt["object"].get("objectType", "Activity") != "Activity":
@@ -140,7 +177,7 @@ def _record_facts(conn, parsed, matcher: Matcher, settings: Settings) -> set[str
                          "employee_id": employee_id, "competence_code": part.competence,
                          "occurred": parse_timestamp(stmt.get("timestamp") or stmt["stored"])})
     bulk_insert(conn, facts, rows)
-    return {r["employee_id"] for r in rows}
+    return {(r["employee_id"], r["competence_code"]) for r in rows}
 
 
 def _employees_of(conn, ifis) -> dict[str, str]:
@@ -175,7 +212,8 @@ def rescan(conn, settings: Settings, rule_ids=None, agent_ifis=None) -> set[str]
     matcher = Matcher(in_force)
     result = conn.execute(query.order_by(statements.c.seq), execution_options={"yield_per": BATCH})
     for chunk in result.partitions(BATCH):
-        dirty |= _record_facts(conn, [(r.id, orjson.loads(r.body)) for r in chunk], matcher, settings)
+        dirty |= {e for e, _code in _record_facts(conn, [(r.id, orjson.loads(r.body)) for r in chunk], matcher,
+                                                 settings)}
     return dirty
 
 
@@ -186,40 +224,49 @@ class Catalog:
 
     def __init__(self, conn):
         self.competences = {r.code: r for r in conn.execute(select(competences))}
-        self.requirements = conn.execute(select(requirements)).all()
+        self.requirements = defaultdict(list)  # role -> its requirements
+        for req in conn.execute(select(requirements)):
+            self.requirements[req.role_code].append(req)
         self.unit_paths = dict(conn.execute(select(units.c.id, units.c.path)).all())
+        self._by_role_and_unit: dict = {}
         self.rules = defaultdict(list)
         for rule in rules_in_force(conn):
             self.rules[rule["competence"]].append(rule)
 
     def applicable(self, employee, roles: set[str], additions) -> dict[str, tuple]:
         """competence code -> (mandatory, days after starting, in force from) or (mandatory, a due date, None)."""
-        path = self.unit_paths.get(employee.unit_id, "")
-        found: dict[str, tuple] = {}
-        for req in self.requirements:
-            if req.role_code in roles and (req.unit_id is None or path.startswith(self.unit_paths[req.unit_id])):
-                mandatory, days, since = found.get(req.competence_code,
-                                                   (False, req.new_employee_days, req.in_force_from))
-                found[req.competence_code] = (mandatory or req.mandatory, min(days, req.new_employee_days), since)
+        key = (employee.unit_id, frozenset(roles))
+        if key not in self._by_role_and_unit:  # most employees share their roles and unit with many others
+            path = self.unit_paths.get(employee.unit_id, "")
+            found: dict[str, tuple] = {}
+            for req in (req for role in sorted(roles) for req in self.requirements.get(role, ())):
+                if req.unit_id is None or path.startswith(self.unit_paths[req.unit_id]):
+                    mandatory, days, since = found.get(req.competence_code,
+                                                       (False, req.new_employee_days, req.in_force_from))
+                    found[req.competence_code] = (mandatory or req.mandatory, min(days, req.new_employee_days), since)
+            self._by_role_and_unit[key] = found
+        found = dict(self._by_role_and_unit[key])
         for add in additions:
             mandatory = add.mandatory or found.get(add.competence_code, (False,))[0]
             found[add.competence_code] = (mandatory, add.due_on, None)
         return found
 
 
-def recompute(conn, employee_ids, settings: Settings, now: datetime, catalog: Catalog | None = None) -> int:
-    """Bring these employees' plans up to date; record and announce every status change. Returns changes made."""
+def recompute(conn, employee_ids, settings: Settings, now: datetime, catalog: Catalog | None = None,
+              only: dict[str, set[str]] | None = None) -> int:
+    """Bring these employees' plans up to date; record and announce every status change. Returns changes made.
+    `only`: just these competences of each employee (what new statements touched)."""
     employee_ids = sorted(set(employee_ids))
     if not employee_ids:
         return 0
     catalog = catalog or Catalog(conn)
     made = 0
     for i in range(0, len(employee_ids), 500):
-        made += _recompute_chunk(conn, employee_ids[i:i + 500], catalog, settings, now)
+        made += _recompute_chunk(conn, employee_ids[i:i + 500], catalog, settings, now, only)
     return made
 
 
-def _recompute_chunk(conn, ids, catalog: Catalog, settings: Settings, now: datetime) -> int:
+def _recompute_chunk(conn, ids, catalog: Catalog, settings: Settings, now: datetime, only) -> int:
     today = settings.day(now)
     people = {r.id: r for r in conn.execute(select(employees).where(employees.c.id.in_(ids)))}
     roles, additions, items, pending = defaultdict(set), defaultdict(list), defaultdict(dict), defaultdict(set)
@@ -227,13 +274,20 @@ def _recompute_chunk(conn, ids, catalog: Catalog, settings: Settings, now: datet
         roles[r.employee_id].add(r.role_code)
     for r in conn.execute(select(plan_additions).where(plan_additions.c.employee_id.in_(ids))):
         additions[r.employee_id].append(r)
-    for r in conn.execute(select(plan_items).where(plan_items.c.employee_id.in_(ids))):
+    pairs = [(e, code) for e in ids for code in only.get(e, ())] if only is not None else None
+    wanted_items = select(plan_items).where(plan_items.c.employee_id.in_(ids))
+    if pairs is not None:
+        wanted_items = wanted_items.where(tuple_(plan_items.c.employee_id, plan_items.c.competence_code).in_(pairs))
+    for r in conn.execute(wanted_items):
         items[r.employee_id][r.competence_code] = r
     for r in conn.execute(select(manual_evidence.c.employee_id, manual_evidence.c.competence_code)
                           .where(manual_evidence.c.employee_id.in_(ids), manual_evidence.c.state == "pending")):
         pending[r.employee_id].add(r.competence_code)
     found = defaultdict(lambda: defaultdict(list))  # employee -> competence -> rule id -> [(part, sid, day)]
-    for r in conn.execute(select(facts).where(facts.c.employee_id.in_(ids))):
+    wanted_facts = select(facts).where(facts.c.employee_id.in_(ids))
+    if pairs is not None:
+        wanted_facts = wanted_facts.where(tuple_(facts.c.employee_id, facts.c.competence_code).in_(pairs))
+    for r in conn.execute(wanted_facts):
         found[r.employee_id][r.competence_code].append((r.rule_id, r.part, r.statement_id, settings.day(r.occurred)))
     inserts, updates, history = [], [], []
     for employee_id in ids:
@@ -244,6 +298,8 @@ def _recompute_chunk(conn, ids, catalog: Catalog, settings: Settings, now: datet
         left = person.left_on is not None and person.left_on <= today
         first_plan = not items[employee_id]
         for code in sorted(wanted.keys() | items[employee_id].keys()):
+            if only is not None and code not in only.get(employee_id, ()):
+                continue
             comp = catalog.competences.get(code)
             if comp is None:
                 continue
@@ -280,9 +336,11 @@ def _recompute_chunk(conn, ids, catalog: Catalog, settings: Settings, now: datet
                     previous_status=old.status if old else None, fulfilled_on=new.fulfilled_on,
                     valid_until=new.valid_until, evidence_statement_ids=new.evidence, changed_at=now))
     bulk_insert(conn, plan_items, inserts)
-    for row in updates:
-        conn.execute(update(plan_items).where(plan_items.c.employee_id == row["employee_id"],
-                                              plan_items.c.competence_code == row["competence_code"]).values(row))
+    if updates:  # one executemany, not a statement built per row
+        conn.execute(update(plan_items).where(plan_items.c.employee_id == bindparam("key_employee"),
+                                              plan_items.c.competence_code == bindparam("key_competence")),
+                     [{**row, "key_employee": row["employee_id"], "key_competence": row["competence_code"]}
+                      for row in updates])
     if history:
         conn.execute(insert(status_changes), [
             {"event_id": c.event_id, "employee_id": c.employee_id, "competence_code": c.competence_code,

@@ -117,6 +117,11 @@ class Matcher:
                 else:
                     self.any_verb.append(part)
 
+    @property
+    def verbs(self) -> list[str] | None:
+        """The verbs any part can match; None when some part matches any verb."""
+        return None if self.any_verb else sorted(self.by_verb)
+
     def match(self, stmt: dict) -> list[Part]:
         candidates = self.by_verb.get(stmt["verb"]["id"], [])
         return [p for p in (*candidates, *self.any_verb) if p.matches(stmt)]
