@@ -192,28 +192,35 @@ def _employees_of(conn, ifis) -> dict[str, str]:
 def rescan(conn, settings: Settings, rule_ids=None, agent_ifis=None) -> set[str]:
     """Match stored statements again: for changed rules (`rule_ids`), or for agents newly linked to an employee
     (`agent_ifis`). Returns the employees whose facts changed (recompute them)."""
-    in_force = rules_in_force(conn)
     live = select(statements.c.id, statements.c.body).where(~statements.c.voided, ~statements.c.is_voiding)
     if rule_ids is not None:
+        rule_ids = set(rule_ids)
         dirty = set(conn.execute(select(facts.c.employee_id).where(facts.c.rule_id.in_(rule_ids))).scalars())
         conn.execute(delete(facts).where(facts.c.rule_id.in_(rule_ids)))
-        in_force = [r for r in in_force if r["id"] in set(rule_ids)]
-        query = live
-    else:
+        matcher = Matcher([r for r in rules_in_force(conn) if r["id"] in rule_ids])
+        return dirty | _match_again(conn, live, matcher, settings)
+    dirty, matcher = set(), Matcher(rules_in_force(conn))
+    agent_ifis = list(agent_ifis)
+    for i in range(0, len(agent_ifis), 1000):  # bounded IN lists (PostgreSQL takes at most 65,535 parameters)
         query = live.join(statement_agent, statement_agent.c.seq == statements.c.seq).where(
-            statement_agent.c.ifi.in_(list(agent_ifis)), statement_agent.c.is_actor,
+            statement_agent.c.ifi.in_(agent_ifis[i:i + 1000]), statement_agent.c.is_actor,
             statement_agent.c.profile == statements.c.seq)
         ids = select(query.with_only_columns(statements.c.id).subquery().c.id)
-        dirty = set(conn.execute(select(facts.c.employee_id).where(facts.c.statement_id.in_(ids),
-                                                                   facts.c.rule_id != ATTESTATION_RULE)).scalars())
+        dirty |= set(conn.execute(select(facts.c.employee_id).where(facts.c.statement_id.in_(ids),
+                                                                    facts.c.rule_id != ATTESTATION_RULE)).scalars())
         conn.execute(delete(facts).where(facts.c.statement_id.in_(ids), facts.c.rule_id != ATTESTATION_RULE))
-    if not in_force:
-        return dirty
-    matcher = Matcher(in_force)
+        dirty |= _match_again(conn, query, matcher, settings)
+    return dirty
+
+
+def _match_again(conn, query, matcher: Matcher, settings: Settings) -> set[str]:
+    if not matcher.by_verb and not matcher.any_verb:
+        return set()
+    dirty = set()
     result = conn.execute(query.order_by(statements.c.seq), execution_options={"yield_per": BATCH})
     for chunk in result.partitions(BATCH):
-        dirty |= {e for e, _code in _record_facts(conn, [(r.id, orjson.loads(r.body)) for r in chunk], matcher,
-                                                 settings)}
+        parsed = [(r.id, orjson.loads(r.body)) for r in chunk]
+        dirty |= {employee for employee, _code in _record_facts(conn, parsed, matcher, settings)}
     return dirty
 
 
