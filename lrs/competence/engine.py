@@ -18,7 +18,7 @@ from lrs.competence.rules import Matcher, best_achievement, parse_timestamp
 from lrs.competence.tables import (competences, employee_agents, employee_roles, employees, engine_cursor, facts,
                                    manual_evidence, plan_additions, plan_items, requirements, rules, status_changes,
                                    units)
-from lrs.store.db import bulk_insert, read_transaction, write_transaction
+from lrs.store.db import bulk_insert, read_transaction, settled_prefix, write_transaction
 from lrs.store.models import statement_agent, statements
 from lrs.store.types import utcnow
 from lrs.xapi.agents import ifi
@@ -62,7 +62,7 @@ def process_new(engine, settings: Settings, now: datetime | None = None, limit: 
             return 0
         heads = conn.execute(select(statements.c.seq, statements.c.stored_us).where(statements.c.seq > cursor)
                              .order_by(statements.c.seq).limit(limit)).all()
-        heads = _safe_prefix(heads, cursor, now, settings)
+        heads = settled_prefix(heads, cursor, [r.stored_us / 1e6 for r in heads], now.timestamp() - settings.gap_seconds)
         if not heads:
             return 0
         last = heads[-1].seq
@@ -121,19 +121,6 @@ def _take_cursor(conn) -> int | None:
         conn.execute(insert(engine_cursor).values(id=1, seq=0))
         seq = 0
     return seq
-
-
-def _safe_prefix(rows, cursor: int, now: datetime, settings: Settings):
-    """The rows before the first gap in seq that may still fill. On PostgreSQL a writer takes its seq numbers before
-    it commits, so a missing number is either still being written or was rolled back; after gap_seconds it is
-    taken as rolled back. (SQLite writers take turns, so there are no such gaps.)"""
-    expected = cursor + 1
-    horizon_us = (now.timestamp() - settings.gap_seconds) * 1_000_000
-    for i, row in enumerate(rows):
-        if row.seq != expected and row.stored_us > horizon_us:
-            return rows[:i]
-        expected = row.seq + 1
-    return rows
 
 
 def _apply_statements(conn, rows, matcher: Matcher, settings: Settings) -> dict[str, set[str]]:
