@@ -20,8 +20,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.wsgi_app = AlternateRequestSyntax(app.wsgi_app, max_body=app.config["MAX_CONTENT_LENGTH"])
 
     import lrs.scheduler  # noqa: F401  (its table)
-    from lrs import competence
+    from lrs import competence, portal
     competence.init_app(app)
+    portal.init_app(app)
 
     from lrs import cli
     cli.register(app)

@@ -35,6 +35,21 @@ DEFAULTS = {
     "SMTP_FROM": "kompetanse@helse.example.no",
     # Link to the web UI in e-mails.
     "PUBLIC_URL": "http://127.0.0.1:8080",
+    # Portal push (docs/portal.md). A webhook: HTTPS URL and the shared secret its HMAC signature uses.
+    "PORTAL_WEBHOOK_URL": "",
+    "PORTAL_WEBHOOK_SECRET": "",
+    # An LRS to forward the changes to as xAPI statements: its xAPI endpoint and a credential.
+    "PORTAL_XAPI_URL": "",
+    "PORTAL_XAPI_KEY": "",
+    "PORTAL_XAPI_SECRET": "",
+    # Seconds to wait for the portal; attempts before a change is dead-lettered; first retry delay (doubles).
+    "PORTAL_TIMEOUT": 10.0,
+    "PORTAL_MAX_ATTEMPTS": 12,
+    "PORTAL_BACKOFF_SECONDS": 5.0,
+    # Changes sent per connector per job run (the job runs every few seconds).
+    "PORTAL_BATCH": 500,
+    # Changes sent side by side (never two of one employee at once).
+    "PORTAL_CONCURRENCY": 4,
     # Run the scheduled jobs (lrs/scheduler.py) in this process. `lrs run` workers do; tests start them by hand.
     "SCHEDULER": False,
 }

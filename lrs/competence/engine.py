@@ -18,7 +18,7 @@ from lrs.competence.rules import Matcher, best_achievement, parse_timestamp
 from lrs.competence.tables import (competences, employee_agents, employee_roles, employees, engine_cursor, facts,
                                    manual_evidence, plan_additions, plan_items, requirements, rules, status_changes,
                                    units)
-from lrs.store.db import bulk_insert, read_transaction, write_transaction
+from lrs.store.db import bulk_insert, read_transaction, settled_prefix, write_transaction
 from lrs.store.models import statement_agent, statements
 from lrs.store.types import utcnow
 from lrs.xapi.agents import ifi
@@ -62,7 +62,7 @@ def process_new(engine, settings: Settings, now: datetime | None = None, limit: 
             return 0
         heads = conn.execute(select(statements.c.seq, statements.c.stored_us).where(statements.c.seq > cursor)
                              .order_by(statements.c.seq).limit(limit)).all()
-        heads = _safe_prefix(heads, cursor, now, settings)
+        heads = settled_prefix(heads, cursor, [r.stored_us / 1e6 for r in heads], now.timestamp() - settings.gap_seconds)
         if not heads:
             return 0
         last = heads[-1].seq
@@ -123,19 +123,6 @@ def _take_cursor(conn) -> int | None:
     return seq
 
 
-def _safe_prefix(rows, cursor: int, now: datetime, settings: Settings):
-    """The rows before the first gap in seq that may still fill. On PostgreSQL a writer takes its seq numbers before
-    it commits, so a missing number is either still being written or was rolled back; after gap_seconds it is
-    taken as rolled back. (SQLite writers take turns, so there are no such gaps.)"""
-    expected = cursor + 1
-    horizon_us = (now.timestamp() - settings.gap_seconds) * 1_000_000
-    for i, row in enumerate(rows):
-        if row.seq != expected and row.stored_us > horizon_us:
-            return rows[:i]
-        expected = row.seq + 1
-    return rows
-
-
 def _apply_statements(conn, rows, matcher: Matcher, settings: Settings) -> dict[str, set[str]]:
     """Facts for these statements; returns which competences of which employees changed."""
     dirty = defaultdict(set)
@@ -192,28 +179,35 @@ def _employees_of(conn, ifis) -> dict[str, str]:
 def rescan(conn, settings: Settings, rule_ids=None, agent_ifis=None) -> set[str]:
     """Match stored statements again: for changed rules (`rule_ids`), or for agents newly linked to an employee
     (`agent_ifis`). Returns the employees whose facts changed (recompute them)."""
-    in_force = rules_in_force(conn)
     live = select(statements.c.id, statements.c.body).where(~statements.c.voided, ~statements.c.is_voiding)
     if rule_ids is not None:
+        rule_ids = set(rule_ids)
         dirty = set(conn.execute(select(facts.c.employee_id).where(facts.c.rule_id.in_(rule_ids))).scalars())
         conn.execute(delete(facts).where(facts.c.rule_id.in_(rule_ids)))
-        in_force = [r for r in in_force if r["id"] in set(rule_ids)]
-        query = live
-    else:
+        matcher = Matcher([r for r in rules_in_force(conn) if r["id"] in rule_ids])
+        return dirty | _match_again(conn, live, matcher, settings)
+    dirty, matcher = set(), Matcher(rules_in_force(conn))
+    agent_ifis = list(agent_ifis)
+    for i in range(0, len(agent_ifis), 1000):  # bounded IN lists (PostgreSQL takes at most 65,535 parameters)
         query = live.join(statement_agent, statement_agent.c.seq == statements.c.seq).where(
-            statement_agent.c.ifi.in_(list(agent_ifis)), statement_agent.c.is_actor,
+            statement_agent.c.ifi.in_(agent_ifis[i:i + 1000]), statement_agent.c.is_actor,
             statement_agent.c.profile == statements.c.seq)
         ids = select(query.with_only_columns(statements.c.id).subquery().c.id)
-        dirty = set(conn.execute(select(facts.c.employee_id).where(facts.c.statement_id.in_(ids),
-                                                                   facts.c.rule_id != ATTESTATION_RULE)).scalars())
+        dirty |= set(conn.execute(select(facts.c.employee_id).where(facts.c.statement_id.in_(ids),
+                                                                    facts.c.rule_id != ATTESTATION_RULE)).scalars())
         conn.execute(delete(facts).where(facts.c.statement_id.in_(ids), facts.c.rule_id != ATTESTATION_RULE))
-    if not in_force:
-        return dirty
-    matcher = Matcher(in_force)
+        dirty |= _match_again(conn, query, matcher, settings)
+    return dirty
+
+
+def _match_again(conn, query, matcher: Matcher, settings: Settings) -> set[str]:
+    if not matcher.by_verb and not matcher.any_verb:
+        return set()
+    dirty = set()
     result = conn.execute(query.order_by(statements.c.seq), execution_options={"yield_per": BATCH})
     for chunk in result.partitions(BATCH):
-        dirty |= {e for e, _code in _record_facts(conn, [(r.id, orjson.loads(r.body)) for r in chunk], matcher,
-                                                 settings)}
+        parsed = [(r.id, orjson.loads(r.body)) for r in chunk]
+        dirty |= {employee for employee, _code in _record_facts(conn, parsed, matcher, settings)}
     return dirty
 
 

@@ -10,7 +10,7 @@ from datetime import date
 import orjson
 import yaml
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 
 from lrs.competence import engine as eng
 from lrs.competence.rules import load_rule
@@ -217,19 +217,21 @@ def _replace_requirements(conn, wanted, known_competences, report):
 def _upsert(conn, table, key: str, rows: list[dict], report: Report, kind: str) -> set:
     """Insert or update rows by their key; returns the keys created or changed."""
     existing = {r[key]: dict(r) for r in conn.execute(select(table)).mappings()}
-    touched = set()
+    fresh, changed = [], []
     for row in rows:
         old = existing.get(row[key])
         if old is None:
-            conn.execute(insert(table).values(**row))
-            report.count("created", kind)
+            fresh.append(row)
         elif any(old[k] != v for k, v in row.items()):
-            conn.execute(update(table).where(table.c[key] == row[key]).values(**row))
-            report.count("updated", kind)
-        else:
-            continue
-        touched.add(row[key])
-    return touched
+            changed.append(row)
+    if fresh:  # one executemany each (an HR export has tens of thousands of rows)
+        conn.execute(insert(table), fresh)
+        report.count("created", kind, len(fresh))
+    if changed:
+        conn.execute(update(table).where(table.c[key] == bindparam("key_")),
+                     [{**row, "key_": row[key]} for row in changed])
+        report.count("updated", kind, len(changed))
+    return {row[key] for row in fresh + changed}
 
 
 def _recompute_everyone(conn, settings, now, progress=None) -> int:
@@ -353,16 +355,17 @@ def _import_employees(conn, settings, name, rows, full, today, report) -> set[st
         if gone:
             report.count("updated", "employees who left", len(gone))
         touched |= gone
-    existing_roles = defaultdict_set(conn.execute(select(employee_roles.c.employee_id, employee_roles.c.role_code)
-                                                  .where(employee_roles.c.employee_id.in_(list(their_roles)))))
-    for employee_id, wanted in their_roles.items():
-        have = existing_roles.get(employee_id, set())
-        if have != wanted:
-            conn.execute(delete(employee_roles).where(employee_roles.c.employee_id == employee_id))
-            conn.execute(insert(employee_roles), [{"employee_id": employee_id, "role_code": r} for r in sorted(wanted)])
-            if have:
-                report.count("updated", "role assignments")
-            touched.add(employee_id)
+    existing_roles = defaultdict_set(conn.execute(select(employee_roles.c.employee_id, employee_roles.c.role_code)))
+    reassigned = [e for e, wanted in their_roles.items() if existing_roles.get(e, set()) != wanted]
+    for i in range(0, len(reassigned), 500):
+        conn.execute(delete(employee_roles).where(employee_roles.c.employee_id.in_(reassigned[i:i + 500])))
+    if reassigned:
+        conn.execute(insert(employee_roles), [{"employee_id": e, "role_code": r}
+                                              for e in reassigned for r in sorted(their_roles[e])])
+        changed = sum(1 for e in reassigned if e in existing_roles)
+        if changed:
+            report.count("updated", "role assignments", changed)
+        touched.update(reassigned)
     new_ifis = _link_agents(conn, settings, people)
     if new_ifis:
         touched |= eng.rescan(conn, settings, agent_ifis=new_ifis)

@@ -87,3 +87,18 @@ def reserve_seqs(conn, table, n: int) -> list[int]:
     # SQLite: the writer holds the database lock (BEGIN IMMEDIATE), so nobody else can take these.
     top = conn.exec_driver_sql(f"SELECT COALESCE(MAX(seq), 0) FROM {table.name}").scalar()
     return list(range(top + 1, top + 1 + n))
+
+
+def settled_prefix(rows, after: int, times: list[float], settled_before: float) -> list:
+    """The rows (ordered by `.seq`, read after seq `after`) up to the first gap that may still fill.
+
+    On PostgreSQL a writer takes its sequence numbers before it commits, so a missing number is a write still in
+    flight, or one rolled back. A reader that pages by seq must not step over it while it may still land: a gap is
+    waited for until the row after it is older than `settled_before` (epoch seconds, from `times`), and then taken
+    as rolled back. SQLite writers take turns, so there are no such gaps."""
+    expected = after + 1
+    for i, row in enumerate(rows):
+        if row.seq != expected and times[i] > settled_before:
+            return rows[:i]
+        expected = row.seq + 1
+    return rows

@@ -1,0 +1,27 @@
+"""Every status change becomes an outbox row, in the transaction that changes the status."""
+import orjson
+from sqlalchemy import insert
+
+from lrs.competence import changes
+from lrs.portal.tables import outbox
+
+
+def payload(change: changes.StatusChange) -> dict:
+    """The document the portal receives: ids and dates only, no names or e-mail addresses."""
+    return {
+        "event_id": change.event_id,
+        "employee_id": change.employee_id,
+        "competence_code": change.competence_code,
+        "status": change.status,
+        "previous_status": change.previous_status,
+        "fulfilled_date": change.fulfilled_on.isoformat() if change.fulfilled_on else None,
+        "valid_until": change.valid_until.isoformat() if change.valid_until else None,
+        "evidence_statement_ids": list(change.evidence_statement_ids),
+        "changed_at": change.changed_at.isoformat(),
+    }
+
+
+@changes.on_change
+def _write(conn, change: changes.StatusChange) -> None:
+    conn.execute(insert(outbox).values(event_id=change.event_id, employee_id=change.employee_id,
+                                       payload=orjson.dumps(payload(change)).decode(), created=change.changed_at))
