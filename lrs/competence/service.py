@@ -8,8 +8,9 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import select
 
 from lrs.competence.directory import subtree_unit_ids
-from lrs.competence.tables import (competences, employee_roles, employees, manual_evidence, plan_items,
-                                   status_changes, units)
+from lrs.competence.tables import competences, employee_roles, employees
+from lrs.competence.tables import job_roles as job_roles_table
+from lrs.competence.tables import manual_evidence, plan_items, status_changes, units
 from lrs.principal import Principal
 
 ACTIVE = ("fulfilled", "expiring", "expired", "missing", "awaiting_attestation", "not_yet_due")
@@ -144,6 +145,10 @@ def forecast(conn, unit_id: str, today: date, months: int = 12) -> dict:
             previous_end = end
         out.append({"competence": names[code], "months": series})
     return {"unit_id": unit_id, "today": today, "forecast": out}
+
+
+def job_roles(conn) -> list[dict]:
+    return [dict(r) for r in conn.execute(select(job_roles_table).order_by(job_roles_table.c.code)).mappings()]
 
 
 def unit_tree(conn) -> list[dict]:
