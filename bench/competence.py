@@ -98,14 +98,14 @@ def main():
     imports.import_hr(engine, settings, "units.csv", units)
     imports.import_catalog(engine, settings, "catalog.yaml", catalog_yaml())
     imports.import_hr(engine, settings, "employees.csv", people)
-    print(f"{args.db}: organisation, catalog and {args.employees:,} plans made in {time.perf_counter() - t:.1f} s")
+    print(f"{args.db}: organisation, catalog and {args.employees:,} plans made in {time.perf_counter() - t:.1f} s", flush=True)
 
     rng = random.Random(5)
     t = time.perf_counter()
     store_batches(engine, credential, rng, args.statements)
     elapsed = time.perf_counter() - t
     print(f"stored {args.statements:,} statements in {elapsed:.0f} s ({args.statements / elapsed:,.0f} st/s, "
-          f"engine job not running)")
+          f"engine job not running)", flush=True)
 
     t = time.perf_counter()
     marks = {}

@@ -50,6 +50,19 @@ DEFAULTS = {
     "PORTAL_BATCH": 500,
     # Changes sent side by side (never two of one employee at once).
     "PORTAL_CONCURRENCY": 4,
+    # Web sign-in. Cookies are marked Secure when PUBLIC_URL is https (or set this to true/false).
+    "WEB_SECURE_COOKIES": "",
+    # A session ends after this many hours without use.
+    "SESSION_HOURS": 8,
+    # Sign-in attempts allowed per client address.
+    "LOGIN_RATE_LIMIT": "10 per minute",
+    # OpenID Connect (HelseID / Entra ID style): the issuer's discovery URL, the client, and the claim matched to
+    # an account's user name (or to its employee id, with OIDC_MATCH=employee_id).
+    "OIDC_DISCOVERY_URL": "",
+    "OIDC_CLIENT_ID": "",
+    "OIDC_CLIENT_SECRET": "",
+    "OIDC_CLAIM": "preferred_username",
+    "OIDC_MATCH": "username",
     # Run the scheduled jobs (lrs/scheduler.py) in this process. `lrs run` workers do; tests start them by hand.
     "SCHEDULER": False,
 }

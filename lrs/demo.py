@@ -47,8 +47,24 @@ def load_trust(app, client, headers):
         response = client.post("/xapi/statements", data=orjson.dumps(records[i:i + 500]), headers=headers)
         assert response.status_code == 200, response.get_data(as_text=True)
     engine.process_all_new(db, settings)
+    _demo_users(db)
     print(f"Demo trust: {len(demo.UNITS)} units, {demo.employees_csv().count(chr(10)) - 1} employees, "
           f"{len(records)} learning records.")
+
+
+def _demo_users(db):
+    """Web sign-ins for the demo: an employee, the medical clinic's leader and an admin (passwords shown once)."""
+    import secrets
+
+    from lrs.competence import demo
+    from lrs.web import accounts
+
+    password = secrets.token_urlsafe(12)
+    accounts.create(db, "kari", "Kari (ansatt)", ["employee"], password, employee_id="100002")
+    accounts.create(db, "leder", "Leder, Medisinsk klinikk", ["employee", "leader"], password,
+                    employee_id=demo.LEADERS["med"], led_units=["med"])
+    accounts.create(db, "admin", "Administrator", ["admin", "instructor"], password)
+    print(f"Web UI: http://127.0.0.1:8080/  users kari (employee), leder (leader), admin; password: {password}")
 
 
 def main():

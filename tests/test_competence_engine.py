@@ -211,7 +211,7 @@ def test_an_agent_linked_later_brings_its_earlier_statements(app, xapi, admin):
 
 def test_each_change_is_recorded_and_announced_in_its_transaction(app, xapi):
     heard = []
-    listener = changes.on_change(lambda conn, change: heard.append(change))
+    listener = changes.on_change(lambda conn, batch: heard.extend(batch))
     try:
         send(xapi, passed_hlr("E1", days_ago(3)))
         process(app)

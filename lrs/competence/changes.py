@@ -1,6 +1,6 @@
 """Status changes of a requirement in an employee's plan: what the engine announces, and who listens.
 
-The engine calls `emit(conn, change)` inside the transaction that changes the status; listeners (the portal
+The engine calls `emit(conn, changes)` inside the transaction that changes the statuses; listeners (the portal
 outbox) write their rows in that same transaction, so a change and its announcement land together or not at all."""
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -28,11 +28,12 @@ _listeners: list[Callable] = []
 
 
 def on_change(func: Callable):
-    """Register `func(conn, change)` to be called for every change, in the changing transaction."""
+    """Register `func(conn, changes)` to be called with every batch of changes, in the changing transaction."""
     _listeners.append(func)
     return func
 
 
-def emit(conn, change: StatusChange) -> None:
-    for listener in _listeners:
-        listener(conn, change)
+def emit(conn, changes: list[StatusChange]) -> None:
+    if changes:
+        for listener in _listeners:
+            listener(conn, changes)

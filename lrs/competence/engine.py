@@ -341,8 +341,7 @@ def _recompute_chunk(conn, ids, catalog: Catalog, settings: Settings, now: datet
              "status": c.status, "previous_status": c.previous_status, "fulfilled_on": c.fulfilled_on,
              "valid_until": c.valid_until, "evidence": orjson.dumps(list(c.evidence_statement_ids)).decode(),
              "changed": c.changed_at} for c in history])
-        for change in history:
-            changes.emit(conn, change)
+        changes.emit(conn, history)
     return len(history)
 
 

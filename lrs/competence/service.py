@@ -1,5 +1,6 @@
 """What the API and the web pages read: plans, a unit's matrix, what runs out soon, and the coverage forecast.
 Every function takes a connection and returns plain data; who may see what is decided by `can_see_*`."""
+from bisect import bisect_right
 from collections import defaultdict
 from datetime import date, timedelta
 
@@ -8,8 +9,9 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import select
 
 from lrs.competence.directory import subtree_unit_ids
-from lrs.competence.tables import (competences, employee_roles, employees, manual_evidence, plan_items,
-                                   status_changes, units)
+from lrs.competence.tables import competences, employee_roles, employees
+from lrs.competence.tables import job_roles as job_roles_table
+from lrs.competence.tables import manual_evidence, plan_items, status_changes, units
 from lrs.principal import Principal
 
 ACTIVE = ("fulfilled", "expiring", "expired", "missing", "awaiting_attestation", "not_yet_due")
@@ -132,18 +134,24 @@ def forecast(conn, unit_id: str, today: date, months: int = 12) -> dict:
     out = []
     for code in (c for c in names if c in per):
         items = per[code]
-        series = []
-        previous_end = today
+        valid = [r for r in items if r.status in ("fulfilled", "expiring")]
+        never = sum(1 for r in valid if r.valid_until is None)
+        ends = sorted((r.valid_until, r.employee_id) for r in valid if r.valid_until is not None)
+        days = [d for d, _e in ends]
+        series, previous = [], bisect_right(days, today)
         for end in month_ends:
-            covered = [r for r in items if r.status in ("fulfilled", "expiring")
-                       and (r.valid_until is None or r.valid_until > end)]
-            dropping = sorted(r.employee_id for r in items if r.status in ("fulfilled", "expiring")
-                              and r.valid_until is not None and previous_end < r.valid_until <= end)
-            series.append({"month": end.strftime("%Y-%m"), "covered": len(covered), "required": len(items),
-                           "coverage": round(len(covered) / len(items), 4), "dropping_out": dropping})
-            previous_end = end
+            upto = bisect_right(days, end)  # those valid until this month's end or earlier are out by then
+            covered = never + len(days) - upto
+            series.append({"month": end.strftime("%Y-%m"), "covered": covered, "required": len(items),
+                           "coverage": round(covered / len(items), 4),
+                           "dropping_out": sorted(e for _d, e in ends[previous:upto])})
+            previous = upto
         out.append({"competence": names[code], "months": series})
     return {"unit_id": unit_id, "today": today, "forecast": out}
+
+
+def job_roles(conn) -> list[dict]:
+    return [dict(r) for r in conn.execute(select(job_roles_table).order_by(job_roles_table.c.code)).mappings()]
 
 
 def unit_tree(conn) -> list[dict]:

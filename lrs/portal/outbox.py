@@ -22,6 +22,7 @@ def payload(change: changes.StatusChange) -> dict:
 
 
 @changes.on_change
-def _write(conn, change: changes.StatusChange) -> None:
-    conn.execute(insert(outbox).values(event_id=change.event_id, employee_id=change.employee_id,
-                                       payload=orjson.dumps(payload(change)).decode(), created=change.changed_at))
+def _write(conn, batch: list[changes.StatusChange]) -> None:
+    conn.execute(insert(outbox), [{"event_id": c.event_id, "employee_id": c.employee_id,
+                                   "payload": orjson.dumps(payload(c)).decode(), "created": c.changed_at}
+                                  for c in batch])

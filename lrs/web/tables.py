@@ -1,0 +1,32 @@
+"""Tables of the web UI: who can sign in, with which roles, and the audit log."""
+from sqlalchemy import Boolean, Column, Index, String, Table, Text
+
+from lrs.store.models import SeqType, metadata
+from lrs.store.types import UTCDateTime
+
+users = Table(
+    "users", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("username", String(100), nullable=False, unique=True),
+    Column("password_hash", Text),  # argon2; NULL: signs in only through OpenID Connect
+    Column("oidc_subject", String(255), unique=True),  # matched on first OIDC sign-in, by the configured claim
+    Column("display_name", Text, nullable=False),
+    Column("employee_id", String(64)),  # the employee this person is (their own plan)
+    Column("roles", Text, nullable=False),  # space-separated: employee leader instructor author admin
+    Column("led_units", Text, nullable=False),  # space-separated unit ids (leaders)
+    Column("lang", String(5), nullable=False),  # nb | en
+    Column("disabled", Boolean, nullable=False),
+    Column("created", UTCDateTime, nullable=False),
+)
+
+# Sign-ins (also failed ones) and admin actions.
+audit_log = Table(
+    "audit_log", metadata,
+    Column("seq", SeqType, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("user_id", String(36)),
+    Column("action", String(64), nullable=False),  # e.g. sign-in, sign-in-failed, credential-created
+    Column("detail", Text, nullable=False),
+    Column("ip", String(64)),
+    Index("ix_audit_log_at", "at"),
+)

@@ -1,0 +1,480 @@
+"""Pages. Each view asks lrs.principal who is asking and a service what to show; no SQL here."""
+import csv
+import io
+
+import orjson
+from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session,
+                   url_for)
+from flask_babel import gettext as _
+from markupsafe import Markup, escape
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileSize
+from wtforms import DateField, PasswordField, SelectField, SelectMultipleField, StringField
+from wtforms.validators import DataRequired, Length, Optional
+
+from lrs import principal
+from lrs.competence import evidence, service
+from lrs.competence.changes import STATUSES
+from lrs.portal import service as portal_service
+from lrs.store import credentials as creds
+from lrs.store import statements as store
+from lrs.store.db import read_transaction
+from lrs.store.types import utcnow
+from lrs.web import LANGUAGES, accounts, limiter
+
+bp = Blueprint("web", __name__, template_folder="templates", static_folder="static", static_url_path="/static/web")
+
+
+def status_labels() -> dict[str, str]:
+    """Each status as the reader reads it (made once per page: a matrix has tens of thousands of cells)."""
+    return {"fulfilled": _("Oppfylt"), "expiring": _("Går snart ut"), "expired": _("Utløpt"),
+            "missing": _("Mangler"), "awaiting_attestation": _("Venter på attestering"),
+            "not_yet_due": _("Ikke forfalt ennå"), "not_required": _("Ikke lenger påkrevd"),
+            "closed": _("Avsluttet")}
+
+
+@bp.app_context_processor
+def _helpers():
+    lang = session.get("lang", "nb")
+    return {"status_label": status_labels().__getitem__, "who": principal.current(), "lang": lang, "languages": LANGUAGES,
+            "name_of": lambda comp: comp["name_en"] if lang == "en" else comp["name_nb"]}
+
+
+def _engine():
+    return current_app.extensions["lrs.engine"]
+
+
+def _settings():
+    return current_app.extensions["competence.settings"]
+
+
+def _today():
+    return _settings().day(utcnow())
+
+
+def _signed_in(*roles):
+    who = principal.current()
+    if who is None:
+        abort(redirect(url_for("web.login", next=request.path)))
+    if roles and not who.roles.intersection(roles):
+        abort(403)
+    return who
+
+
+# ------------------------------------------------------------------------------------------------ sign-in
+
+class LoginForm(FlaskForm):
+    username = StringField(_l("Brukernavn"), validators=[DataRequired(), Length(max=100)])
+    password = PasswordField(_l("Passord"), validators=[DataRequired(), Length(max=200)])
+
+
+class PlainForm(FlaskForm):
+    """A form with nothing but its CSRF token (sign out, revoke, requeue …)."""
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = accounts.check_password(_engine(), form.username.data, form.password.data)
+        if user is None:
+            accounts.audit(_engine(), None, "sign-in-failed", form.username.data, request.remote_addr)
+            flash(_("Feil brukernavn eller passord."), "error")
+        else:
+            _start_session(user, "password")
+            target = request.args.get("next", "")
+            return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("web.home"))
+    return render_template("login.html", form=form, oidc=bool(current_app.config["OIDC_DISCOVERY_URL"]))
+
+
+def _start_session(user: dict, how: str):
+    session.clear()
+    session.permanent = True
+    session.update(user_id=user["id"], lang=user["lang"], seen=int(utcnow().timestamp()))
+    accounts.audit(_engine(), user["id"], "sign-in", how, request.remote_addr)
+
+
+@bp.post("/logout")
+def logout():
+    if not PlainForm().validate_on_submit():
+        abort(400)
+    who = principal.current()
+    if who:
+        accounts.audit(_engine(), who.user_id, "sign-out", "", request.remote_addr)
+    session.clear()
+    return redirect(url_for("web.login"))
+
+
+@bp.get("/lang/<code>")
+def language(code):
+    if code in LANGUAGES:
+        session["lang"] = code
+    target = request.args.get("next", "/")
+    return redirect(target if target.startswith("/") and not target.startswith("//") else "/")
+
+
+@bp.get("/auth/oidc")
+def oidc_login():
+    client = _oidc_client()
+    return client.authorize_redirect(url_for("web.oidc_callback", _external=True))
+
+
+@bp.get("/auth/oidc/callback")
+def oidc_callback():
+    client = _oidc_client()
+    token = client.authorize_access_token()
+    claims = token.get("userinfo") or client.userinfo()
+    config = current_app.config
+    user = accounts.by_oidc(_engine(), claims["sub"], str(claims.get(config["OIDC_CLAIM"], "")), config["OIDC_MATCH"])
+    if user is None:
+        accounts.audit(_engine(), None, "sign-in-failed", f"oidc {claims['sub']}", request.remote_addr)
+        flash(_("Denne påloggingen er ikke knyttet til en bruker her."), "error")
+        return redirect(url_for("web.login"))
+    _start_session(user, "oidc")
+    return redirect(url_for("web.home"))
+
+
+def _oidc_client():
+    from authlib.integrations.flask_client import OAuth
+    config = current_app.config
+    if not config["OIDC_DISCOVERY_URL"]:
+        abort(404)
+    oauth = current_app.extensions.get("lrs.oauth")
+    if oauth is None:
+        oauth = current_app.extensions["lrs.oauth"] = OAuth(current_app)
+        oauth.register("idp", client_id=config["OIDC_CLIENT_ID"], client_secret=config["OIDC_CLIENT_SECRET"],
+                       server_metadata_url=config["OIDC_DISCOVERY_URL"], client_kwargs={"scope": "openid profile"})
+    return oauth.idp
+
+
+@bp.get("/")
+def home():
+    who = _signed_in()
+    if who.employee_id:
+        return redirect(url_for("web.my_plan"))
+    if who.has("leader"):
+        return redirect(url_for("web.leader"))
+    return redirect(url_for("web.admin"))
+
+
+# ------------------------------------------------------------------------------------------------ plans
+
+class EvidenceForm(FlaskForm):
+    competence = SelectField(_l("Kompetanse"), validators=[DataRequired()])
+    title = StringField(_l("Hva gjennomførte du?"), validators=[DataRequired(), Length(max=500)])
+    completed_on = DateField(_l("Dato gjennomført"), validators=[DataRequired()])
+    certificate = FileField(_l("Kursbevis (PDF, PNG eller JPEG)"), validators=[
+        Optional(), FileAllowed(["pdf", "png", "jpg", "jpeg"]), FileSize(evidence.CERTIFICATE_MAX)])
+
+
+def _evidence_names(plan: dict) -> dict:
+    """Statement id -> what it was (the activity's name, else its id), for the evidence column."""
+    names = {}
+    for sid in {sid for item in plan["items"] for sid in item["evidence"]}:
+        row = store.get(_engine(), sid, voided=False)
+        if row:
+            obj = orjson.loads(row.body)["object"]
+            name = (obj.get("definition") or {}).get("name") or {}
+            names[sid] = name.get("nb-NO") or next(iter(name.values()), obj.get("id", sid))
+    return names
+
+
+def _render_plan(employee_id: str, own: bool):
+    with read_transaction(_engine()) as conn:
+        plan = service.plan(conn, employee_id)
+    if plan is None:
+        abort(404)
+    names = _evidence_names(plan)
+    form = EvidenceForm()
+    form.competence.choices = [(i["competence"]["code"], i["competence"]["name_nb"]) for i in plan["items"]
+                               if i["status"] != "not_required"]
+    return render_template("plan.html", plan=plan, names=names, form=form, own=own)
+
+
+@bp.get("/plan")
+def my_plan():
+    who = _signed_in()
+    if not who.employee_id:
+        abort(404)
+    return _render_plan(who.employee_id, own=True)
+
+
+@bp.post("/plan/evidence")
+def register_evidence():
+    who = _signed_in()
+    if not who.employee_id:
+        abort(404)
+    with read_transaction(_engine()) as conn:
+        plan = service.plan(conn, who.employee_id)
+    form = EvidenceForm()
+    form.competence.choices = [(i["competence"]["code"], i["competence"]["code"]) for i in plan["items"]]
+    if not form.validate_on_submit():
+        flash(_("Skjemaet er ikke riktig utfylt: ") + "; ".join(f"{k}: {', '.join(v)}" for k, v in form.errors.items()),
+              "error")
+        return redirect(url_for("web.my_plan"))
+    upload = form.certificate.data
+    cert = (upload.filename, upload.mimetype, upload.read()) if upload else None
+    try:
+        evidence.register(_engine(), _settings(), who.employee_id, form.competence.data, form.title.data,
+                          form.completed_on.data, cert)
+    except evidence.EvidenceError as e:
+        flash(str(e), "error")
+        return redirect(url_for("web.my_plan"))
+    flash(_("Registrert. Lederen din får den til attestering."), "ok")
+    return redirect(url_for("web.my_plan"))
+
+
+@bp.get("/employees/<employee_id>")
+def employee_plan(employee_id):
+    who = _signed_in()
+    with read_transaction(_engine()) as conn:
+        if not service.can_see_employee(conn, who, employee_id):
+            abort(403)
+    return _render_plan(employee_id, own=employee_id == who.employee_id)
+
+
+# ------------------------------------------------------------------------------------------------ leaders
+
+def _leader_unit(who):
+    with read_transaction(_engine()) as conn:
+        units = [u for u in service.unit_tree(conn) if service.can_see_unit(conn, who, u["id"])]
+    if not units:
+        abort(403)
+    wanted = request.args.get("unit") or units[0]["id"]
+    if wanted not in {u["id"] for u in units}:
+        abort(403)
+    return wanted, units
+
+
+@bp.get("/leader")
+def leader():
+    who = _signed_in("leader", "admin")
+    unit, units = _leader_unit(who)
+    role = request.args.get("role") or None
+    status = request.args.get("status") or None
+    if status and status not in STATUSES:
+        abort(400)
+    with read_transaction(_engine()) as conn:
+        matrix = service.matrix(conn, unit, role, status)
+        counts = service.expiring(conn, unit, _today())
+        forecast = service.forecast(conn, unit, _today())
+        queue = evidence.attestation_queue(conn, who)
+        roles = service.job_roles(conn)
+    return render_template("leader.html", matrix=matrix, matrix_rows=_matrix_rows(matrix), counts=counts,
+                           forecast=forecast, queue=queue,
+                           units=units, unit=unit, role=role, status=status, roles=roles, statuses=STATUSES,
+                           decide_form=PlainForm())
+
+
+def _matrix_rows(matrix) -> Markup:
+    """The matrix body, made here rather than in the template: a big unit has tens of thousands of cells, and
+    this is several times faster than Jinja's loop (escaping as the template would)."""
+    labels = status_labels()
+    codes = [c["code"] for c in matrix["competences"]]
+    out = []
+    for row in matrix["employees"]:
+        cells = []
+        for code in codes:
+            cell = row["cells"].get(code)
+            if cell is None:
+                cells.append("<td></td>")
+                continue
+            until = f'<br><span class="muted">{cell["valid_until"]}</span>' if cell["valid_until"] else ""
+            cells.append(f'<td><span class="status status-{cell["status"]}">{escape(labels[cell["status"]])}</span>{until}</td>')
+        link = url_for("web.employee_plan", employee_id=row["employee_id"])
+        out.append(f'<tr><th scope="row"><a href="{escape(link)}">{escape(row["name"])}</a></th>{"".join(cells)}</tr>')
+    return Markup("\n".join(out))
+
+
+@bp.get("/leader/export.<fmt>")
+def leader_export(fmt):
+    who = _signed_in("leader", "admin")
+    unit, _units = _leader_unit(who)
+    with read_transaction(_engine()) as conn:
+        matrix = service.matrix(conn, unit, request.args.get("role") or None, request.args.get("status") or None)
+    codes = [c["code"] for c in matrix["competences"]]
+    header = [_("Ansattnr."), _("Navn"), _("Enhet")] + codes
+    labels = status_labels()
+    rows = [[r["employee_id"], r["name"], r["unit_id"]] + [
+        _cell_text(r["cells"].get(code), labels) for code in codes] for r in matrix["employees"]]
+    accounts.audit(_engine(), who.user_id, "export", f"{unit} {fmt}", request.remote_addr)
+    if fmt == "csv":
+        out = io.StringIO()
+        csv.writer(out).writerows([header] + rows)
+        return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
+                        headers={"Content-Disposition": f'attachment; filename="kompetanse-{unit}.csv"'})
+    if fmt == "xlsx":
+        from openpyxl import Workbook
+        book = Workbook()
+        sheet = book.active
+        sheet.title = unit[:31]
+        for row in [header] + rows:
+            sheet.append(row)
+        data = io.BytesIO()
+        book.save(data)
+        return Response(data.getvalue(),
+                        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        headers={"Content-Disposition": f'attachment; filename="kompetanse-{unit}.xlsx"'})
+    abort(404)
+
+
+def _cell_text(cell, labels) -> str:
+    if not cell:
+        return ""
+    text = labels[cell["status"]]
+    if cell["valid_until"]:
+        text += f" ({cell['valid_until'].isoformat()})"
+    return text
+
+
+@bp.post("/leader/evidence/<evidence_id>")
+def decide(evidence_id):
+    who = _signed_in("leader", "admin")
+    if not PlainForm().validate_on_submit():
+        abort(400)
+    try:
+        evidence.decide(_engine(), _settings(), evidence_id, who, request.form.get("decision") == "attest")
+    except evidence.EvidenceError as e:
+        flash(str(e), "error")
+    else:
+        flash(_("Attestert.") if request.form.get("decision") == "attest" else _("Avvist."), "ok")
+    return redirect(request.referrer or url_for("web.leader"))
+
+
+@bp.get("/evidence/<evidence_id>/certificate")
+def certificate(evidence_id):
+    who = _signed_in()
+    with read_transaction(_engine()) as conn:
+        row = evidence.certificate(conn, evidence_id)
+        if row is None or row.certificate is None:
+            abort(404)
+        if not service.can_see_employee(conn, who, row.employee_id):
+            abort(403)
+    return Response(row.certificate, mimetype=row.certificate_type,
+                    headers={"Content-Disposition": f'attachment; filename="{row.certificate_name}"'})
+
+
+# ------------------------------------------------------------------------------------------------ admin
+
+class UserForm(FlaskForm):
+    username = StringField(_l("Brukernavn"), validators=[DataRequired(), Length(max=100)])
+    display_name = StringField(_l("Navn"), validators=[DataRequired(), Length(max=200)])
+    password = PasswordField(_l("Passord (minst 12 tegn; tomt: bare OpenID Connect)"), validators=[Optional()])
+    employee_id = StringField(_l("Ansattnr."), validators=[Optional(), Length(max=64)])
+    roles = SelectMultipleField(_l("Roller"), choices=[(r, r) for r in principal.ROLES])
+    led_units = StringField(_l("Leder for enheter (mellomromsdelt)"), validators=[Optional()])
+
+
+class CredentialForm(FlaskForm):
+    name = StringField(_l("Hvem bruker den"), validators=[DataRequired(), Length(max=200)])
+    scopes = SelectMultipleField(_l("Tilganger"), choices=[(s, s) for s in creds.SCOPES], validators=[DataRequired()])
+
+
+@bp.get("/admin")
+def admin():
+    _signed_in("admin")
+    with read_transaction(_engine()) as conn:
+        names = service.competence_names(conn)
+    return render_template("admin.html", users=accounts.all_users(_engine()), credentials=creds.list_all(_engine()),
+                           portal=portal_service.status(_engine()), dead=portal_service.dead_letters(_engine(), 20),
+                           competences=names.values(), audit=accounts.audit_entries(_engine(), 30),
+                           user_form=UserForm(), credential_form=CredentialForm(), plain=PlainForm())
+
+
+@bp.post("/admin/users")
+def admin_create_user():
+    who = _signed_in("admin")
+    form = UserForm()
+    if form.validate_on_submit():
+        try:
+            accounts.create(_engine(), form.username.data, form.display_name.data, form.roles.data,
+                            form.password.data or None, form.employee_id.data or None,
+                            (form.led_units.data or "").split())
+        except accounts.AccountError as e:
+            flash(str(e), "error")
+        else:
+            accounts.audit(_engine(), who.user_id, "user-created", form.username.data, request.remote_addr)
+            flash(_("Bruker opprettet."), "ok")
+    else:
+        flash("; ".join(f"{k}: {', '.join(v)}" for k, v in form.errors.items()), "error")
+    return redirect(url_for("web.admin"))
+
+
+@bp.post("/admin/credentials")
+def admin_create_credential():
+    who = _signed_in("admin")
+    form = CredentialForm()
+    if not form.validate_on_submit():
+        flash("; ".join(f"{k}: {', '.join(v)}" for k, v in form.errors.items()), "error")
+        return redirect(url_for("web.admin"))
+    made = creds.create(_engine(), form.name.data, form.scopes.data)
+    accounts.audit(_engine(), who.user_id, "credential-created", f"{made['key']} {form.name.data}", request.remote_addr)
+    return render_template("credential_made.html", credential=made)
+
+
+@bp.post("/admin/credentials/<key>/revoke")
+def admin_revoke_credential(key):
+    who = _signed_in("admin")
+    if not PlainForm().validate_on_submit():
+        abort(400)
+    if creds.revoke(_engine(), key):
+        accounts.audit(_engine(), who.user_id, "credential-revoked", key, request.remote_addr)
+        flash(_("Nøkkelen er trukket tilbake."), "ok")
+    return redirect(url_for("web.admin"))
+
+
+@bp.post("/admin/portal/requeue")
+def admin_requeue():
+    who = _signed_in("admin")
+    if not PlainForm().validate_on_submit():
+        abort(400)
+    n = portal_service.requeue(_engine())
+    accounts.audit(_engine(), who.user_id, "portal-requeue", str(n), request.remote_addr)
+    flash(_("Sendes på nytt: %(n)s", n=n), "ok")
+    return redirect(url_for("web.admin"))
+
+
+@bp.get("/statements")
+def statements_page():
+    """The statement browser for admins and instructors: filter by person, activity, verb and time."""
+    who = _signed_in("admin", "instructor")
+    args = {k: request.args.get(k, "").strip() for k in ("person", "activity", "verb", "since", "until")}
+    query = {}
+    if args["person"]:
+        query["agent"] = orjson.dumps({"account": {"homePage": current_app.config["IDENTITY_HOMEPAGE"],
+                                                   "name": args["person"]}}).decode() \
+            if "@" not in args["person"] else orjson.dumps({"mbox": "mailto:" + args["person"]}).decode()
+    for key in ("activity", "verb", "since", "until"):
+        if args[key]:
+            query[key] = args[key]
+    query["limit"] = "50"
+    accounts.audit(_engine(), who.user_id, "statements-browsed", orjson.dumps(args).decode(), request.remote_addr)
+    # The xAPI resource itself answers, so the browser filters exactly as any xAPI client would.
+    response = current_app.test_client().get("/xapi/statements", query_string=query,
+                                             headers=_internal_auth())
+    found = response.get_json() if response.status_code == 200 else {"statements": []}
+    error = None if response.status_code == 200 else response.get_json()["error"]["message"]
+    return render_template("statements.html", args=args, statements=found["statements"], error=error)
+
+
+def _internal_auth() -> dict:
+    """A read-only credential of the web UI itself, for asking the xAPI resource on an admin's behalf."""
+    import base64
+    key = current_app.extensions.get("lrs.web.reader")
+    if key is None:
+        made = creds.create(_engine(), "web UI statement browser", ("statements/read",))
+        key = current_app.extensions["lrs.web.reader"] = (made["key"], made["secret"])
+    token = base64.b64encode(f"{key[0]}:{key[1]}".encode()).decode()
+    return {"Authorization": "Basic " + token, "X-Experience-API-Version": "1.0.3"}
+
+
+@bp.get("/statements/<statement_id>")
+def statement_page(statement_id):
+    _signed_in("admin", "instructor")
+    row = store.get(_engine(), statement_id, voided=False) or store.get(_engine(), statement_id, voided=True)
+    if row is None:
+        abort(404)
+    pretty = orjson.dumps(orjson.loads(row.body), option=orjson.OPT_INDENT_2).decode()
+    return render_template("statement.html", statement=pretty, statement_id=statement_id)

@@ -1,0 +1,186 @@
+"""The web UI's access rules, sign-in and forms, through the Flask test client."""
+import io
+import re
+import time
+
+
+import pytest
+from openpyxl import load_workbook
+
+from lrs.web import accounts
+from tests.competence_support import days_ago, passed_hlr, process, send
+
+PASSWORD = "et langt passord 123"
+pytestmark = pytest.mark.usefixtures("trust")
+
+
+@pytest.fixture
+def people(app):
+    engine = app.extensions["lrs.engine"]
+    accounts.create(engine, "kari", "Kari Nordmann", ["employee"], PASSWORD, employee_id="E1")
+    accounts.create(engine, "per", "Per Olsen", ["employee"], PASSWORD, employee_id="E3")
+    accounts.create(engine, "lise", "Lise Leder", ["employee", "leader"], PASSWORD, employee_id="L1",
+                    led_units=["med"])
+    accounts.create(engine, "admin", "Admin", ["admin"], PASSWORD)
+    app.config["RATELIMIT_ENABLED"] = True
+
+
+def token_of(html: str) -> str:
+    return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html).group(1)
+
+
+def sign_in(client, username):
+    page = client.get("/login").get_data(as_text=True)
+    r = client.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": token_of(page)})
+    assert r.status_code == 302, r.get_data(as_text=True)
+    return r
+
+
+def test_signing_in_leads_to_my_plan_with_safe_cookies(app, people):
+    client = app.test_client()
+    assert client.get("/plan").status_code == 302  # to the sign-in page
+    r = sign_in(client, "kari")
+    cookie = r.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert client.get("/").headers["Location"].endswith("/plan")
+    page = client.get("/plan").get_data(as_text=True)
+    assert "Min kompetanseplan" in page and "Hjerte-lunge-redning" in page and 'lang="nb"' in page
+    client.get("/lang/en")
+    assert "My competence plan" in client.get("/plan").get_data(as_text=True)
+
+
+def test_wrong_password_is_refused_and_logged(app, people):
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    r = client.post("/login", data={"username": "kari", "password": "feil passord!", "csrf_token": token_of(page)})
+    assert r.status_code == 200 and "Feil brukernavn eller passord." in r.get_data(as_text=True)
+    assert client.get("/plan").status_code == 302
+    entries = accounts.audit_entries(app.extensions["lrs.engine"])
+    assert entries[0]["action"] == "sign-in-failed" and entries[0]["detail"] == "kari"
+
+
+def test_forms_without_csrf_token_fail(app, people):
+    client = app.test_client()
+    assert client.post("/login", data={"username": "kari", "password": PASSWORD}).status_code == 400
+    sign_in(client, "kari")
+    assert client.post("/logout").status_code == 400
+    r = client.post("/plan/evidence", data={"competence": "HLR", "title": "x", "completed_on": "2026-01-01"})
+    assert r.status_code == 400
+
+
+def test_login_is_rate_limited(app, people):
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    codes = [client.post("/login", data={"username": "kari", "password": "wrong password",
+                                         "csrf_token": token_of(page)}).status_code for _ in range(12)]
+    assert codes[:10] == [200] * 10 and codes[-1] == 429
+
+
+def test_session_expires_after_idle_hours(app, people):
+    client = app.test_client()
+    sign_in(client, "kari")
+    with client.session_transaction() as session:
+        session["seen"] = time.time() - app.config["SESSION_HOURS"] * 3600 - 60
+    assert client.get("/plan").status_code == 302
+
+
+def test_an_employee_sees_only_their_own_plan(app, people):
+    client = app.test_client()
+    sign_in(client, "kari")
+    assert client.get("/employees/E1").status_code == 200
+    assert client.get("/employees/E2").status_code == 403
+    assert client.get("/leader").status_code == 403
+    assert client.get("/admin").status_code == 403
+    assert client.get("/statements").status_code == 403
+
+
+def test_a_leader_sees_their_subtree_only(app, people):
+    client = app.test_client()
+    sign_in(client, "lise")
+    assert client.get("/employees/E2").status_code == 200  # hjerte is under med
+    assert client.get("/employees/E3").status_code == 403  # drift is not
+    assert client.get("/leader?unit=akutt").status_code == 200
+    assert client.get("/leader?unit=drift").status_code == 403
+    assert client.get("/leader/export.csv?unit=hf").status_code == 403
+    assert client.get("/admin").status_code == 403
+
+
+def test_register_evidence_then_the_leader_attests_it(app, people):
+    employee = app.test_client()
+    sign_in(employee, "kari")
+    page = employee.get("/plan").get_data(as_text=True)
+    r = employee.post("/plan/evidence", data={
+        "csrf_token": token_of(page), "competence": "HLR", "title": "HLR-kurs i kommunen",
+        "completed_on": (days_ago(3)).date().isoformat(),
+        "certificate": (io.BytesIO(b"%PDF-1.4 kursbevis"), "kursbevis.pdf", "application/pdf")},
+        content_type="multipart/form-data")
+    assert r.status_code == 302
+    assert "Venter på attestering" in employee.get("/plan").get_data(as_text=True)
+
+    leader = app.test_client()
+    sign_in(leader, "lise")
+    page = leader.get("/leader").get_data(as_text=True)
+    assert "HLR-kurs i kommunen" in page and "kursbevis.pdf" in page
+    evidence_id = re.search(r'/leader/evidence/([0-9a-f-]{36})', page).group(1)
+    certificate = leader.get(f"/evidence/{evidence_id}/certificate")
+    assert certificate.data == b"%PDF-1.4 kursbevis"
+    assert app.test_client().get(f"/evidence/{evidence_id}/certificate").status_code == 302
+    r = leader.post(f"/leader/evidence/{evidence_id}", data={"csrf_token": token_of(page), "decision": "attest"})
+    assert r.status_code == 302
+    plan = employee.get("/plan").get_data(as_text=True)
+    hlr_row = re.search(r"Hjerte-lunge-redning.*?</tr>", plan, re.S).group(0)
+    assert "Oppfylt" in hlr_row and "HLR-kurs i kommunen" in hlr_row
+
+
+def test_matrix_export_csv_and_xlsx(app, people, xapi):
+    send(xapi, passed_hlr("E1", days_ago(340)))
+    process(app)
+    client = app.test_client()
+    sign_in(client, "lise")
+    page = client.get("/leader?unit=med").get_data(as_text=True)
+    assert "Går snart ut" in page and "Kari Nordmann" in page
+    csv_text = client.get("/leader/export.csv?unit=med").get_data(as_text=True)
+    assert csv_text.splitlines()[0].lstrip("\ufeff").startswith("Ansattnr.,Navn,Enhet,HLR")
+    assert any(line.startswith("E1,Kari Nordmann,akutt,Går snart ut") for line in csv_text.splitlines())
+    book = load_workbook(io.BytesIO(client.get("/leader/export.xlsx?unit=med").data))
+    rows = list(book.active.values)
+    assert rows[0][:4] == ("Ansattnr.", "Navn", "Enhet", "HLR")
+    assert {r[0] for r in rows[1:]} == {"E1", "E2", "L1"}
+
+
+def test_admin_makes_a_credential_and_browses_statements(app, people, xapi):
+    send(xapi, passed_hlr("E1", days_ago(3)))
+    client = app.test_client()
+    sign_in(client, "admin")
+    page = client.get("/admin").get_data(as_text=True)
+    token = token_of(page)
+    made = client.post("/admin/credentials", data={"csrf_token": token, "name": "Moodle", "scopes": ["statements/write"]})
+    assert made.status_code == 200 and "Hemmeligheten vises bare nå" in made.get_data(as_text=True)
+    found = client.get("/statements?person=E1").get_data(as_text=True)
+    assert "https://kurs.helse.example.no/hlr" in found
+    assert "Ingen treff." in client.get("/statements?person=E3").get_data(as_text=True)
+    statement_id = re.search(r'/statements/([0-9a-f-]{36})', found).group(1)
+    assert '"passed"' in client.get(f"/statements/{statement_id}").get_data(as_text=True) or \
+        "passed" in client.get(f"/statements/{statement_id}").get_data(as_text=True)
+    actions = [a["action"] for a in accounts.audit_entries(app.extensions["lrs.engine"])]
+    assert "credential-created" in actions and "statements-browsed" in actions
+
+
+def test_every_text_has_its_english(app):
+    """Each nb text of the pages is in the English catalog, and the compiled catalog matches it."""
+    from pathlib import Path
+
+    from babel.messages.mofile import read_mo
+    from babel.messages.pofile import read_po
+    web = Path(app.root_path) / "web"
+    with open(web / "translations/en/LC_MESSAGES/messages.po", "rb") as f:
+        po = read_po(f)
+    with open(web / "translations/en/LC_MESSAGES/messages.mo", "rb") as f:
+        mo = read_mo(f)
+    texts = set()
+    for source in [*web.rglob("*.html"), web / "views.py"]:
+        texts |= {m.group(2) for m in re.finditer(r'_l?\(\s*(["\'])((?:(?!\1).)*)\1', source.read_text())}
+    assert texts <= {m.id for m in po if m.id and m.string}
+    assert {m.id: m.string for m in po if m.id} == {m.id: m.string for m in mo if m.id}
+
+

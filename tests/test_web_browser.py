@@ -1,0 +1,150 @@
+"""The web UI in a real browser (headless Chromium via Playwright) against a real server: sign in, see the plan,
+register evidence, attest it as a leader, see the status change, export; axe-core finds no serious
+accessibility violations on the main pages. Screenshots (nb) go to docs/screenshots/."""
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from lrs import create_app
+from lrs.competence import imports
+from lrs.serve import Server
+from lrs.web import accounts
+from tests.competence_support import DATA, days_ago, passed_hlr
+from tests.conftest import fresh_database
+
+pytestmark = pytest.mark.xdist_group("server")
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+SHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+PASSWORD = "et langt passord 123"
+
+if CHROMIUM is None:
+    if os.environ.get("CI") == "true":
+        raise RuntimeError("CI needs Chromium for the browser tests: apt-get install chromium (see .ci/run)")
+    pytest.skip("Chromium is not installed (apt-get install chromium): browser tests skipped",
+                allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api")
+from axe_playwright_python.sync_playwright import Axe  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """A served LRS on SQLite with the test trust, some learning records and three users."""
+    with fresh_database("sqlite", tmp_path_factory.mktemp("web"), "web") as url:
+        app = create_app({"DATABASE_URL": url, "SECRET_KEY": "browser-tests"})
+        from lrs.store.migrate import upgrade
+        engine, settings = app.extensions["lrs.engine"], app.extensions["competence.settings"]
+        upgrade(engine)
+        imports.import_hr(engine, settings, "units.csv", (DATA / "units.csv").read_text())
+        imports.import_catalog(engine, settings, "catalog.yaml", (DATA / "catalog.yaml").read_text())
+        imports.import_hr(engine, settings, "employees.csv", (DATA / "employees.csv").read_text())
+        accounts.create(engine, "kari", "Kari Nordmann", ["employee"], PASSWORD, employee_id="E1")
+        accounts.create(engine, "lise", "Lise Leder", ["employee", "leader"], PASSWORD, employee_id="L1",
+                        led_units=["med"])
+        accounts.create(engine, "admin", "Admin", ["admin"], PASSWORD)
+        engine.dispose()
+        server = Server(url, workers=1, threads=4, env={"LRS_SECRET_KEY": "browser-tests"}).start(timeout=60)
+        try:
+            key, secret = server.credential("all")
+            import requests
+            r = requests.post(server.url + "/xapi/statements", json=[passed_hlr("E2", days_ago(340))],
+                              auth=(key, secret), headers={"X-Experience-API-Version": "1.0.3"}, timeout=10)
+            assert r.status_code == 200
+            yield server
+        finally:
+            server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(locale="nb-NO", viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def sign_in(page, site, username):
+    page.goto(site.url + "/login")
+    page.get_by_label("Brukernavn").fill(username)
+    page.get_by_label("Passord").fill(PASSWORD)
+    page.get_by_role("button", name="Logg inn").click()
+
+
+def no_serious_violations(page):
+    results = Axe().run(page)
+    serious = [(v["id"], v["help"]) for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+    assert serious == [], serious
+
+
+def shoot(page, name):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def test_employee_registers_evidence_leader_attests_status_changes(site, page, browser):
+    sign_in(page, site, "kari")
+    page.wait_for_url("**/plan")
+    assert page.get_by_role("heading", name="Min kompetanseplan").is_visible()
+    no_serious_violations(page)
+    shoot(page, "min-kompetanseplan")
+
+    page.get_by_label("Kompetanse", exact=True).select_option("HLR")
+    page.get_by_label("Hva gjennomførte du?").fill("HLR-kurs, Røde Kors")
+    page.get_by_label("Dato gjennomført").fill(days_ago(5).date().isoformat())
+    page.get_by_label("Kursbevis (PDF, PNG eller JPEG)").set_input_files(
+        files=[{"name": "kursbevis.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4 kursbevis"}])
+    page.get_by_role("button", name="Registrer", exact=True).click()
+    assert page.get_by_role("status").filter(has_text="Registrert").is_visible()
+    hlr = page.get_by_role("row").filter(has_text="Hjerte-lunge-redning").first
+    assert "Venter på attestering" in hlr.inner_text()
+
+    leader = browser.new_context(locale="nb-NO", viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    lp = leader.new_page()
+    sign_in(lp, site, "lise")
+    lp.goto(site.url + "/leader")
+    assert lp.get_by_role("heading", name="Enhetsoversikt").is_visible()
+    no_serious_violations(lp)
+    shoot(lp, "enhetsoversikt")
+    with lp.expect_download() as download:
+        lp.get_by_role("link", name="Last ned Excel").click()
+    assert download.value.suggested_filename.endswith(".xlsx")
+    lp.get_by_role("button", name="Attester HLR-kurs, Røde Kors").click()
+    assert lp.get_by_role("status").filter(has_text="Attestert").is_visible()
+    leader.close()
+
+    page.reload()
+    hlr = page.get_by_role("row").filter(has_text="Hjerte-lunge-redning").first
+    assert "Oppfylt" in hlr.inner_text() and "HLR-kurs, Røde Kors" in hlr.inner_text()
+
+
+def test_admin_pages_are_accessible(site, page):
+    sign_in(page, site, "admin")
+    page.goto(site.url + "/admin")
+    assert page.get_by_role("heading", name="Administrasjon").is_visible()
+    no_serious_violations(page)
+    shoot(page, "administrasjon")
+    page.goto(site.url + "/statements?person=E2")
+    assert "https://kurs.helse.example.no/hlr" in page.content()
+    no_serious_violations(page)
+
+
+def test_sign_in_page_and_phone_width(site, browser):
+    phone = browser.new_context(locale="nb-NO", viewport={"width": 390, "height": 844})
+    page = phone.new_page()
+    page.goto(site.url + "/login")
+    no_serious_violations(page)
+    sign_in(page, site, "kari")
+    page.wait_for_url("**/plan")
+    # Nothing wider than the screen but the tables, which scroll in their own box.
+    assert page.evaluate("document.body.scrollWidth") <= 390 + 1
+    shoot(page, "mobil-plan")
+    phone.close()
