@@ -20,9 +20,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.wsgi_app = AlternateRequestSyntax(app.wsgi_app, max_body=app.config["MAX_CONTENT_LENGTH"])
 
     import lrs.scheduler  # noqa: F401  (its table)
+    import simulation
     from lrs import competence, portal, web
     competence.init_app(app)
     portal.init_app(app)
+    simulation.init_app(app)
     web.init_app(app)
 
     from lrs import cli

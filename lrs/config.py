@@ -63,6 +63,10 @@ DEFAULTS = {
     "OIDC_CLIENT_SECRET": "",
     "OIDC_CLAIM": "preferred_username",
     "OIDC_MATCH": "username",
+    # The LRS simulation/ sends to: empty means this one (in-process); else an xAPI endpoint and a credential.
+    "SIMULATION_LRS_URL": "",
+    "SIMULATION_LRS_KEY": "",
+    "SIMULATION_LRS_SECRET": "",
     # Run the scheduled jobs (lrs/scheduler.py) in this process. `lrs run` workers do; tests start them by hand.
     "SCHEDULER": False,
 }

@@ -43,8 +43,11 @@ def site(tmp_path_factory):
         accounts.create(engine, "lise", "Lise Leder", ["employee", "leader"], PASSWORD, employee_id="L1",
                         led_units=["med"])
         accounts.create(engine, "admin", "Admin", ["admin"], PASSWORD)
+        accounts.create(engine, "instruktor", "Lise Instruktør", ["employee", "instructor"], PASSWORD,
+                        employee_id="L1")
         engine.dispose()
-        server = Server(url, workers=1, threads=4, env={"LRS_SECRET_KEY": "browser-tests"}).start(timeout=60)
+        server = Server(url, workers=1, threads=4, env={"LRS_SECRET_KEY": "browser-tests",
+                                                        "LRS_LOGIN_RATE_LIMIT": "1000 per minute"}).start(timeout=60)
         try:
             key, secret = server.credential("all")
             import requests
@@ -148,3 +151,26 @@ def test_sign_in_page_and_phone_width(site, browser):
     assert page.evaluate("document.body.scrollWidth") <= 390 + 1
     shoot(page, "mobil-plan")
     phone.close()
+
+
+def test_instructor_logs_a_session_on_a_tablet(site, browser):
+    tablet = browser.new_context(locale="nb-NO", viewport={"width": 820, "height": 1180})
+    page = tablet.new_page()
+    sign_in(page, site, "instruktor")
+    page.goto(site.url + "/sim/new?scenario=sepsis-akutt")
+    no_serious_violations(page)
+    page.reload()  # a fresh page for typing (axe leaves its script behind)
+    page.get_by_label("Hvor (avdeling, rom)").fill("Akuttmottaket, rom 3")
+    page.get_by_label("Deltakere").fill("E1; sykepleier; teamleder\nE2; lis; lege")
+    page.get_by_label("Samlet vurdering av teamets ikke-tekniske ferdigheter (1–10)").fill("8")
+    page.get_by_label("Varighet (minutter)").fill("20")
+    page.get_by_label("Tidspunkt").fill("2026-11-24T09:15")
+    shoot(page, "simulering-logg-okt")
+    page.get_by_role("button", name="Logg økten").click()
+    page.wait_for_url("**/sim/")
+    assert page.url.endswith("/sim/"), page.locator("main").inner_text()[:300]
+    assert page.get_by_role("status").filter(has_text="Økten er logget").is_visible()
+    assert "1 økter, 2 deltakelser." in page.content()
+    no_serious_violations(page)
+    shoot(page, "simulering-mine-okter")
+    tablet.close()

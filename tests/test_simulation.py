@@ -1,0 +1,178 @@
+"""Team-training sessions logged through every way in (JSON API, CLI, CSV, web form) reach the LRS as xAPI;
+corrections void and resend, deletions void; bad input is refused whole; sessions count for competence."""
+import re
+
+import pytest
+import requests
+from flask import g
+from flask.testing import FlaskCliRunner
+
+from lrs.competence import imports
+from lrs.principal import Principal
+from lrs.serve import Server
+from simulation import cli as sim_cli
+from simulation.sessions import SESSION_TYPE, rating_ext
+from tests.competence_support import process
+
+pytestmark = pytest.mark.usefixtures("trust")
+INSTRUCTOR = Principal("u-l1", "L1", frozenset({"employee", "leader", "instructor"}), frozenset({"med"}))
+ADL = "http://adlnet.gov/expapi/verbs/"
+
+
+def session(**changes):
+    raw = {"scenario": "sepsis-akutt", "start": "2026-11-20T09:00:00+01:00", "place": "in_situ",
+           "location": "Akuttmottaket, rom 3", "facilitators": ["L1"],
+           "participants": [
+               {"employee_id": "E1", "profession": "sykepleier", "role": "teamleder",
+                "ratings": {"ottawa": {"leadership": 6, "overall": 6}}},
+               {"employee_id": "E2", "profession": "lis", "role": "lege"}],
+           "team_ratings": {"team": {"communication": 3, "global": 8}},
+           "debrief": {"held": True, "minutes": 25, "learning_points": "Si høyt hva du gjør", "shareable": False}}
+    raw.update(changes)
+    return raw
+
+
+@pytest.fixture
+def instructor(app):
+    @app.before_request
+    def _signed_in():
+        g.principal = INSTRUCTOR
+    return app.test_client()
+
+
+def stored(xapi, **query):
+    r = xapi.get("/xapi/statements", query_string={"limit": 500, **query})
+    assert r.status_code == 200
+    return r.get_json()["statements"]
+
+
+def test_logging_sends_each_participants_statements(app, instructor, xapi):
+    r = instructor.post("/api/simulation/sessions", json=session())
+    assert r.status_code == 201, r.get_json()
+    done = r.get_json()
+    assert done["statements"] == 2 * 2 + 2  # attended + completed per participant, one per team rating
+    stmts = stored(xapi)
+    by_verb = {}
+    for s in stmts:
+        by_verb.setdefault(s["verb"]["id"], []).append(s)
+    assert len(by_verb[ADL + "attended"]) == 2 and len(by_verb[ADL + "completed"]) == 2
+    kari = next(s for s in by_verb[ADL + "completed"] if s["actor"]["account"]["name"] == "E1")
+    assert kari["object"]["definition"]["type"] == SESSION_TYPE
+    assert kari["context"]["instructor"]["account"]["name"] == "L1"
+    assert {m["account"]["name"] for m in kari["context"]["team"]["member"]} == {"E1", "E2"}
+    assert kari["result"]["extensions"][rating_ext("ottawa", "overall")] == 6
+    assert kari["result"]["score"] == {"raw": 6, "min": 1, "max": 7, "scaled": 0.8333}
+    ext = "https://kompetanse.helse.example.no/xapi/simulation/extensions/"
+    assert kari["context"]["extensions"][ext + "role"] == "teamleder"
+    assert ext + "learning-points" not in kari["context"]["extensions"]  # not shareable: kept out
+    team = by_verb[ADL + "scored"]
+    assert {s["context"]["extensions"][ext + "item"] for s in team} == {"communication", "global"}
+    assert all(s["actor"]["objectType"] == "Group" for s in team)
+    assert len({s["context"]["registration"] for s in stmts}) == 1
+    assert [s["scenario"] for s in instructor.get("/api/simulation/sessions").get_json()] == ["sepsis-akutt"]
+
+
+def test_correction_voids_and_resends_deletion_voids_all(app, instructor, xapi):
+    session_id = instructor.post("/api/simulation/sessions", json=session()).get_json()["id"]
+    fixed = session(participants=[{"employee_id": "E1", "profession": "sykepleier", "role": "teamleder"}])
+    r = instructor.put(f"/api/simulation/sessions/{session_id}", json=fixed)
+    assert r.status_code == 200, r.get_json()
+    assert r.get_json()["voided"] == 6 and r.get_json()["statements"] == 4
+    live = stored(xapi)
+    people = {s["actor"].get("account", {}).get("name") for s in live if s["verb"]["id"] == ADL + "completed"}
+    assert people == {"E1"}
+    r = instructor.delete(f"/api/simulation/sessions/{session_id}")
+    assert r.status_code == 200 and r.get_json()["voided"] == 4
+    assert [s for s in stored(xapi) if s["verb"]["id"] != ADL + "voided"] == []
+    assert instructor.get(f"/api/simulation/sessions/{session_id}").status_code == 404
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"participants": [{"employee_id": "E99", "profession": "lis", "role": "lege"}]}, "no employee with id «E99»"),
+    ({"team_ratings": {"team": {"global": 11}}}, "is rated 11, outside 1–10"),
+    ({"team_ratings": {"ants": {"team-working": 3}}}, "does not use the rating scale «ants»"),
+    ({"scenario": "nope"}, "unknown scenario «nope»"),
+    ({"start": "i går"}, "start: Not a valid datetime."),
+])
+def test_bad_input_is_refused_with_a_reason_and_nothing_is_sent(app, instructor, xapi, change, message):
+    r = instructor.post("/api/simulation/sessions", json=session(**change))
+    assert r.status_code == 400 and message in r.get_json()["error"]["message"], r.get_json()
+    assert stored(xapi) == []
+
+
+def test_duplicate_session_is_refused_and_a_retry_sends_nothing_twice(app, instructor, xapi):
+    assert instructor.post("/api/simulation/sessions", json=session()).status_code == 201
+    r = instructor.post("/api/simulation/sessions", json=session())
+    assert r.status_code == 409 and "already logged" in r.get_json()["error"]["message"]
+    assert len(stored(xapi)) == 6
+
+
+def test_only_instructors_log_sessions(app):
+    client = app.test_client()
+    assert client.post("/api/simulation/sessions", json=session()).status_code == 401
+
+
+def test_sessions_fulfil_a_competence_requirement(app, instructor, xapi):
+    """TEAM needs 2 completed sessions within 12 months (tests/data/catalog.yaml); a rule can also ask for a rating."""
+    engine, settings = app.extensions["lrs.engine"], app.extensions["competence.settings"]
+    imports.save_rule(engine, settings, {
+        "id": "team-sim", "competence": "TEAM", "kind": "count", "count": 2, "within_months": 12,
+        "parts": [{"verbs": [ADL + "completed"], "activity_types": [SESSION_TYPE],
+                   "min_extensions": {rating_ext("ottawa", "overall"): 5}}]})
+    instructor.post("/api/simulation/sessions", json=session())
+    process(app)
+    plan = {i["competence"]["code"]: i for i in instructor.get("/api/competence/employees/E1/plan").get_json()["items"]}
+    assert plan["TEAM"]["status"] == "not_yet_due"
+    instructor.post("/api/simulation/sessions", json=session(start="2026-11-22T13:00:00+01:00"))
+    process(app)
+    plan = {i["competence"]["code"]: i for i in instructor.get("/api/competence/employees/E1/plan").get_json()["items"]}
+    assert plan["TEAM"]["status"] == "fulfilled" and len(plan["TEAM"]["evidence"]) == 2
+
+
+def test_cli_logs_through_a_live_lrs_and_csv_imports_a_day(app, db_url, tmp_path, xapi):
+    if db_url.startswith("postgresql"):
+        pytest.skip("one live-server run is enough (SQLite)")
+    server = Server(db_url, workers=1, threads=2, env={"LRS_SECRET_KEY": "t"}).start(timeout=60)
+    try:
+        key, secret = server.credential("statements/write", "statements/read", "profile")
+        app.config.update(SIMULATION_LRS_URL=server.url + "/xapi", SIMULATION_LRS_KEY=key,
+                          SIMULATION_LRS_SECRET=secret)
+        runner = FlaskCliRunner(app)
+        (tmp_path / "okt.yaml").write_text(
+            "scenario: hjertestans-sengepost\nstart: 2026-11-21T10:00:00+01:00\nplace: in_situ\n"
+            "facilitators: [L1]\nparticipants:\n  - {employee_id: E1, profession: sykepleier, role: teamleder}\n"
+            "team_ratings: {team: {global: 7}}\n")
+        out = runner.invoke(sim_cli.log_command, [str(tmp_path / "okt.yaml")])
+        assert out.exit_code == 0 and "logged session" in out.output, out.output
+        (tmp_path / "dag.csv").write_text(
+            "session,scenario,start,place,location,facilitators,employee_id,profession,role,attended,team:team:global\n"
+            "1,sepsis-akutt,2026-11-24T09:00+01:00,sim_centre,Simsenteret,L1,E1,sykepleier,teamleder,yes,6\n"
+            "1,,,,,,E2,lis,lege,yes,\n"
+            "2,traume-mottak,2026-11-24T13:00+01:00,sim_centre,Simsenteret,L1,E2,lis,traumeleder,yes,\n"
+            "2,,,,,,E99,lis,lege,yes,\n")
+        out = runner.invoke(sim_cli.import_command, [str(tmp_path / "dag.csv")])
+        assert out.exit_code != 0 and "1 of 2 sessions not logged" in out.output
+        assert "no employee with id «E99»" in out.output
+        live = requests.get(server.url + "/xapi/statements", params={"limit": 100}, auth=(key, secret),
+                            headers={"X-Experience-API-Version": "1.0.3"}, timeout=10).json()["statements"]
+    finally:
+        server.stop()
+    names = sorted(s["object"]["definition"]["name"]["nb-NO"] for s in live if s["verb"]["id"] == ADL + "completed")
+    assert names == ["Hjertestans på sengepost", "Sepsis i akuttmottaket", "Sepsis i akuttmottaket"]
+
+
+def test_web_form_logs_a_session_and_the_page_summarises(app, instructor, xapi):
+    page = instructor.get("/sim/new?scenario=sepsis-akutt").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page).group(1)
+    r = instructor.post("/sim/new?scenario=sepsis-akutt", data={
+        "csrf_token": token, "start": "2026-11-23T08:30", "place": "in_situ", "location": "Akutten",
+        "facilitators": "", "participants": "E1; sykepleier; teamleder\nE2; lis; lege",
+        "team:team:global": "9", "team:ottawa:overall": "6", "debrief_held": "yes", "debrief_minutes": "20",
+        "learning_points": "", "shareable": "no"})
+    assert r.status_code == 302, r.get_data(as_text=True)
+    assert len(stored(xapi)) == 2 * 2 + 2
+    overview = instructor.get("/sim/").get_data(as_text=True)
+    assert "Sepsis i akuttmottaket" in overview and "1 økter, 2 deltakelser." in overview
+    bad = instructor.post("/sim/new?scenario=sepsis-akutt", data={
+        "csrf_token": token, "start": "2026-11-23T10:30", "place": "in_situ", "participants": "E77; lis; lege"})
+    assert "no employee with id «E77»" in bad.get_data(as_text=True)
