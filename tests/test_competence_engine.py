@@ -342,3 +342,22 @@ def test_bad_evidence_is_refused_with_a_reason(app, sign_in):
     assert r.status_code == 400 and "competence" in r.get_json()["error"]["message"]
     sign_in(EMPLOYEE_E3)
     assert client.post("/api/competence/evidence/nope/decision", json={"attest": True}).status_code == 403
+
+
+def test_within_rule_counts_a_course_or_scenario_through_context_activities(app, xapi, admin):
+    """"A published course's activities": any statement whose object or context activities include the course."""
+    engine, settings = app.extensions["lrs.engine"], app.extensions["competence.settings"]
+    course = "https://kurs.helse.example.no/kurs/brannvern-2026"
+    imports.save_rule(engine, settings, {"id": "brann-kurs", "competence": "BRANN", "kind": "any", "parts": [
+        {"verbs": [PASSED], "within": [course]}]})
+    module = statement("E3", PASSED, "https://kurs.helse.example.no/kurs/brannvern-2026/modul-2", days_ago(2),
+                       {"success": True})
+    send(xapi, module)  # no course in context: does not count
+    process(app)
+    assert admin("E3")["BRANN"]["status"] == "not_yet_due"
+    module = statement("E3", PASSED, "https://kurs.helse.example.no/kurs/brannvern-2026/modul-2", days_ago(1),
+                       {"success": True})
+    module["context"] = {"contextActivities": {"grouping": [{"id": course}]}}
+    send(xapi, module)
+    process(app)
+    assert admin("E3")["BRANN"]["status"] == "fulfilled"
