@@ -143,8 +143,12 @@ def test_rule_change_is_versioned_and_recomputes(app, xapi, admin):
     engine, settings = app.extensions["lrs.engine"], app.extensions["competence.settings"]
     stricter = {"id": "hlr-kurs", "competence": "HLR", "kind": "any",
                 "parts": [{"verbs": [PASSED], "activities": [HLR], "min_scaled": 0.9, "success": True}]}
-    assert imports.save_rule(engine, settings, stricter) is True
-    assert imports.save_rule(engine, settings, stricter) is False  # same again: no new version
+    preview = imports.save_rule(engine, settings, stricter, dry_run=True)
+    assert [(c.employee_id, c.competence_code, c.previous_status, c.status) for c in preview] == [
+        ("E1", "HLR", "fulfilled", "not_yet_due")]
+    assert admin("E1")["HLR"]["status"] == "fulfilled"  # a preview keeps nothing
+    assert len(imports.save_rule(engine, settings, stricter)) == 1
+    assert imports.save_rule(engine, settings, stricter) is None  # same again: no new version
     assert admin("E1")["HLR"]["status"] == "not_yet_due"
     with engine.connect() as conn:
         from lrs.competence.tables import rules
@@ -210,13 +214,9 @@ def test_an_agent_linked_later_brings_its_earlier_statements(app, xapi, admin):
 
 
 def test_each_change_is_recorded_and_announced_in_its_transaction(app, xapi):
-    heard = []
-    listener = changes.on_change(lambda conn, batch: heard.extend(batch))
-    try:
+    with changes.collected() as heard:
         send(xapi, passed_hlr("E1", days_ago(3)))
         process(app)
-    finally:
-        changes._listeners.remove(listener)
     assert [(c.employee_id, c.competence_code, c.previous_status, c.status) for c in heard] == [
         ("E1", "HLR", "not_yet_due", "fulfilled")]
     with app.extensions["lrs.engine"].connect() as conn:
