@@ -52,3 +52,12 @@ def scales(folder: str = str(HERE / "scales")) -> dict[str, Scale]:
 @lru_cache(maxsize=4)
 def scenarios(path: str = str(HERE / "scenarios.yaml")) -> dict[str, dict]:
     return {s["id"]: s for s in yaml.safe_load(Path(path).read_text(encoding="utf-8"))}
+
+
+def competence_rules() -> list[dict]:
+    """Evidence rules for the competences each scenario gives evidence for: a completed session of the scenario
+    (its sessions have the scenario as context parent). For `lrs competence import` (see `sim rules`)."""
+    from simulation.sessions import ADL, V
+    return [{"id": f"sim-{scenario['id']}-{code}".lower(), "competence": code, "kind": "any",
+             "parts": [{"verbs": [ADL + "completed"], "within": [f"{V}/scenarios/{scenario['id']}"]}]}
+            for scenario in scenarios().values() for code in scenario.get("competences", ())]

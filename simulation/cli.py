@@ -70,10 +70,17 @@ def delete_command(session_id):
     click.echo(f"deleted session {session_id}: {done['voided']} statements voided")
 
 
+@click.command("rules", help="Print competence rules (YAML for `lrs competence import`) for the competences the "
+                             "scenarios give evidence for.")
+def rules_command():
+    from simulation.catalog import competence_rules
+    click.echo(yaml.safe_dump({"rules": competence_rules()}, allow_unicode=True, sort_keys=False))
+
+
 def main():
     from lrs import create_app
     cli = FlaskGroup(create_app=create_app, add_default_commands=False, help="Team-training sessions (simulation).")
-    for command in (log_command, import_command, correct_command, delete_command):
+    for command in (log_command, import_command, correct_command, delete_command, rules_command):
         cli.add_command(command)
     cli.main(prog_name="sim")
 

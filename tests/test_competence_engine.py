@@ -143,8 +143,12 @@ def test_rule_change_is_versioned_and_recomputes(app, xapi, admin):
     engine, settings = app.extensions["lrs.engine"], app.extensions["competence.settings"]
     stricter = {"id": "hlr-kurs", "competence": "HLR", "kind": "any",
                 "parts": [{"verbs": [PASSED], "activities": [HLR], "min_scaled": 0.9, "success": True}]}
-    assert imports.save_rule(engine, settings, stricter) is True
-    assert imports.save_rule(engine, settings, stricter) is False  # same again: no new version
+    preview = imports.save_rule(engine, settings, stricter, dry_run=True)
+    assert [(c.employee_id, c.competence_code, c.previous_status, c.status) for c in preview] == [
+        ("E1", "HLR", "fulfilled", "not_yet_due")]
+    assert admin("E1")["HLR"]["status"] == "fulfilled"  # a preview keeps nothing
+    assert len(imports.save_rule(engine, settings, stricter)) == 1
+    assert imports.save_rule(engine, settings, stricter) is None  # same again: no new version
     assert admin("E1")["HLR"]["status"] == "not_yet_due"
     with engine.connect() as conn:
         from lrs.competence.tables import rules
@@ -210,13 +214,9 @@ def test_an_agent_linked_later_brings_its_earlier_statements(app, xapi, admin):
 
 
 def test_each_change_is_recorded_and_announced_in_its_transaction(app, xapi):
-    heard = []
-    listener = changes.on_change(lambda conn, batch: heard.extend(batch))
-    try:
+    with changes.collected() as heard:
         send(xapi, passed_hlr("E1", days_ago(3)))
         process(app)
-    finally:
-        changes._listeners.remove(listener)
     assert [(c.employee_id, c.competence_code, c.previous_status, c.status) for c in heard] == [
         ("E1", "HLR", "not_yet_due", "fulfilled")]
     with app.extensions["lrs.engine"].connect() as conn:
@@ -342,3 +342,22 @@ def test_bad_evidence_is_refused_with_a_reason(app, sign_in):
     assert r.status_code == 400 and "competence" in r.get_json()["error"]["message"]
     sign_in(EMPLOYEE_E3)
     assert client.post("/api/competence/evidence/nope/decision", json={"attest": True}).status_code == 403
+
+
+def test_within_rule_counts_a_course_or_scenario_through_context_activities(app, xapi, admin):
+    """"A published course's activities": any statement whose object or context activities include the course."""
+    engine, settings = app.extensions["lrs.engine"], app.extensions["competence.settings"]
+    course = "https://kurs.helse.example.no/kurs/brannvern-2026"
+    imports.save_rule(engine, settings, {"id": "brann-kurs", "competence": "BRANN", "kind": "any", "parts": [
+        {"verbs": [PASSED], "within": [course]}]})
+    module = statement("E3", PASSED, "https://kurs.helse.example.no/kurs/brannvern-2026/modul-2", days_ago(2),
+                       {"success": True})
+    send(xapi, module)  # no course in context: does not count
+    process(app)
+    assert admin("E3")["BRANN"]["status"] == "not_yet_due"
+    module = statement("E3", PASSED, "https://kurs.helse.example.no/kurs/brannvern-2026/modul-2", days_ago(1),
+                       {"success": True})
+    module["context"] = {"contextActivities": {"grouping": [{"id": course}]}}
+    send(xapi, module)
+    process(app)
+    assert admin("E3")["BRANN"]["status"] == "fulfilled"

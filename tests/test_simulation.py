@@ -176,3 +176,18 @@ def test_web_form_logs_a_session_and_the_page_summarises(app, instructor, xapi):
     bad = instructor.post("/sim/new?scenario=sepsis-akutt", data={
         "csrf_token": token, "start": "2026-11-23T10:30", "place": "in_situ", "participants": "E77; lis; lege"})
     assert "no employee with id «E77»" in bad.get_data(as_text=True)
+
+
+def test_scenario_rules_from_the_catalog_count_its_sessions(app, instructor):
+    from simulation.catalog import competence_rules
+    engine, settings = app.extensions["lrs.engine"], app.extensions["competence.settings"]
+    rules = {r["id"]: r for r in competence_rules()}
+    assert {r["competence"] for r in rules.values()} >= {"TEAM", "TRAUME", "HLR-V"}
+    # Replaces the trust's count rule for TEAM: one completed sepsis session is enough.
+    imports.save_rule(engine, settings, {**rules["sim-sepsis-akutt-team"], "id": "team-sim"})
+    instructor.post("/api/simulation/sessions", json=session())
+    process(app)
+    plan = {i["competence"]["code"]: i for i in instructor.get("/api/competence/employees/E2/plan").get_json()["items"]}
+    assert "TEAM" not in plan  # E2 is not in akutt: not required
+    plan = {i["competence"]["code"]: i for i in instructor.get("/api/competence/employees/E1/plan").get_json()["items"]}
+    assert plan["TEAM"]["status"] == "fulfilled"

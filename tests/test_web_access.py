@@ -184,3 +184,43 @@ def test_every_text_has_its_english(app):
     assert {m.id: m.string for m in po if m.id} == {m.id: m.string for m in mo if m.id}
 
 
+
+
+def test_admin_previews_a_rule_change_then_saves_it(app, people, xapi):
+    send(xapi, passed_hlr("E1", days_ago(3)) | {"result": {"success": True, "score": {"scaled": 0.85}}})
+    process(app)
+    client = app.test_client()
+    sign_in(client, "admin")
+    token = token_of(client.get("/admin").get_data(as_text=True))
+    stricter = ("id: hlr-kurs\ncompetence: HLR\nkind: any\nparts:\n  - verbs: [http://adlnet.gov/expapi/verbs/passed]\n"
+                "    activities: [https://kurs.helse.example.no/hlr]\n    min_scaled: 0.9\n    success: true\n")
+    preview = client.post("/admin/rules", data={"csrf_token": token, "rule": stricter, "action": "preview"})
+    text = preview.get_data(as_text=True)
+    assert preview.status_code == 200 and "E1" in text and "Oppfylt" in text and "Ikke forfalt ennå" in text
+    sign_in(other := app.test_client(), "kari")
+    assert "Oppfylt" in re.search(r"Hjerte-lunge-redning.*?</tr>", other.get("/plan").get_data(as_text=True),
+                                  re.S).group(0)  # the preview kept nothing
+    saved = client.post("/admin/rules", data={"csrf_token": token, "rule": stricter, "action": "save"})
+    assert saved.status_code == 302
+    assert "Ikke forfalt ennå" in re.search(r"Hjerte-lunge-redning.*?</tr>", other.get("/plan").get_data(as_text=True),
+                                            re.S).group(0)
+    bad = client.post("/admin/rules", data={"csrf_token": token, "rule": "id: x\ncompetence: HLR\nparts: []\n",
+                                            "action": "preview"}, follow_redirects=True)
+    assert "Regelen er ikke gyldig" in bad.get_data(as_text=True)
+
+
+def test_admin_imports_a_file_and_changes_roles(app, people):
+    client = app.test_client()
+    sign_in(client, "admin")
+    token = token_of(client.get("/admin").get_data(as_text=True))
+    hr = b"employee_id,name,email,unit_id,roles,started_on,left_on\nE7,Nina Ny,,akutt,sykepleier,2026-11-01,\n"
+    r = client.post("/admin/import", data={"csrf_token": token, "file": (io.BytesIO(hr), "ansatte.csv")},
+                    content_type="multipart/form-data", follow_redirects=True)
+    assert "ansatte.csv: created: 1 employees" in r.get_data(as_text=True)
+    per = next(u for u in accounts.all_users(app.extensions["lrs.engine"]) if u["username"] == "per")
+    r = client.post(f"/admin/users/{per['id']}/roles", data={"csrf_token": token, "roles": ["employee", "leader"],
+                                                           "led_units": "drift"})
+    assert r.status_code == 302
+    leader = app.test_client()
+    sign_in(leader, "per")
+    assert leader.get("/leader?unit=drift").status_code == 200

@@ -2,6 +2,7 @@
 
 The engine calls `emit(conn, changes)` inside the transaction that changes the statuses; listeners (the portal
 outbox) write their rows in that same transaction, so a change and its announcement land together or not at all."""
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Callable
@@ -37,3 +38,14 @@ def emit(conn, changes: list[StatusChange]) -> None:
     if changes:
         for listener in _listeners:
             listener(conn, changes)
+
+
+@contextmanager
+def collected():
+    """Every change announced inside the block, gathered in a list (for previews and reports)."""
+    found: list[StatusChange] = []
+    listener = on_change(lambda _conn, batch: found.extend(batch))
+    try:
+        yield found
+    finally:
+        _listeners.remove(listener)

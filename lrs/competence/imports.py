@@ -12,6 +12,7 @@ import yaml
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 from sqlalchemy import bindparam, delete, insert, select, update
 
+from lrs.competence import changes
 from lrs.competence import engine as eng
 from lrs.competence.rules import load_rule
 from lrs.competence.tables import (competences, employee_agents, employee_roles, employees, job_roles,
@@ -156,19 +157,26 @@ def import_catalog(engine, settings, name: str, text: str, progress=None) -> Rep
     return report
 
 
-def save_rule(engine, settings, raw: dict) -> bool:
-    """Add or change one rule (a new version); its facts and the plans it touches are recomputed. False: unchanged."""
+def save_rule(engine, settings, raw: dict, dry_run: bool = False):
+    """Add or change one rule (a new version); its facts and the plans it touches are recomputed. Returns the status
+    changes it makes (dry_run: what it would make, and nothing is kept), or None when the rule is unchanged."""
     rule = load_rule(raw)
     now = utcnow()
-    with write_transaction(engine) as conn:
+    with changes.collected() as made, engine.connect().execution_options(write=True) as conn:
+        transaction = conn.begin()  # rolled back on any error, and for a dry run
         if conn.execute(select(competences.c.code).where(competences.c.code == rule["competence"])).first() is None:
             raise ImportProblem(f"rule {rule['id']}: unknown competence {rule['competence']}")
         if not _save_rule(conn, rule, now):
-            return False
+            transaction.rollback()
+            return None
         dirty = eng.rescan(conn, settings, rule_ids={rule["id"]})
         holders = conn.execute(select(employees.c.id)).scalars().all()  # a rule can affect anyone's plan
         eng.recompute(conn, dirty | set(holders), settings, now)
-    return True
+        if dry_run:
+            transaction.rollback()
+        else:
+            transaction.commit()
+    return made
 
 
 def _save_rule(conn, rule: dict, now) -> bool:

@@ -24,6 +24,9 @@ class PartSchema(Schema):
     verbs = fields.List(fields.Url(schemes={"http", "https", "urn"}, require_tld=False), load_default=list)
     activities = fields.List(fields.String(validate=validate.Length(min=1)), load_default=list)
     activity_types = fields.List(fields.String(validate=validate.Length(min=1)), load_default=list)
+    # The statement's object or one of its context activities (parent, grouping, category, other) is one of these:
+    # a published course and all its activities, or a simulation scenario and all its sessions.
+    within = fields.List(fields.String(validate=validate.Length(min=1)), load_default=list)
     min_scaled = fields.Float(validate=validate.Range(-1, 1), load_default=None)
     success = fields.Boolean(load_default=False)
     completion = fields.Boolean(load_default=False)
@@ -32,8 +35,8 @@ class PartSchema(Schema):
 
     @validates_schema
     def _says_something(self, data, **_):
-        if not (data["verbs"] or data["activities"] or data["activity_types"]):
-            raise ValidationError("a part needs at least one of verbs, activities, activity_types")
+        if not (data["verbs"] or data["activities"] or data["activity_types"] or data["within"]):
+            raise ValidationError("a part needs at least one of verbs, activities, activity_types, within")
 
 
 class RuleSchema(Schema):
@@ -66,6 +69,7 @@ class Part:
     verbs: frozenset
     activities: frozenset
     activity_types: frozenset
+    within: frozenset
     min_scaled: float | None
     success: bool
     completion: bool
@@ -78,6 +82,9 @@ class Part:
         if self.activities and obj.get("id") not in self.activities:
             return False
         if self.activity_types and (obj.get("definition") or {}).get("type") not in self.activity_types:
+            return False
+        if self.within and obj.get("id") not in self.within and not any(
+                a.get("id") in self.within for a in _context_activities(stmt)):
             return False
         result = stmt.get("result") or {}
         if self.success and result.get("success") is not True:
@@ -96,10 +103,15 @@ class Part:
         return True
 
 
+def _context_activities(stmt: dict):
+    for kind in (stmt.get("context") or {}).get("contextActivities", {}).values():
+        yield from kind if isinstance(kind, list) else [kind]
+
+
 def parts_of(rule: dict) -> list[Part]:
     return [Part(rule["id"], i, rule["competence"], frozenset(p["verbs"]), frozenset(p["activities"]),
-                 frozenset(p["activity_types"]), p["min_scaled"], p["success"], p["completion"],
-                 tuple(sorted(p["min_extensions"].items())))
+                 frozenset(p["activity_types"]), frozenset(p.get("within", ())), p["min_scaled"], p["success"],
+                 p["completion"], tuple(sorted(p["min_extensions"].items())))
             for i, p in enumerate(rule["parts"])]
 
 

@@ -3,19 +3,22 @@ import csv
 import io
 
 import orjson
+import yaml
 from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session,
                    url_for)
 from flask_babel import gettext as _
-from markupsafe import Markup, escape
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileAllowed, FileField, FileSize
-from wtforms import DateField, PasswordField, SelectField, SelectMultipleField, StringField
+from flask_wtf.file import FileAllowed, FileField, FileRequired, FileSize
+from markupsafe import Markup, escape
+from marshmallow import ValidationError
+from wtforms import DateField, PasswordField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from lrs import principal
-from lrs.competence import evidence, service
+from lrs.competence import evidence, imports, service
 from lrs.competence.changes import STATUSES
+from lrs.competence.engine import rules_in_force
 from lrs.portal import service as portal_service
 from lrs.store import credentials as creds
 from lrs.store import statements as store
@@ -367,6 +370,20 @@ class UserForm(FlaskForm):
     led_units = StringField(_l("Leder for enheter (mellomromsdelt)"), validators=[Optional()])
 
 
+class RuleForm(FlaskForm):
+    rule = TextAreaField(_l("Regel (YAML eller JSON, se docs/competence.md)"), validators=[DataRequired()])
+
+
+class ImportForm(FlaskForm):
+    file = FileField(_l("Fil (katalog: YAML eller CSV; HR-eksport: CSV med enheter eller ansatte)"),
+                     validators=[FileRequired(), FileAllowed(["yaml", "yml", "csv"])])
+
+
+class RolesForm(FlaskForm):
+    roles = SelectMultipleField(_l("Roller"), choices=[(r, r) for r in principal.ROLES])
+    led_units = StringField(_l("Leder for enheter (mellomromsdelt)"), validators=[Optional()])
+
+
 class CredentialForm(FlaskForm):
     name = StringField(_l("Hvem bruker den"), validators=[DataRequired(), Length(max=200)])
     scopes = SelectMultipleField(_l("Tilganger"), choices=[(s, s) for s in creds.SCOPES], validators=[DataRequired()])
@@ -377,10 +394,77 @@ def admin():
     _signed_in("admin")
     with read_transaction(_engine()) as conn:
         names = service.competence_names(conn)
+        rules = rules_in_force(conn)
     return render_template("admin.html", users=accounts.all_users(_engine()), credentials=creds.list_all(_engine()),
                            portal=portal_service.status(_engine()), dead=portal_service.dead_letters(_engine(), 20),
                            competences=names.values(), audit=accounts.audit_entries(_engine(), 30),
-                           user_form=UserForm(), credential_form=CredentialForm(), plain=PlainForm())
+                           rules=rules, user_form=UserForm(), credential_form=CredentialForm(), plain=PlainForm(),
+                           rule_form=RuleForm(), import_form=ImportForm(), roles_form=RolesForm())
+
+
+@bp.post("/admin/rules")
+def admin_rule():
+    """Preview (who a rule change affects, nothing kept) or save a rule."""
+    who = _signed_in("admin")
+    form = RuleForm()
+    if not form.validate_on_submit():
+        abort(400)
+    save = request.form.get("action") == "save"
+    try:
+        raw = yaml.safe_load(form.rule.data)
+        if not isinstance(raw, dict):
+            raise imports.ImportProblem("a rule is a mapping (id, competence, kind, parts …)")
+        made = imports.save_rule(_engine(), _settings(), raw, dry_run=not save)
+    except (yaml.YAMLError, ValidationError, imports.ImportProblem) as e:
+        message = e.normalized_messages() if isinstance(e, ValidationError) else str(e)
+        flash(_("Regelen er ikke gyldig: ") + str(message), "error")
+        return redirect(url_for("web.admin") + "#rules")
+    if save:
+        accounts.audit(_engine(), who.user_id, "rule-saved", raw.get("id", ""), request.remote_addr)
+        flash(_("Regelen er lagret: %(n)s statusendringer.", n=len(made or [])), "ok")
+        return redirect(url_for("web.admin") + "#rules")
+    return render_template("rule_preview.html", changes=made, rule=form.rule.data, form=form,
+                           labels=status_labels())
+
+
+@bp.post("/admin/import")
+def admin_import():
+    who = _signed_in("admin")
+    form = ImportForm()
+    if not form.validate_on_submit():
+        flash("; ".join(f"{k}: {', '.join(v)}" for k, v in form.errors.items()), "error")
+        return redirect(url_for("web.admin") + "#import")
+    upload = form.file.data
+    name, text = upload.filename, upload.read().decode("utf-8-sig")
+    try:
+        header = text.split("\n", 1)[0]
+        if name.endswith(".csv") and ("unit_id" in header or "employee_id" in header):
+            report = imports.import_hr(_engine(), _settings(), name, text)
+        else:
+            report = imports.import_catalog(_engine(), _settings(), name, text)
+    except imports.ImportProblem as e:
+        flash(str(e), "error")
+        return redirect(url_for("web.admin") + "#import")
+    accounts.audit(_engine(), who.user_id, "import", f"{name}: {'; '.join(report.lines())}", request.remote_addr)
+    flash(f"{name}: " + "; ".join(report.lines()), "ok")
+    return redirect(url_for("web.admin") + "#import")
+
+
+@bp.post("/admin/users/<user_id>/roles")
+def admin_user_roles(user_id):
+    who = _signed_in("admin")
+    form = RolesForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        accounts.set_roles(_engine(), user_id, form.roles.data, (form.led_units.data or "").split())
+    except accounts.AccountError as e:
+        flash(str(e), "error")
+    else:
+        accounts.audit(_engine(), who.user_id, "roles-changed", f"{user_id}: {' '.join(form.roles.data)}",
+                       request.remote_addr)
+        flash(_("Rollene er endret."), "ok")
+    return redirect(url_for("web.admin") + "#users")
 
 
 @bp.post("/admin/users")
