@@ -245,6 +245,17 @@ def pg_recreate(name: str, template: str | None = None) -> str:
     return pg_url(name)
 
 
+def database(db: str, name: str) -> str:
+    """A fresh database to benchmark on: a SQLite file in a new temporary folder, or PostgreSQL database `name`."""
+    if db == "sqlite":
+        import tempfile
+        return f"sqlite:///{tempfile.mkdtemp(prefix='lrs-bench-')}/lrs.db"
+    why = pg_available()
+    if why:
+        sys.exit(f"PostgreSQL does not answer on 127.0.0.1:5432: {why}")
+    return pg_recreate(name)
+
+
 def pg_drop(name: str) -> None:
     import psycopg
     with psycopg.connect(PG_ADMIN, autocommit=True) as conn:

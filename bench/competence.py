@@ -20,7 +20,6 @@ import argparse
 import os
 import random
 import sys
-import tempfile
 import threading
 import time
 
@@ -81,12 +80,7 @@ def main():
     args = ap.parse_args()
     c.N_EMPLOYEES = args.employees
 
-    if args.db == "sqlite":
-        url = f"sqlite:///{tempfile.mkdtemp(prefix='lrs-bench-')}/lrs.db"
-    else:
-        if not c.pg_available():
-            sys.exit("PostgreSQL does not answer on 127.0.0.1:5432")
-        url = c.pg_recreate("lrs_bench_competence")
+    url = c.database(args.db, "lrs_bench_competence")
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "IDENTITY_HOMEPAGE": c.HOME})
     engine, settings = app.extensions["lrs.engine"], app.extensions["competence.settings"]
     upgrade(engine)

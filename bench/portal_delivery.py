@@ -14,7 +14,6 @@ import multiprocessing as mp
 import os
 import socket
 import sys
-import tempfile
 import time
 import uuid
 from datetime import date
@@ -53,10 +52,7 @@ def main():
     ap.add_argument("--changes", type=int, default=100_000)
     ap.add_argument("--concurrency", type=int, default=4)
     args = ap.parse_args()
-    if args.db == "sqlite":
-        url = f"sqlite:///{tempfile.mkdtemp(prefix='lrs-bench-')}/lrs.db"
-    else:
-        url = c.pg_recreate("lrs_bench_portal")
+    url = c.database(args.db, "lrs_bench_portal")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

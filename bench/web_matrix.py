@@ -11,7 +11,6 @@ import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -28,8 +27,7 @@ from lrs.web import accounts  # noqa: E402
 
 def signed_in_leader(args):
     """A unit of args.employees employees with their plans, and a test client signed in as its leader."""
-    url = f"sqlite:///{tempfile.mkdtemp(prefix='lrs-bench-')}/lrs.db" if args.db == "sqlite" \
-        else c.pg_recreate("lrs_bench_web")
+    url = c.database(args.db, "lrs_bench_web")
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "IDENTITY_HOMEPAGE": c.HOME,
                       "RATELIMIT_ENABLED": False})
     engine, settings = app.extensions["lrs.engine"], app.extensions["competence.settings"]

@@ -1,11 +1,14 @@
 """kompetanse-lrs: an xAPI Learning Record Store for the regional health trusts."""
+import os
+
 from flask import Flask
 
 from lrs import config
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    app = Flask(__name__, instance_relative_config=True)
+    # The instance folder holds lrs.cfg, the SQLite file and generated secrets (LRS_INSTANCE_PATH in a container).
+    app = Flask(__name__, instance_relative_config=True, instance_path=os.environ.get("LRS_INSTANCE_PATH") or None)
     config.load(app, test_config)
 
     from lrs.store.credentials import Verifier
@@ -21,7 +24,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     import lrs.scheduler  # noqa: F401  (its table)
     import simulation
-    from lrs import competence, portal, web
+    from lrs import competence, ops, portal, web
+    ops.init_app(app)
     competence.init_app(app)
     portal.init_app(app)
     simulation.init_app(app)

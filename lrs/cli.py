@@ -75,9 +75,39 @@ def run_command(host, port, workers, threads):
     serve(host, port, workers, threads)
 
 
+@click.command("export", help="Write statements (with attachments) and documents as NDJSON (backup, or moving to "
+                             "another LRS). Resume with --after <last seq written>.")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--after", default=0, type=int, help="Only statements stored after this seq (resuming).")
+@with_appcontext
+def export_command(path, after):
+    from lrs.ops import backup
+    with open(path, "ab" if after else "wb") as out:
+        n, d = backup.export(_engine(), out, after,
+                             progress=lambda done: click.echo(f"\rstatements: {done}", nl=False, err=True))
+    click.echo(f"\nexported {n} statements and {d} documents to {path}")
+
+
+@click.command("import", help="Store the statements and documents of an NDJSON export (already stored ones are "
+                             "skipped, so an interrupted import can simply run again).")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@with_appcontext
+def import_command(path):
+    from lrs.ops import backup
+    with open(path, "rb") as lines:
+        try:
+            n, d = backup.restore(_engine(), lines,
+                                  progress=lambda done: click.echo(f"\rstatements: {done}", nl=False, err=True))
+        except ValueError as e:
+            raise click.ClickException(str(e))
+    click.echo(f"\nimported {n} statements and {d} documents from {path}")
+
+
 def register(app):
     app.cli.add_command(db_group)
     app.cli.add_command(credentials_group)
+    app.cli.add_command(export_command)
+    app.cli.add_command(import_command)
 
 
 def main():

@@ -67,6 +67,11 @@ DEFAULTS = {
     "SIMULATION_LRS_URL": "",
     "SIMULATION_LRS_KEY": "",
     "SIMULATION_LRS_SECRET": "",
+    # Logs: "json" (one object per line on stderr, with request ids) or "plain" (Python's default).
+    "LOG_FORMAT": "json",
+    "LOG_LEVEL": "INFO",
+    # /metrics answers loopback, or a request with "Authorization: Bearer <this>".
+    "METRICS_TOKEN": "",
     # Run the scheduled jobs (lrs/scheduler.py) in this process. `lrs run` workers do; tests start them by hand.
     "SCHEDULER": False,
 }

@@ -18,7 +18,10 @@ class _Gunicorn(BaseApplication):
 
 def serve(host: str, port: int, workers: int, threads: int = 4) -> None:
     import os
+    import tempfile
     os.environ.setdefault("LRS_SCHEDULER", "1")  # each worker runs the scheduled jobs (once-per-slot ones once)
+    # Metrics summed over the workers: each writes its counters to files in this folder (a fresh one per start).
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="lrs-metrics-")
     _Gunicorn({
         "bind": f"{host}:{port}",
         "workers": workers,

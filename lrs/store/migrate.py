@@ -22,3 +22,9 @@ def upgrade(engine, revision: str = "head") -> None:
         if conn.dialect.name == "postgresql":
             conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7301)")
         command.upgrade(alembic_config(conn), revision)
+
+
+def head_revision() -> str:
+    """The newest migration this code has (what `lrs db upgrade` brings a database to)."""
+    from alembic.script import ScriptDirectory
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()

@@ -38,6 +38,7 @@ class Prepared:
     hash: str
     given_id: bool = True  # False when the LRS made the id: then nothing stored can share or target it
     attachment_sha2s: list = field(default_factory=list)
+    stored_us: int | None = None  # kept from elsewhere (a restore); None: now
 
 
 def format_stored(stored_us: int) -> str:
@@ -117,12 +118,12 @@ def _save(conn, batch, parts):
     rows = []
     for p in new:
         stmt = p.stmt
-        stmt["stored"] = stored_text
-        stmt.setdefault("timestamp", stored_text)
+        stmt["stored"] = stored_text if p.stored_us is None else format_stored(p.stored_us)
+        stmt.setdefault("timestamp", stmt["stored"])
         obj = stmt["object"]
         ref = obj["id"].lower() if obj.get("objectType") == "StatementRef" else None
         rows.append({
-            "seq": None, "id": p.id, "stored_us": stored_us, "verb_id": stmt["verb"]["id"],
+            "seq": None, "id": p.id, "stored_us": stored_us if p.stored_us is None else p.stored_us, "verb_id": stmt["verb"]["id"],
             "registration": _registration(stmt), "ref_target": ref, "voided": False,
             "is_voiding": ref is not None and stmt["verb"]["id"] == VOIDED, "credential_id": p.credential_id,
             "content_hash": p.hash, "has_attachments": bool(p.attachment_sha2s),

@@ -72,6 +72,11 @@ class LoginForm(FlaskForm):
     password = PasswordField(_l("Passord"), validators=[DataRequired(), Length(max=200)])
 
 
+def _problems(form) -> str:
+    """A form's errors in one line, field by field."""
+    return "; ".join(f"{field}: {', '.join(errors)}" for field, errors in form.errors.items())
+
+
 class PlainForm(FlaskForm):
     """A form with nothing but its CSRF token (sign out, revoke, requeue …)."""
 
@@ -214,7 +219,7 @@ def register_evidence():
     form = EvidenceForm()
     form.competence.choices = [(i["competence"]["code"], i["competence"]["code"]) for i in plan["items"]]
     if not form.validate_on_submit():
-        flash(_("Skjemaet er ikke riktig utfylt: ") + "; ".join(f"{k}: {', '.join(v)}" for k, v in form.errors.items()),
+        flash(_("Skjemaet er ikke riktig utfylt: ") + _problems(form),
               "error")
         return redirect(url_for("web.my_plan"))
     upload = form.certificate.data
@@ -432,7 +437,7 @@ def admin_import():
     who = _signed_in("admin")
     form = ImportForm()
     if not form.validate_on_submit():
-        flash("; ".join(f"{k}: {', '.join(v)}" for k, v in form.errors.items()), "error")
+        flash(_problems(form), "error")
         return redirect(url_for("web.admin") + "#import")
     upload = form.file.data
     name, text = upload.filename, upload.read().decode("utf-8-sig")
@@ -482,7 +487,7 @@ def admin_create_user():
             accounts.audit(_engine(), who.user_id, "user-created", form.username.data, request.remote_addr)
             flash(_("Bruker opprettet."), "ok")
     else:
-        flash("; ".join(f"{k}: {', '.join(v)}" for k, v in form.errors.items()), "error")
+        flash(_problems(form), "error")
     return redirect(url_for("web.admin"))
 
 
@@ -491,7 +496,7 @@ def admin_create_credential():
     who = _signed_in("admin")
     form = CredentialForm()
     if not form.validate_on_submit():
-        flash("; ".join(f"{k}: {', '.join(v)}" for k, v in form.errors.items()), "error")
+        flash(_problems(form), "error")
         return redirect(url_for("web.admin"))
     made = creds.create(_engine(), form.name.data, form.scopes.data)
     accounts.audit(_engine(), who.user_id, "credential-created", f"{made['key']} {form.name.data}", request.remote_addr)
