@@ -21,6 +21,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     import lrs.scheduler  # noqa: F401  (its table)
     import lrs.competence.tables  # noqa: F401
+    import lrs.cmi5
+    lrs.cmi5.init_app(app)
 
     from lrs import cli
     cli.register(app)
