@@ -18,7 +18,7 @@ REASON = "https://w3id.org/xapi/cmi5/result/extensions/reason"
 BLOCK_TYPE = "https://w3id.org/xapi/cmi5/activitytype/block"
 COURSE_TYPE = "https://w3id.org/xapi/cmi5/activitytype/course"
 
-MOVE_ON = ("NotApplicable", "Passed", "Completed", "CompletedAndPassed", "CompletedOrPassed")
+MOVE_ON_VALUES = ("NotApplicable", "Passed", "Completed", "CompletedAndPassed", "CompletedOrPassed")
 LAUNCH_MODES = ("Normal", "Browse", "Review")
 WAIVE_REASONS = ("Tested Out", "Equivalent AU", "Equivalent Outside Activity", "Administrative")
 
