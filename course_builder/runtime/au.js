@@ -25,6 +25,7 @@
   mod.pages.forEach(function (p) { p.parts.forEach(function (part) { if (part.question) questions.push(part.question); }); });
   var state = { page: 0, answers: {}, completed: false, passed: false, seen: [] };
   var finished = false;
+  var pending = [];  // statements and bookmark writes under way: terminated must come after all of them
 
   function lang(map) { return map[mod.language] || map.nb || map[Object.keys(map)[0]]; }
   function el(tag, attrs, children) {
@@ -37,7 +38,9 @@
   }
   function normal() { return cmi5 && launchData.launchMode === "Normal"; }
   function report(promise) {
-    return Promise.resolve(promise).catch(function (e) {
+    var p = Promise.resolve(promise);
+    pending.push(p.catch(function () {}));
+    return p.catch(function (e) {
       var p = el("p", { "class": "error", role: "alert", text: T.error + (e && e.message ? e.message : e) });
       app.insertBefore(p, app.firstChild);
       throw e;
@@ -64,9 +67,10 @@
     var answered = state.answers[q.id];
     var kind = q.type === "multiple" ? "checkbox" : "radio";
     q.options.forEach(function (o) {
+      var label = q.type !== "truefalse" ? o.text : (o.id === "true" ? (en ? "True" : "Sant") : (en ? "False" : "Usant"));
       var input = el("input", { type: kind, name: "q-" + q.id, value: o.id, id: "q-" + q.id + "-" + o.id });
       if (answered) { input.disabled = true; input.checked = answered.indexOf(o.id) >= 0; }
-      box.appendChild(el("div", { "class": "option" }, [input, el("label", { "for": input.id, text: o.text })]));
+      box.appendChild(el("div", { "class": "option" }, [input, el("label", { "for": input.id, text: label })]));
     });
     var feedback = el("p", { "class": "feedback", role: "status" });
     var button = el("button", { type: "button", "class": "check", text: T.check });
@@ -148,7 +152,7 @@
     var right = questions.filter(function (q) { return isRight(q, state.answers[q.id]); }).length;
     var score = questions.length ? right / questions.length : 1;
     var passed = !questions.length || score >= mastery();
-    var steps = Promise.resolve();
+    var steps = Promise.all(pending);
     if (normal()) {
       if (questions.length && !state.passed) {
         steps = steps.then(function () { return passed ? cmi5.pass(score) : cmi5.fail(score); });
