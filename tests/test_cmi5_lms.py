@@ -199,3 +199,21 @@ def test_launch_errors(admin, course):
     r = admin.launch(course["id"])
     other = admin.launch(course["id"], employee="e2002", registration=r.get_json()["registration"])
     assert other.status_code == 409
+
+
+def test_course_numbers_for_authors(app, admin, course):
+    q = "http://adlnet.gov/expapi/verbs/answered"
+    for scaled, right in ((0.9, True), (0.5, False)):
+        au = launched(app, admin, course).start()
+        answer = au.statement(q, defined=False, result={"success": right, "response": "a"},
+                              object={"objectType": "Activity", "id": au.activity_id + "/test/quiz/question/q1",
+                                      "definition": {"name": {"nb": "Spørsmål 1"}}})
+        end = au.passed(scaled) if right else au.failed(scaled)
+        assert au.send(au.initialized(), answer, end, au.terminated()).status_code == 200
+    r = admin.open("GET", f"/cmi5/api/courses/{course['id']}/stats")
+    numbers = r.get_json()
+    assert numbers["launches"] == 2 and numbers["passed"] == 1 and numbers["pass_rate"] == 0.5
+    assert numbers["completions"] == 0 and numbers["average_seconds"] is not None
+    assert numbers["hardest_questions"] == [{"id": au.activity_id + "/test/quiz/question/q1", "text": "Spørsmål 1",
+                                             "answers": 2, "wrong": 1, "wrong_rate": 0.5}]
+    assert admin.open("GET", "/cmi5/api/courses/999/stats").status_code == 404

@@ -5,7 +5,7 @@ from flask import Blueprint, Response, current_app, g, request
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from werkzeug.exceptions import HTTPException
 
-from lrs.cmi5 import lms, package, vocab
+from lrs.cmi5 import lms, package, stats, vocab
 from lrs.competence.directory import agent_for
 
 bp = Blueprint("cmi5", __name__, url_prefix="/cmi5")
@@ -103,6 +103,12 @@ def list_courses():
 @bp.get("/api/courses/<int:course_id>")
 def get_course(course_id):
     return _json(_call(lms.get_course, _engine(), course_id))
+
+
+@bp.get("/api/courses/<int:course_id>/stats")
+def course_stats(course_id):
+    _call(lms.get_course, _engine(), course_id)  # 404 for an unknown course
+    return _json(stats.course_numbers(_engine(), course_id))
 
 
 class _Competences(Schema):
