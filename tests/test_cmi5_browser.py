@@ -100,3 +100,35 @@ def answer(page, qid):
         page.check(f"#q-{qid}-{option}")
     page.click(f"fieldset[data-question='{qid}'] button.check")
     page.wait_for_selector(f"fieldset[data-question='{qid}'] .feedback.right")
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_learner_resumes_from_the_bookmark_and_the_left_session_is_abandoned(kind, tmp_path):
+    with fresh_database(kind, tmp_path, "resume") as url, Server(url, workers=1, threads=4) as server:
+        key, secret = server.credential("cmi5/admin", "all/read")
+        auth = "Basic " + base64.b64encode(f"{key}:{secret}".encode()).decode()
+        cli.main(["publish", os.path.join(EXAMPLES, "handhygiene"), "--lrs", server.url, "--key", key,
+                  "--secret", secret])
+        [course] = call(server, auth, "GET", "/cmi5/api/courses")["courses"]
+        path = f"/cmi5/api/courses/{course['id']}/launch"
+        first = call(server, auth, "POST", path, {"employee_id": "e1001"})
+        with playwright.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+            page = browser.new_page()
+            page.goto(first["url"])
+            page.click("button.next")
+            answer(page, "hh-foer-aseptisk")
+            page.wait_for_load_state("networkidle")
+            page.close()  # the learner closes the window without finishing
+            again = call(server, auth, "POST", path, {"employee_id": "e1001", "registration": first["registration"]})
+            page = browser.new_page()
+            page.goto(again["url"])
+            page.wait_for_selector("h1:has-text('De fem øyeblikkene')")  # back on the page where they left
+            assert page.is_checked("#q-hh-foer-aseptisk-b") and page.is_disabled("#q-hh-foer-aseptisk-b")
+            browser.close()
+        reg = first["registration"]
+        stmts = call(server, auth, "GET", f"/xapi/statements?registration={reg}&ascending=true&limit=100")["statements"]
+        abandoned = [s for s in stmts if s["verb"]["id"] == vocab.ABANDONED]
+        assert [s["context"]["extensions"][vocab.SESSION_ID] for s in abandoned] == [first["session_id"]]
+        launched = [s["context"]["extensions"][vocab.SESSION_ID] for s in stmts if s["verb"]["id"] == vocab.LAUNCHED]
+        assert launched == [first["session_id"], again["session_id"]]
