@@ -371,6 +371,10 @@ def launch(engine, course_id: int, au_ref, employee_id: str, actor: dict, base_u
             "session_id": session_id, "activity_id": au["activity_id"]}
 
 
+_ALREADY_FETCHED = {"error-code": "1", "error-text": "Nøkkelen er allerede hentet / the authorization token has "
+                                                    "already been returned."}
+
+
 def fetch(engine, token: str) -> dict:
     """The fetch URL (cmi5 8.2): the session's auth-token once; later calls and unknown tokens get the error
     object of 8.2.3 (answered with HTTP 200, as the spec says)."""
@@ -381,15 +385,16 @@ def fetch(engine, token: str) -> dict:
         return {"error-code": "2", "error-text": "Ukjent hentenøkkel / unknown fetch token."}
     if session["abandoned_at"] or session["terminated_at"]:
         return {"error-code": "1", "error-text": "Økten er avsluttet / the session has ended."}
+    if session["fetched_at"]:
+        return _ALREADY_FETCHED
     cred = creds.create(engine, SESSION_CREDENTIAL + session["id"], SESSION_SCOPES)
     with write_transaction(engine) as conn:
         won = conn.execute(update(cmi5_sessions).where(cmi5_sessions.c.id == session["id"],
                                                        cmi5_sessions.c.fetched_at.is_(None))
                            .values(fetched_at=utcnow(), credential_key=cred["key"])).rowcount
-    if not won:
+    if not won:  # another call fetched it meanwhile
         creds.revoke(engine, cred["key"])
-        return {"error-code": "1", "error-text": "Nøkkelen er allerede hentet / the authorization token has "
-                                                 "already been returned."}
+        return _ALREADY_FETCHED
     return {"auth-token": base64.b64encode(f"{cred['key']}:{cred['secret']}".encode()).decode()}
 
 

@@ -17,6 +17,7 @@ NS = "https://w3id.org/xapi/profiles/cmi5/v1/CourseStructure.xsd"
 KL_NS = "https://w3id.org/kompetanse-lrs/cmi5"
 XSD = os.path.join(os.path.dirname(__file__), "CourseStructure.xsd")
 MAX_FILES = 5000
+MAX_UNPACKED = 500 * 1024 * 1024  # bytes, all files together (a small zip may unpack to far more)
 
 
 class PackageError(ValueError):
@@ -61,6 +62,9 @@ def read(data: bytes) -> Course:
                 names = [n for n in z.namelist() if not n.endswith("/")]
                 if len(names) > MAX_FILES:
                     raise PackageError(f"the package holds {len(names)} files; at most {MAX_FILES} are accepted")
+                unpacked = sum(i.file_size for i in z.infolist())
+                if unpacked > MAX_UNPACKED:
+                    raise PackageError(f"the package unpacks to {unpacked} bytes; at most {MAX_UNPACKED} are accepted")
                 for name in names:
                     path = posixpath.normpath(name)
                     if path.startswith(("/", "../")) or path == "..":
