@@ -217,3 +217,27 @@ def test_course_numbers_for_authors(app, admin, course):
     assert numbers["hardest_questions"] == [{"id": au.activity_id + "/test/quiz/question/q1", "text": "Spørsmål 1",
                                              "answers": 2, "wrong": 1, "wrong_rate": 0.5}]
     assert admin.open("GET", "/cmi5/api/courses/999/stats").status_code == 404
+
+
+def test_plan_helpers_find_and_resume_the_module(app, admin, course):
+    from lrs.cmi5 import courses_for_competence, launch_for_employee
+    engine = app.extensions["lrs.engine"]
+    assert [c["id"] for c in courses_for_competence(engine, "HH-01")] == [course["id"]]
+    assert courses_for_competence(engine, "NOPE") == []
+    with app.test_request_context():
+        first = launch_for_employee(app, "e7", COURSE_ID, "http://localhost/", return_url="http://localhost/plan")
+        a = AU(app, first["url"]).start()
+        assert a.activity_id == course["aus"][0]["activity_id"]
+        assert a.send(a.initialized(), a.passed(), a.completed(), a.terminated()).status_code == 200
+        # AU 1 met: the plan resumes the same registration at the next unmet AU (AU 2; AU 3 is NotApplicable)
+        second = launch_for_employee(app, "e7", COURSE_ID, "http://localhost/")
+        assert second["registration"] == first["registration"]
+        assert second["activity_id"] == course["aus"][1]["activity_id"]
+        b = AU(app, second["url"]).start()
+        assert b.send(b.initialized(), b.completed(), b.terminated()).status_code == 200
+        # satisfied: a new launch starts a new registration
+        third = launch_for_employee(app, "e7", COURSE_ID, "http://localhost/")
+        assert third["registration"] != first["registration"]
+    from lrs.cmi5.lms import NotFound
+    with pytest.raises(NotFound):
+        launch_for_employee(app, "e7", "https://example.org/none", "http://localhost/")

@@ -471,3 +471,42 @@ def registrations_of(engine, employee_id: str, course_id: int | None = None) -> 
     with read_transaction(engine) as conn:
         return list(conn.execute(q).scalars())
 
+
+
+# ------------------------------------------------------------------------------------------------ for the plan
+
+def courses_for_competence(engine, code: str) -> list[dict]:
+    """The newest version of each course that gives evidence for this competence code."""
+    newest = {}
+    for c in list_courses(engine):  # ordered by publisher id, version
+        if code in c["competences"]:
+            newest[c["publisher_id"]] = c
+    return list(newest.values())
+
+
+def launch_for_employee(app, employee_id: str, publisher_id: str, base_url: str,
+                        return_url: str | None = None) -> dict:
+    """What the employee's plan calls to open a module: resume the employee's newest unsatisfied registration of
+    the course (any version), else register on the newest version; launch the first AU whose moveOn is unmet
+    (or the first AU). Returns launch()'s {url, registration, session_id, activity_id}."""
+    from lrs.competence.directory import agent_for
+    engine = app.extensions["lrs.engine"]
+    c, r = cmi5_courses.c, cmi5_registrations.c
+    with read_transaction(engine) as conn:
+        versions = conn.execute(select(c.id).where(c.publisher_id == publisher_id).order_by(c.version.desc())).scalars().all()
+        if not versions:
+            raise NotFound(f"no cmi5 course {publisher_id}")
+        open_regs = conn.execute(select(r.id, r.course_id).where(r.employee_id == employee_id, r.course_id.in_(versions))
+                                 .order_by(r.created_at.desc())).all()
+        done = set(conn.execute(select(cmi5_satisfied.c.registration).join(
+            cmi5_courses, cmi5_courses.c.lms_id == cmi5_satisfied.c.object_id).where(
+            cmi5_satisfied.c.registration.in_([row.id for row in open_regs]))).scalars())
+    resume = next((row for row in open_regs if row.id not in done), None)
+    course_id = resume.course_id if resume else versions[0]
+    au_index = 0
+    if resume:
+        unmet = [a["index"] for a in progress(engine, resume.id)["aus"] if not a["satisfied"]]
+        au_index = unmet[0] if unmet else 0
+    actor = agent_for(employee_id, app.config["IDENTITY_HOMEPAGE"])
+    return launch(engine, course_id, au_index, employee_id, actor, base_url,
+                  registration=resume.id if resume else None, return_url=return_url)
