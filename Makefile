@@ -5,7 +5,9 @@ BIN     = $(VENV)/bin
 PORT   ?= 8080
 STAMP   = $(VENV)/.installed
 
-.PHONY: run test bench clean
+RUNTIME = course_builder/runtime/node_modules/.package-lock.json
+
+.PHONY: run test bench clean runtime
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "needs $(PYTHON) (Python >= 3.11)"; exit 1; }
@@ -14,12 +16,17 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[test]'
 	touch $(STAMP)
 
+# The cmi5 client library every built module carries (course_builder/runtime, pinned by its package-lock.json).
+runtime: $(RUNTIME)
+$(RUNTIME): course_builder/runtime/package-lock.json
+	cd course_builder/runtime && npm ci --ignore-scripts --no-audit --no-fund
+
 run: $(STAMP)
 	$(BIN)/lrs db upgrade
 	@$(BIN)/python -m lrs.demo --port $(PORT)
 	$(BIN)/lrs run --port $(PORT)
 
-test: $(STAMP)
+test: $(STAMP) $(RUNTIME)
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
 
 bench: $(STAMP)
@@ -27,4 +34,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/query.py
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache .hypothesis
+	rm -rf $(VENV) instance .pytest_cache .hypothesis course_builder/runtime/node_modules

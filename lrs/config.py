@@ -74,6 +74,8 @@ DEFAULTS = {
     "METRICS_TOKEN": "",
     # Run the scheduled jobs (lrs/scheduler.py) in this process. `lrs run` workers do; tests start them by hand.
     "SCHEDULER": False,
+    # cmi5: base of the activity ids the LMS makes for imported courses, blocks and AUs (cmi5 8.1.5, 9.4).
+    "CMI5_ID_BASE": "https://lrs.helse.example.no/cmi5",
 }
 
 

@@ -17,6 +17,10 @@ from lrs.xapi.formats import canonical, ids_only
 from lrs.xapi.validation import StatementError, validate_agent, validate_statement
 
 _JSON = "application/json"
+# Hooks of other packages (lrs.cmi5): each check(batch, credential) sees a validated batch before it is stored and
+# may refuse it by raising XAPIError (400/403); each stored(batch, credential) runs after the batch is stored.
+batch_checks: list = []
+after_store: list = []
 _ID_PARAMS = {"statementId", "voidedStatementId"}
 
 
@@ -111,12 +115,16 @@ def _store(batch: list, parts: list, single: bool) -> list[str]:
         stmt["authority"] = cred.authority
         stmt.setdefault("version", "1.0.0" if version.startswith("1.") else "2.0.0")
         p.attachment_sha2s = [sha2 for sha2 in att.sha2s_of(stmt) if sha2 in matched]
+    for check in batch_checks:
+        check(batch, cred)
     try:
         store.save(_engine(), prepared, matched)
     except store.Conflict as e:
         raise XAPIError(409, str(e))
     except store.Rejected as e:
         raise bad_request(str(e))
+    for stored in after_store:
+        stored(batch, cred)
     return [p.id for p in prepared]
 
 

@@ -1,0 +1,101 @@
+"""course-builder build | preview | publish (see docs/authoring.md)."""
+import argparse
+import base64
+import functools
+import http.server
+import json
+import os
+import sys
+import tempfile
+import urllib.error
+import urllib.request
+
+from course_builder.build import BuildError, build, unpack
+from course_builder.source import SourceError
+
+
+def _build(folder, out=None) -> str:
+    try:
+        return build(folder, out)
+    except SourceError as e:
+        print(f"{len(e.problems)} problem(s) in {folder}:", file=sys.stderr)
+        for p in e.problems:
+            print(f"  {p}", file=sys.stderr)
+        raise SystemExit(1)
+    except BuildError as e:
+        print(str(e), file=sys.stderr)
+        raise SystemExit(1)
+
+
+def cmd_build(args):
+    print(_build(args.folder, args.out))
+
+
+def cmd_preview(args):
+    """Serve the built module locally; opened without launch parameters the AU reports nothing."""
+    path = _build(args.folder, tempfile.mkdtemp(prefix="course-builder-"))
+    root = tempfile.mkdtemp(prefix="course-preview-")
+    unpack(path, root)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=root)
+    server = http.server.ThreadingHTTPServer((args.host, args.port), handler)
+    print(f"Forhåndsvisning / preview: http://{args.host}:{server.server_address[1]}/au/index.html  (Ctrl+C stops)",
+          flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+def publish(package_path: str, lrs: str, key: str, secret: str) -> dict:
+    """Upload a package to the LRS's cmi5 API (credential scope cmi5/admin); returns the course it made."""
+    with open(package_path, "rb") as f:
+        data = f.read()
+    auth = base64.b64encode(f"{key}:{secret}".encode()).decode()
+    req = urllib.request.Request(lrs.rstrip("/") + "/cmi5/api/courses", data=data, method="POST",
+                                 headers={"Authorization": "Basic " + auth, "Content-Type": "application/zip"})
+    try:
+        with urllib.request.urlopen(req, timeout=60) as r:
+            return json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        try:
+            message = json.loads(e.read())["error"]["message"]
+        except Exception:
+            message = e.reason
+        raise SystemExit(f"the LRS refused the module ({e.code}): {message}")
+    except urllib.error.URLError as e:
+        raise SystemExit(f"cannot reach the LRS at {lrs}: {e.reason}")
+
+
+def cmd_publish(args):
+    if not (args.lrs and args.key and args.secret):
+        raise SystemExit("give --lrs, --key and --secret (or COURSE_BUILDER_LRS, _KEY, _SECRET in the environment)")
+    path = args.folder if args.folder.endswith(".zip") else _build(args.folder)
+    course = publish(path, args.lrs, args.key, args.secret)
+    print(f"published {course['publisher_id']} version {course['version']} as course {course['id']} "
+          f"(competences: {', '.join(course['competences']) or 'none'})")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="course-builder", description="cmi5 modules from Markdown")
+    sub = parser.add_subparsers(dest="command", required=True)
+    b = sub.add_parser("build", help="check a module folder and write its cmi5 package (zip)")
+    b.add_argument("folder")
+    b.add_argument("-o", "--out", help="folder for the zip (default: <folder>/build)")
+    b.set_defaults(func=cmd_build)
+    p = sub.add_parser("preview", help="serve the module locally")
+    p.add_argument("folder")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.set_defaults(func=cmd_preview)
+    u = sub.add_parser("publish", help="build and upload the module to the LRS")
+    u.add_argument("folder", help="a module folder, or a built .zip")
+    u.add_argument("--lrs", default=os.environ.get("COURSE_BUILDER_LRS"), help="e.g. https://lrs.helse.example.no")
+    u.add_argument("--key", default=os.environ.get("COURSE_BUILDER_KEY"))
+    u.add_argument("--secret", default=os.environ.get("COURSE_BUILDER_SECRET"))
+    u.set_defaults(func=cmd_publish)
+    args = parser.parse_args(argv)
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,19 @@
+"""cmi5, the LMS side: import course packages, launch AUs for employees, follow their sessions, and refuse
+statements that break cmi5 rules for a cmi5 registration.
+
+For the competence engine: `competence_map(engine)` gives activity id -> competence codes of published modules.
+For the employee's plan: `courses_for_competence(engine, code)` and `launch_for_employee(app, employee_id,
+publisher_id, base_url, return_url)` (see docs/cmi5.md)."""
+from lrs.cmi5 import tables  # noqa: F401  (its tables on the shared metadata)
+from lrs.cmi5.lms import competence_map, courses_for_competence, launch_for_employee
+
+__all__ = ["competence_map", "courses_for_competence", "init_app", "launch_for_employee", "tables"]
+
+
+def init_app(app) -> None:
+    from lrs.cmi5 import api, rules
+    from lrs.xapi import statements
+    app.register_blueprint(api.bp)
+    if rules.check not in statements.batch_checks:
+        statements.batch_checks.append(rules.check)
+        statements.after_store.append(rules.stored)

@@ -1,0 +1,134 @@
+"""End to end in a real browser: a module built and published with course-builder, launched through the cmi5 API
+of a real LRS server, taken in headless Chromium (Playwright) until passed; the LRS holds the cmi5 statements in
+order and the registration is satisfied. Needs Chromium (Debian: apt-get install chromium; or LRS_CHROMIUM=path).
+
+Screenshots go to LRS_SCREENSHOTS when set (docs/screenshots/ holds the committed ones)."""
+import base64
+import json
+import os
+import shutil
+import urllib.request
+
+import pytest
+
+from course_builder import cli
+from lrs.cmi5 import vocab
+from lrs.serve import Server
+from tests.conftest import fresh_database
+
+EXAMPLES = os.path.join(os.path.dirname(__file__), "..", "examples", "modules")
+CHROMIUM = os.environ.get("LRS_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+
+playwright = pytest.importorskip("playwright.sync_api")
+if not CHROMIUM:
+    if os.environ.get("CI") == "true":
+        raise RuntimeError("Chromium is required under CI=true (apt-get install chromium)")
+    pytest.skip("Chromium not found (apt-get install chromium, or set LRS_CHROMIUM)", allow_module_level=True)
+
+# The right answers of examples/modules/handhygiene, per question: the option ids to tick.
+ANSWERS = {"hh-foer-aseptisk": ["b"], "hh-hansker": ["false"], "hh-forutsetninger": ["a", "b", "d"],
+           "hh-tid": ["b"], "hh-vask": ["b"]}
+
+
+def call(server, auth, method, path, body=None):
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(server.url + path, data=data, method=method, headers={
+        "Authorization": auth, "X-Experience-API-Version": "1.0.3", "Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return json.loads(r.read() or b"null")
+
+
+def shot(page, tmp_path, name):
+    folder = os.environ.get("LRS_SCREENSHOTS") or str(tmp_path)
+    os.makedirs(folder, exist_ok=True)
+    page.screenshot(path=os.path.join(folder, name), full_page=True)
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_employee_takes_the_module_in_a_browser_and_passes(kind, tmp_path):
+    with fresh_database(kind, tmp_path, "browser") as url, Server(url, workers=1, threads=4) as server:
+        key, secret = server.credential("cmi5/admin", "all/read")
+        auth = "Basic " + base64.b64encode(f"{key}:{secret}".encode()).decode()
+        cli.main(["publish", os.path.join(EXAMPLES, "handhygiene"), "--lrs", server.url, "--key", key,
+                  "--secret", secret])
+        [course] = call(server, auth, "GET", "/cmi5/api/courses")["courses"]
+        launch = call(server, auth, "POST", f"/cmi5/api/courses/{course['id']}/launch",
+                      {"employee_id": "e1001", "au": 0, "return_url": server.url + "/xapi/about"})
+
+        with playwright.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+            page = browser.new_page(viewport={"width": 900, "height": 900}, locale="nb-NO")
+            errors = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(launch["url"])
+            page.wait_for_selector("h1:has-text('Hvorfor håndhygiene?')")
+            shot(page, tmp_path, "cmi5-1-start.png")
+            page.click("button.next")
+            for qid in ("hh-foer-aseptisk", "hh-hansker"):
+                answer(page, qid)
+            shot(page, tmp_path, "cmi5-2-questions.png")
+            page.click("button.next")
+            page.click("button.finish")  # not all answered yet: the module says so and sends nothing
+            page.wait_for_selector(".missing")
+            for qid in ("hh-forutsetninger", "hh-tid", "hh-vask"):
+                answer(page, qid)
+            page.click("button.finish")
+            page.wait_for_selector(".result.passed")
+            assert "5 / 5" in page.inner_text(".score")
+            shot(page, tmp_path, "cmi5-3-passed.png")
+            browser.close()
+        assert errors == []
+
+        reg = launch["registration"]
+        found = call(server, auth, "GET", f"/xapi/statements?registration={reg}&ascending=true&limit=100")
+        stmts = found["statements"]
+        defined = [vocab.name(s["verb"]["id"]) for s in stmts
+                   if {"id": vocab.CATEGORY} in s.get("context", {}).get("contextActivities", {}).get("category", [])]
+        # satisfied follows the statement that met moveOn (CompletedAndPassed: the completed)
+        assert defined == ["launched", "initialized", "passed", "completed", "satisfied", "terminated"]
+        answered = [s for s in stmts if s["verb"]["id"] == "http://adlnet.gov/expapi/verbs/answered"]
+        assert len(answered) == 5 and all(s["result"]["success"] for s in answered)
+        assert all(s["context"]["extensions"][vocab.SESSION_ID] == launch["session_id"] for s in stmts)
+        passed = next(s for s in stmts if s["verb"]["id"] == vocab.PASSED)
+        assert passed["result"]["score"]["scaled"] == 1 and passed["object"]["id"] == launch["activity_id"]
+        progress = call(server, auth, "GET", f"/cmi5/api/registrations/{reg}")
+        assert progress["satisfied"] and progress["aus"][0]["passed"] and progress["aus"][0]["completed"]
+
+
+def answer(page, qid):
+    for option in ANSWERS[qid]:
+        page.check(f"#q-{qid}-{option}")
+    page.click(f"fieldset[data-question='{qid}'] button.check")
+    page.wait_for_selector(f"fieldset[data-question='{qid}'] .feedback.right")
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_learner_resumes_from_the_bookmark_and_the_left_session_is_abandoned(kind, tmp_path):
+    with fresh_database(kind, tmp_path, "resume") as url, Server(url, workers=1, threads=4) as server:
+        key, secret = server.credential("cmi5/admin", "all/read")
+        auth = "Basic " + base64.b64encode(f"{key}:{secret}".encode()).decode()
+        cli.main(["publish", os.path.join(EXAMPLES, "handhygiene"), "--lrs", server.url, "--key", key,
+                  "--secret", secret])
+        [course] = call(server, auth, "GET", "/cmi5/api/courses")["courses"]
+        path = f"/cmi5/api/courses/{course['id']}/launch"
+        first = call(server, auth, "POST", path, {"employee_id": "e1001"})
+        with playwright.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+            page = browser.new_page()
+            page.goto(first["url"])
+            page.click("button.next")
+            answer(page, "hh-foer-aseptisk")
+            page.wait_for_load_state("networkidle")
+            page.close()  # the learner closes the window without finishing
+            again = call(server, auth, "POST", path, {"employee_id": "e1001", "registration": first["registration"]})
+            page = browser.new_page()
+            page.goto(again["url"])
+            page.wait_for_selector("h1:has-text('De fem øyeblikkene')")  # back on the page where they left
+            assert page.is_checked("#q-hh-foer-aseptisk-b") and page.is_disabled("#q-hh-foer-aseptisk-b")
+            browser.close()
+        reg = first["registration"]
+        stmts = call(server, auth, "GET", f"/xapi/statements?registration={reg}&ascending=true&limit=100")["statements"]
+        abandoned = [s for s in stmts if s["verb"]["id"] == vocab.ABANDONED]
+        assert [s["context"]["extensions"][vocab.SESSION_ID] for s in abandoned] == [first["session_id"]]
+        launched = [s["context"]["extensions"][vocab.SESSION_ID] for s in stmts if s["verb"]["id"] == vocab.LAUNCHED]
+        assert launched == [first["session_id"], again["session_id"]]
