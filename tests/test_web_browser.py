@@ -18,6 +18,7 @@ pytestmark = pytest.mark.xdist_group("server")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 PASSWORD = "et langt passord 123"
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "modules"
 
 if CHROMIUM is None:
     if os.environ.get("CI") == "true":
@@ -39,6 +40,15 @@ def site(tmp_path_factory):
         imports.import_hr(engine, settings, "units.csv", (DATA / "units.csv").read_text())
         imports.import_catalog(engine, settings, "catalog.yaml", (DATA / "catalog.yaml").read_text())
         imports.import_hr(engine, settings, "employees.csv", (DATA / "employees.csv").read_text())
+        # The example hand-hygiene module gives evidence for SMITTE-HH-01, which nurses need.
+        imports.import_catalog(engine, settings, "hh.yaml", (
+            "competences:\n  - {code: SMITTE-HH-01, name_nb: Håndhygiene, name_en: Hand hygiene, area: Smittevern,"
+            " validity_months: 24, renewal_days: 30}\n"))
+        imports.import_catalog(engine, settings, "requirements.yaml", "requirements:\n" + "".join(
+            f"  - {{role: {r}, competence: {c}, mandatory: {m}, new_employee_days: {d}{u}}}\n" for r, c, m, d, u in (
+                ("sykepleier", "HLR", "true", 30, ""), ("sykepleier", "LMH", "true", 90, ""),
+                ("sykepleier", "TEAM", "false", 180, ", unit: akutt"), ("lege", "HLR", "true", 30, ""),
+                ("portor", "BRANN", "true", 30, ""), ("sykepleier", "SMITTE-HH-01", "true", 30, ""))))
         accounts.create(engine, "kari", "Kari Nordmann", ["employee"], PASSWORD, employee_id="E1")
         accounts.create(engine, "lise", "Lise Leder", ["employee", "leader"], PASSWORD, employee_id="L1",
                         led_units=["med"])
@@ -54,6 +64,10 @@ def site(tmp_path_factory):
             r = requests.post(server.url + "/xapi/statements", json=[passed_hlr("E2", days_ago(340))],
                               auth=(key, secret), headers={"X-Experience-API-Version": "1.0.3"}, timeout=10)
             assert r.status_code == 200
+            key, secret = server.credential("cmi5/admin")
+            from course_builder import cli as course_builder
+            course_builder.main(["publish", str(EXAMPLES / "handhygiene"), "--lrs", server.url, "--key", key,
+                                 "--secret", secret])
             yield server
         finally:
             server.stop()
@@ -106,7 +120,7 @@ def test_employee_registers_evidence_leader_attests_status_changes(site, page, b
     page.get_by_label("Kursbevis (PDF, PNG eller JPEG)").set_input_files(
         files=[{"name": "kursbevis.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4 kursbevis"}])
     page.get_by_role("button", name="Registrer", exact=True).click()
-    assert page.get_by_role("status").filter(has_text="Registrert").is_visible()
+    page.get_by_role("status").filter(has_text="Registrert").wait_for()
     hlr = page.get_by_role("row").filter(has_text="Hjerte-lunge-redning").first
     assert "Venter på attestering" in hlr.inner_text()
 
@@ -121,7 +135,7 @@ def test_employee_registers_evidence_leader_attests_status_changes(site, page, b
         lp.get_by_role("link", name="Last ned Excel").click()
     assert download.value.suggested_filename.endswith(".xlsx")
     lp.get_by_role("button", name="Attester HLR-kurs, Røde Kors").click()
-    assert lp.get_by_role("status").filter(has_text="Attestert").is_visible()
+    lp.get_by_role("status").filter(has_text="Attestert").wait_for()
     leader.close()
 
     page.reload()
@@ -169,8 +183,38 @@ def test_instructor_logs_a_session_on_a_tablet(site, browser):
     page.get_by_role("button", name="Logg økten").click()
     page.wait_for_url("**/sim/")
     assert page.url.endswith("/sim/"), page.locator("main").inner_text()[:300]
-    assert page.get_by_role("status").filter(has_text="Økten er logget").is_visible()
+    page.get_by_role("status").filter(has_text="Økten er logget").wait_for()
     assert "1 økter, 2 deltakelser." in page.content()
     no_serious_violations(page)
     shoot(page, "simulering-mine-okter")
     tablet.close()
+
+
+def test_employee_takes_a_module_from_the_plan_and_the_requirement_is_fulfilled(site, page):
+    """The whole way: the plan, the cmi5 module (launched by the LRS as LMS), the answers, passed, and the plan
+    again, where the competence engine has made the passed module evidence."""
+    from tests.test_cmi5_browser import ANSWERS, answer
+    sign_in(page, site, "kari")
+    page.wait_for_url("**/plan")
+    row = page.get_by_role("row").filter(has_text="Håndhygiene").first
+    assert "Ikke forfalt ennå" in row.inner_text()
+    row.get_by_role("button", name="Start kurset").click()
+    page.wait_for_selector("h1:has-text('Hvorfor håndhygiene?')")
+    page.click("button.next")
+    for qid in ("hh-foer-aseptisk", "hh-hansker"):
+        answer(page, qid)
+    page.click("button.next")
+    for qid in ("hh-forutsetninger", "hh-tid", "hh-vask"):
+        answer(page, qid)
+    page.click("button.finish")
+    page.wait_for_selector(".result.passed")
+    assert set(ANSWERS) == {"hh-foer-aseptisk", "hh-hansker", "hh-forutsetninger", "hh-tid", "hh-vask"}
+    # The engine's job reads new statements every two seconds.
+    for _ in range(30):
+        page.goto(site.url + "/plan")
+        row = page.get_by_role("row").filter(has_text="Håndhygiene").first
+        if "Oppfylt" in row.inner_text():
+            break
+        page.wait_for_timeout(1000)
+    assert "Oppfylt" in row.inner_text(), row.inner_text()
+    shoot(page, "plan-etter-modul")

@@ -14,7 +14,7 @@ from sqlalchemy import bindparam, delete, insert, or_, select, tuple_, update
 
 from lrs.competence import changes
 from lrs.competence.plan import Item, status_of
-from lrs.competence.rules import Matcher, best_achievement, parse_timestamp
+from lrs.competence.rules import Matcher, best_achievement, load_rule, parse_timestamp
 from lrs.competence.tables import (competences, employee_agents, employee_roles, employees, engine_cursor, facts,
                                    manual_evidence, plan_additions, plan_items, requirements, rules, status_changes,
                                    units)
@@ -40,12 +40,27 @@ class Settings:
 
 
 def rules_in_force(conn) -> list[dict]:
-    """The newest version of every rule, unless that version withdrew it."""
+    """The newest version of every rule, unless that version withdrew it; and the rules published cmi5 courses
+    bring: a course's (or its AUs') satisfied or passed statement is evidence for the course's competences."""
     newest = {}
     for row in conn.execute(select(rules.c.rule_id, rules.c.version, rules.c.definition, rules.c.active)
                             .order_by(rules.c.rule_id, rules.c.version)):
         newest[row.rule_id] = row
-    return [{**orjson.loads(r.definition), "version": r.version} for r in newest.values() if r.active]
+    stored = [{**orjson.loads(r.definition), "version": r.version} for r in newest.values() if r.active]
+    return stored + _course_rules(conn)
+
+
+def _course_rules(conn) -> list[dict]:
+    from lrs.cmi5 import vocab
+    from lrs.cmi5.lms import competence_map
+    by_code: dict[str, set] = defaultdict(set)
+    for activity_id, codes in competence_map(conn.engine).items():
+        for code in codes:
+            by_code[code].add(activity_id)
+    return [load_rule({"id": f"cmi5:{code}", "competence": code, "kind": "any",
+                       "parts": [{"verbs": [vocab.SATISFIED, vocab.PASSED], "activities": sorted(ids)}]})
+            | {"version": 0}
+            for code, ids in sorted(by_code.items())]
 
 
 # ------------------------------------------------------------------------------------------ statements -> facts

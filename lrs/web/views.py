@@ -16,6 +16,7 @@ from wtforms import DateField, PasswordField, SelectField, SelectMultipleField, 
 from wtforms.validators import DataRequired, Length, Optional
 
 from lrs import principal
+from lrs.cmi5.lms import launch_for_employee, list_courses
 from lrs.competence import evidence, imports, service
 from lrs.competence.changes import STATUSES
 from lrs.competence.engine import rules_in_force
@@ -195,10 +196,31 @@ def _render_plan(employee_id: str, own: bool):
     if plan is None:
         abort(404)
     names = _evidence_names(plan)
+    courses = {}  # competence code -> the cmi5 modules that give evidence for it (newest version each)
+    for course in list_courses(_engine()):
+        for code in course["competences"]:
+            courses.setdefault(code, {})[course["publisher_id"]] = course
     form = EvidenceForm()
     form.competence.choices = [(i["competence"]["code"], i["competence"]["name_nb"]) for i in plan["items"]
                                if i["status"] != "not_required"]
-    return render_template("plan.html", plan=plan, names=names, form=form, own=own)
+    return render_template("plan.html", plan=plan, names=names, form=form, own=own, launch_form=PlainForm(),
+                           courses={code: list(c.values()) for code, c in courses.items()})
+
+
+@bp.post("/plan/launch")
+def launch_module():
+    """Open a published module from the plan: resume the employee's registration, or start one (cmi5)."""
+    who = _signed_in()
+    if not who.employee_id or not PlainForm().validate_on_submit():
+        abort(400)
+    try:
+        launched = launch_for_employee(current_app._get_current_object(), who.employee_id,
+                                       request.form.get("course", ""), request.url_root,
+                                       return_url=url_for("web.my_plan", _external=True))
+    except LookupError:
+        abort(404)
+    accounts.audit(_engine(), who.user_id, "module-launched", request.form.get("course", ""), request.remote_addr)
+    return redirect(launched["url"])
 
 
 @bp.get("/plan")
