@@ -53,6 +53,7 @@ def site(tmp_path_factory):
         accounts.create(engine, "lise", "Lise Leder", ["employee", "leader"], PASSWORD, employee_id="L1",
                         led_units=["med"])
         accounts.create(engine, "admin", "Admin", ["admin"], PASSWORD)
+        accounts.create(engine, "forfatter", "Frida Forfatter", ["author"], PASSWORD)
         accounts.create(engine, "instruktor", "Lise Instruktør", ["employee", "instructor"], PASSWORD,
                         employee_id="L1")
         engine.dispose()
@@ -218,3 +219,13 @@ def test_employee_takes_a_module_from_the_plan_and_the_requirement_is_fulfilled(
         page.wait_for_timeout(1000)
     assert "Oppfylt" in row.inner_text(), row.inner_text()
     shoot(page, "plan-etter-modul")
+
+
+def test_author_sees_the_modules_numbers(site, page):
+    sign_in(page, site, "forfatter")
+    page.goto(site.url + "/author")
+    row = page.get_by_role("row").filter(has_text="Håndhygiene").first
+    cells = row.inner_text()
+    assert "SMITTE-HH-01" in cells and "100 %" in cells  # the module passed in the test before
+    no_serious_violations(page)
+    shoot(page, "mine-moduler")

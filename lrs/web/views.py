@@ -547,6 +547,16 @@ def admin_requeue():
     return redirect(url_for("web.admin"))
 
 
+@bp.get("/author")
+def author():
+    """Course authors: the published modules, their versions and competences, and how learners fare."""
+    _signed_in("author", "admin")
+    from lrs.cmi5.stats import course_numbers
+    courses = list_courses(_engine())
+    numbers = {c["id"]: course_numbers(_engine(), c["id"], hardest=3) for c in courses}
+    return render_template("author.html", courses=courses, numbers=numbers)
+
+
 @bp.get("/statements")
 def statements_page():
     """The statement browser for admins and instructors: filter by person, activity, verb and time."""
