@@ -1,9 +1,12 @@
 """Engines and transactions for SQLite (embedded default) and PostgreSQL (production, several app instances)."""
+import time
 from contextlib import contextmanager
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
+
+_PING_AFTER_IDLE = 5.0  # seconds; a connection back in the pool sooner than that is used without a ping
 
 
 def make_engine(url: str):
@@ -12,7 +15,26 @@ def make_engine(url: str):
         return _sqlite_engine(url)
     if url.drivername == "postgresql":  # psycopg 3 is the driver we ship
         url = url.set(drivername="postgresql+psycopg")
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    engine = create_engine(url, pool_size=10, max_overflow=10)
+    _ping_idle_connections(engine)
+    return engine
+
+
+def _ping_idle_connections(engine):
+    """Like pool_pre_ping (a dead connection, e.g. after a database restart, is replaced before use), but only for
+    connections that sat idle: a busy server then pays no extra round trip per request."""
+    @event.listens_for(engine, "checkin")
+    def _checkin(_dbapi_conn, record):
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_conn, record, _proxy):
+        if time.monotonic() - record.info.get("idle_since", 0.0) < _PING_AFTER_IDLE:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as e:
+            raise exc.DisconnectionError(f"stale connection: {e}") from e  # the pool retries with a new one
 
 
 def _sqlite_engine(url):
