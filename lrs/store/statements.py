@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 import orjson
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import and_, insert, null, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 
 from lrs.store import activities as activity_store
@@ -84,13 +84,20 @@ def _lock_ids(conn, batch) -> None:
 
 def _save(conn, batch, parts):
     _lock_ids(conn, batch)
-    stored = {row.id: row for row in _in_chunks(
-        conn, lambda ids: select(statements.c.id, statements.c.content_hash).where(statements.c.id.in_(ids)),
-        (p.id for p in batch if p.given_id))}
+    # One query for both: which ids are stored already, and which are targets of voiding statements stored earlier.
+    stored, voided_early = {}, set()
+    for row in _in_chunks(conn, lambda ids: union_all(
+            select(statements.c.id, statements.c.content_hash).where(statements.c.id.in_(ids)),
+            select(statements.c.ref_target, null()).where(statements.c.ref_target.in_(ids), statements.c.is_voiding)),
+            (p.id for p in batch if p.given_id)):
+        if row.content_hash is None:
+            voided_early.add(row.id)
+        else:
+            stored[row.id] = row.content_hash
     new = []
     for p in batch:
         if p.id in stored:
-            if stored[p.id].content_hash != p.hash:
+            if stored[p.id] != p.hash:
                 raise Conflict(f"statement {p.id} is already stored with different content")
         else:
             new.append(p)
@@ -126,7 +133,6 @@ def _save(conn, batch, parts):
     seqs = reserve_seqs(conn, statements, len(rows))
     for row, seq in zip(rows, seqs):
         row["seq"] = seq
-    bulk_insert(conn, statements, rows)
 
     agent_rows, activity_rows = [], []
     own = {}  # id -> (agent rows, activity rows) of statements in this batch, for StatementRefs between them
@@ -139,8 +145,7 @@ def _save(conn, batch, parts):
         ia, ib = inherited.get(p.id, ((), ()))
         agent_rows += a + [{**r, "seq": seq} for r in ia]
         activity_rows += b + [{**r, "seq": seq} for r in ib]
-    bulk_insert(conn, statement_agent, agent_rows)
-    bulk_insert(conn, statement_activity, activity_rows)
+    bulk_insert(conn, (statements, rows), (statement_agent, agent_rows), (statement_activity, activity_rows))
     written = activity_store.record(conn, definitions)
 
     # Voiding: statements voided by this batch, and statements of this batch voided by one stored earlier.
@@ -149,8 +154,7 @@ def _save(conn, batch, parts):
             chunk = list(voided_targets)[i:i + _CHUNK]
             conn.execute(update(statements).where(statements.c.id.in_(chunk), ~statements.c.is_voiding)
                          .values(voided=True))
-    early = [r.ref_target for r in _in_chunks(conn, lambda ids: select(statements.c.ref_target).where(
-        statements.c.ref_target.in_(ids), statements.c.is_voiding), (p.id for p in new if p.given_id))]
+    early = list(voided_early.intersection(p.id for p in new))
     if early:
         conn.execute(update(statements).where(statements.c.id.in_(early), ~statements.c.is_voiding)
                      .values(voided=True))
