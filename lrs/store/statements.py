@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 import orjson
-from sqlalchemy import and_, insert, null, select, union_all, update
+from sqlalchemy import and_, bindparam, insert, null, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 
 from lrs.store import activities as activity_store
@@ -65,9 +65,18 @@ def save(engine, batch: list[Prepared], parts: dict) -> None:
 
 
 def _in_chunks(conn, query_for, values):
+    """Rows of query_for(chunk) (a statement, or a statement and its parameters) for chunks of values."""
     values = list(values)
     for i in range(0, len(values), _CHUNK):
-        yield from conn.execute(query_for(values[i:i + _CHUNK])).all()
+        query = query_for(values[i:i + _CHUNK])
+        yield from (conn.execute(*query) if isinstance(query, tuple) else conn.execute(query)).all()
+
+
+_ids = bindparam("ids", expanding=True)
+# Built once (on every write): which ids are stored already, and which are targets of voiding statements stored.
+_STORED_OR_VOIDED = union_all(
+    select(statements.c.id, statements.c.content_hash).where(statements.c.id.in_(_ids)),
+    select(statements.c.ref_target, null()).where(statements.c.ref_target.in_(_ids), statements.c.is_voiding))
 
 
 def _lock_ids(conn, batch) -> None:
@@ -86,10 +95,7 @@ def _save(conn, batch, parts):
     _lock_ids(conn, batch)
     # One query for both: which ids are stored already, and which are targets of voiding statements stored earlier.
     stored, voided_early = {}, set()
-    for row in _in_chunks(conn, lambda ids: union_all(
-            select(statements.c.id, statements.c.content_hash).where(statements.c.id.in_(ids)),
-            select(statements.c.ref_target, null()).where(statements.c.ref_target.in_(ids), statements.c.is_voiding)),
-            (p.id for p in batch if p.given_id)):
+    for row in _in_chunks(conn, lambda ids: (_STORED_OR_VOIDED, {"ids": ids}), (p.id for p in batch if p.given_id)):
         if row.content_hash is None:
             voided_early.add(row.id)
         else:
