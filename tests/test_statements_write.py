@@ -31,6 +31,7 @@ def test_put_stores_under_the_given_id(xapi):
     sid = new_id()
     r = put(xapi, statement(), sid)
     assert r.status_code == 204
+    assert "Content-Type" not in r.headers and r.data == b""  # no content, so no type
     assert xapi.get(f"/xapi/statements?statementId={sid}").json["id"] == sid
 
 

@@ -59,7 +59,7 @@ def record(conn, definitions: dict[str, dict]) -> dict:
                          .values(definition=merged, updated_us=now))
         else:
             fresh.append({"activity_id": activity_id, "definition": merged, "updated_us": now})
-    bulk_insert(conn, activities, fresh)
+    bulk_insert(conn, (activities, fresh))
     return written
 
 

@@ -1,9 +1,12 @@
 """Engines and transactions for SQLite (embedded default) and PostgreSQL (production, several app instances)."""
+import time
 from contextlib import contextmanager
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
+
+_PING_AFTER_IDLE = 5.0  # seconds; a connection back in the pool sooner than that is used without a ping
 
 
 def make_engine(url: str):
@@ -12,7 +15,26 @@ def make_engine(url: str):
         return _sqlite_engine(url)
     if url.drivername == "postgresql":  # psycopg 3 is the driver we ship
         url = url.set(drivername="postgresql+psycopg")
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    engine = create_engine(url, pool_size=10, max_overflow=10)
+    _ping_idle_connections(engine)
+    return engine
+
+
+def _ping_idle_connections(engine):
+    """Like pool_pre_ping (a dead connection, e.g. after a database restart, is replaced before use), but only for
+    connections that sat idle: a busy server then pays no extra round trip per request."""
+    @event.listens_for(engine, "checkin")
+    def _checkin(_dbapi_conn, record):
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_conn, record, _proxy):
+        if time.monotonic() - record.info.get("idle_since", 0.0) < _PING_AFTER_IDLE:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as e:
+            raise exc.DisconnectionError(f"stale connection: {e}") from e  # the pool retries with a new one
 
 
 def _sqlite_engine(url):
@@ -55,28 +77,42 @@ def read_transaction(engine):
             yield conn
 
 
-def bulk_insert(conn, table, rows: list[dict]) -> None:
-    """Insert many rows fast, straight through the driver: COPY on PostgreSQL (executemany there costs a round trip
-    per row), executemany on SQLite. Rows are dicts with the same keys; SQLAlchemy's per-row parameter
-    processing cost more than the database did."""
-    if not rows:
+def bulk_insert(conn, *inserts) -> None:
+    """Insert many rows into one or more tables fast, straight through the driver: `(table, rows)` pairs, the rows
+    dicts with the same keys. PostgreSQL: one statement for all the tables, each column sent as one array (unnest),
+    so the whole write is one round trip (COPY costs two per table, executemany one per row). SQLite: executemany.
+    SQLAlchemy's per-row parameter processing cost more than the database did."""
+    inserts = [(table, rows) for table, rows in inserts if rows]
+    if not inserts:
         return
     try:
-        _bulk_insert(conn, table, rows)
+        if conn.dialect.name == "sqlite":
+            cursor = conn.connection.driver_connection.cursor()
+            for table, rows in inserts:
+                names = list(rows[0])
+                cursor.executemany(
+                    f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
+                    [[row[n] for n in names] for row in rows])
+        else:
+            _pg_insert(conn, inserts)
     except conn.dialect.loaded_dbapi.IntegrityError as e:  # the same error SQLAlchemy would have raised
-        raise IntegrityError(f"bulk insert into {table.name}", None, e) from e
+        raise IntegrityError(f"bulk insert into {', '.join(t.name for t, _ in inserts)}", None, e) from e
 
 
-def _bulk_insert(conn, table, rows):
-    names = list(rows[0])
-    cursor = conn.connection.driver_connection.cursor()
-    if conn.dialect.name == "sqlite":
-        cursor.executemany(f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
-                           [[row[n] for n in names] for row in rows])
-        return
-    with cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row([row[n] for n in names])
+def _pg_insert(conn, inserts):
+    sqls, params = [], {}
+    for i, (table, rows) in enumerate(inserts):
+        names = list(rows[0])
+        arrays = []
+        for n in names:
+            params[f"{n}{i}"] = [row[n] for row in rows]
+            # Binary: text arrays in text format would escape every quote of every JSON body, in Python.
+            arrays.append(f"%({n}{i})b::{table.c[n].type.compile(dialect=conn.dialect)}[]")
+        sqls.append(f"INSERT INTO {table.name} ({', '.join(names)}) SELECT * FROM unnest({', '.join(arrays)})")
+    # Data-modifying WITH parts all run, in the one statement.
+    sql = "".join(f"WITH w{i} AS ({q}) " if i == 0 else f", w{i} AS ({q}) " for i, q in enumerate(sqls[:-1]))
+    with conn.connection.driver_connection.cursor() as cursor:
+        cursor.execute(sql + sqls[-1], params)
 
 
 def reserve_seqs(conn, table, n: int) -> list[int]:

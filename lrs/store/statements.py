@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 import orjson
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import and_, bindparam, insert, null, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 
 from lrs.store import activities as activity_store
@@ -71,9 +71,18 @@ def save_in(conn, batch: list[Prepared]) -> None:
 
 
 def _in_chunks(conn, query_for, values):
+    """Rows of query_for(chunk) (a statement, or a statement and its parameters) for chunks of values."""
     values = list(values)
     for i in range(0, len(values), _CHUNK):
-        yield from conn.execute(query_for(values[i:i + _CHUNK])).all()
+        query = query_for(values[i:i + _CHUNK])
+        yield from (conn.execute(*query) if isinstance(query, tuple) else conn.execute(query)).all()
+
+
+_ids = bindparam("ids", expanding=True)
+# Built once (on every write): which ids are stored already, and which are targets of voiding statements stored.
+_STORED_OR_VOIDED = union_all(
+    select(statements.c.id, statements.c.content_hash).where(statements.c.id.in_(_ids)),
+    select(statements.c.ref_target, null()).where(statements.c.ref_target.in_(_ids), statements.c.is_voiding))
 
 
 def _lock_ids(conn, batch) -> None:
@@ -90,13 +99,17 @@ def _lock_ids(conn, batch) -> None:
 
 def _save(conn, batch, parts):
     _lock_ids(conn, batch)
-    stored = {row.id: row for row in _in_chunks(
-        conn, lambda ids: select(statements.c.id, statements.c.content_hash).where(statements.c.id.in_(ids)),
-        (p.id for p in batch if p.given_id))}
+    # One query for both: which ids are stored already, and which are targets of voiding statements stored earlier.
+    stored, voided_early = {}, set()
+    for row in _in_chunks(conn, lambda ids: (_STORED_OR_VOIDED, {"ids": ids}), (p.id for p in batch if p.given_id)):
+        if row.content_hash is None:
+            voided_early.add(row.id)
+        else:
+            stored[row.id] = row.content_hash
     new = []
     for p in batch:
         if p.id in stored:
-            if stored[p.id].content_hash != p.hash:
+            if stored[p.id] != p.hash:
                 raise Conflict(f"statement {p.id} is already stored with different content")
         else:
             new.append(p)
@@ -132,7 +145,6 @@ def _save(conn, batch, parts):
     seqs = reserve_seqs(conn, statements, len(rows))
     for row, seq in zip(rows, seqs):
         row["seq"] = seq
-    bulk_insert(conn, statements, rows)
 
     agent_rows, activity_rows = [], []
     own = {}  # id -> (agent rows, activity rows) of statements in this batch, for StatementRefs between them
@@ -145,8 +157,7 @@ def _save(conn, batch, parts):
         ia, ib = inherited.get(p.id, ((), ()))
         agent_rows += a + [{**r, "seq": seq} for r in ia]
         activity_rows += b + [{**r, "seq": seq} for r in ib]
-    bulk_insert(conn, statement_agent, agent_rows)
-    bulk_insert(conn, statement_activity, activity_rows)
+    bulk_insert(conn, (statements, rows), (statement_agent, agent_rows), (statement_activity, activity_rows))
     written = activity_store.record(conn, definitions)
 
     # Voiding: statements voided by this batch, and statements of this batch voided by one stored earlier.
@@ -155,8 +166,7 @@ def _save(conn, batch, parts):
             chunk = list(voided_targets)[i:i + _CHUNK]
             conn.execute(update(statements).where(statements.c.id.in_(chunk), ~statements.c.is_voiding)
                          .values(voided=True))
-    early = [r.ref_target for r in _in_chunks(conn, lambda ids: select(statements.c.ref_target).where(
-        statements.c.ref_target.in_(ids), statements.c.is_voiding), (p.id for p in new if p.given_id))]
+    early = list(voided_early.intersection(p.id for p in new))
     if early:
         conn.execute(update(statements).where(statements.c.id.in_(early), ~statements.c.is_voiding)
                      .values(voided=True))

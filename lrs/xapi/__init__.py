@@ -39,6 +39,8 @@ def _response_headers(response):
     if not request.path.startswith(bp.url_prefix):
         return response
     h = response.headers
+    if response.status_code == 204:
+        h.pop("Content-Type", None)  # no content, so no type (Flask adds text/html by default)
     h["X-Experience-API-Version"] = g.get("xapi_version", SUPPORTED[-1])
     if request.path.startswith(bp.url_prefix + "/statements") and "X-Experience-API-Consistent-Through" not in h:
         h["X-Experience-API-Consistent-Through"] = consistent_through()  # on every answer, errors included
