@@ -178,7 +178,7 @@ def _record_facts(conn, parsed, matcher: Matcher, settings: Settings) -> set[tup
             rows.append({"statement_id": sid, "rule_id": part.rule_id, "part": part.index,
                          "employee_id": employee_id, "competence_code": part.competence,
                          "occurred": parse_timestamp(stmt.get("timestamp") or stmt["stored"])})
-    bulk_insert(conn, facts, rows)
+    bulk_insert(conn, (facts, rows))
     return {(r["employee_id"], r["competence_code"]) for r in rows}
 
 
@@ -344,7 +344,7 @@ def _recompute_chunk(conn, ids, catalog: Catalog, settings: Settings, now: datet
                     event_id=str(uuid.uuid4()), employee_id=employee_id, competence_code=code, status=new.status,
                     previous_status=old.status if old else None, fulfilled_on=new.fulfilled_on,
                     valid_until=new.valid_until, evidence_statement_ids=new.evidence, changed_at=now))
-    bulk_insert(conn, plan_items, inserts)
+    bulk_insert(conn, (plan_items, inserts))
     if updates:  # one executemany, not a statement built per row
         conn.execute(update(plan_items).where(plan_items.c.employee_id == bindparam("key_employee"),
                                               plan_items.c.competence_code == bindparam("key_competence")),
