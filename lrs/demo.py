@@ -1,5 +1,6 @@
 """`make run`'s first-run setup: a demo credential (shown once, with a curl line) and a little demo data."""
 import argparse
+import logging
 import base64
 import uuid
 
@@ -33,7 +34,7 @@ def demo_statements() -> list[dict]:
     return out
 
 
-def load_trust(app, client, headers):
+def load_trust(app, client, headers, port: int = 8080):
     """The demo health trust: units, catalog, ~200 employees and their learning records, then their plans."""
     from lrs.competence import demo, engine, imports
     from lrs.store.types import utcnow
@@ -47,12 +48,12 @@ def load_trust(app, client, headers):
         response = client.post("/xapi/statements", data=orjson.dumps(records[i:i + 500]), headers=headers)
         assert response.status_code == 200, response.get_data(as_text=True)
     engine.process_all_new(db, settings)
-    _demo_users(db)
+    _demo_users(db, port)
     print(f"Demo trust: {len(demo.UNITS)} units, {demo.employees_csv().count(chr(10)) - 1} employees, "
           f"{len(records)} learning records.")
 
 
-def _demo_users(db):
+def _demo_users(db, port: int):
     """Web sign-ins for the demo: an employee, the medical clinic's leader and an admin (passwords shown once)."""
     import secrets
 
@@ -64,7 +65,7 @@ def _demo_users(db):
     accounts.create(db, "leder", "Leder, Medisinsk klinikk", ["employee", "leader"], password,
                     employee_id=demo.LEADERS["med"], led_units=["med"])
     accounts.create(db, "admin", "Administrator", ["admin", "instructor"], password)
-    print(f"Web UI: http://127.0.0.1:8080/  users kari (employee), leder (leader), admin; password: {password}")
+    print(f"Web UI: http://127.0.0.1:{port}/  users kari (employee), leder (leader), admin; password: {password}")
 
 
 def main():
@@ -72,6 +73,7 @@ def main():
     parser.add_argument("--port", type=int, default=8080)
     args = parser.parse_args()
     app = create_app()
+    logging.getLogger("lrs.requests").setLevel(logging.WARNING)  # the demo's own requests are not news
     engine = app.extensions["lrs.engine"]
     existing = [c for c in creds.list_all(engine) if c["name"] == DEMO_NAME and not c["revoked_us"]]
     if existing:
@@ -84,7 +86,7 @@ def main():
     client = app.test_client()
     response = client.post("/xapi/statements", data=orjson.dumps(demo_statements()), headers=headers)
     assert response.status_code == 200, response.get_data(as_text=True)
-    load_trust(app, client, headers)
+    load_trust(app, client, headers, args.port)
     print(f"""
 Demo credential (shown once; keep it):
   key:    {cred['key']}

@@ -77,7 +77,8 @@ def process_new(engine, settings: Settings, now: datetime | None = None, limit: 
             return 0
         heads = conn.execute(select(statements.c.seq, statements.c.stored_us).where(statements.c.seq > cursor)
                              .order_by(statements.c.seq).limit(limit)).all()
-        heads = settled_prefix(heads, cursor, [r.stored_us / 1e6 for r in heads], now.timestamp() - settings.gap_seconds)
+        heads = settled_prefix(heads, cursor, [r.stored_us / 1e6 for r in heads],
+                               now.timestamp() - settings.gap_seconds)
         if not heads:
             return 0
         last = heads[-1].seq
