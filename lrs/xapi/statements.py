@@ -1,4 +1,5 @@
 """The Statements resource: PUT, POST and GET of /xapi/statements."""
+import logging
 import re
 import uuid
 
@@ -19,6 +20,7 @@ from lrs.xapi.validation import StatementError, validate_agent, validate_stateme
 _JSON = "application/json"
 # Hooks of other packages (lrs.cmi5): each check(batch, credential) sees a validated batch before it is stored and
 # may refuse it by raising XAPIError (400/403); each stored(batch, credential) runs after the batch is stored.
+log = logging.getLogger(__name__)
 batch_checks: list = []
 after_store: list = []
 _ID_PARAMS = {"statementId", "voidedStatementId"}
@@ -124,7 +126,10 @@ def _store(batch: list, parts: list, single: bool) -> list[str]:
     except store.Rejected as e:
         raise bad_request(str(e))
     for stored in after_store:
-        stored(batch, cred)
+        try:
+            stored(batch, cred)
+        except Exception:  # the batch is stored and the client must hear so; the follow-up is logged, not fatal
+            log.exception("after-store hook %s failed", getattr(stored, "__name__", stored))
     return [p.id for p in prepared]
 
 
