@@ -4,6 +4,7 @@ backoff and jitter, dead-lettered after the last attempt or when the portal reje
 A sender leases the rows it sends (short transactions: nothing is held open while the portal is called), so
 several app instances on one database never send the same row at the same time; a crashed sender's lease runs
 out and the row is sent again, with the same idempotency key."""
+import logging
 import random
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
@@ -18,6 +19,7 @@ from lrs.scheduler import job
 from lrs.store.db import settled_prefix, write_transaction
 from lrs.store.types import utcnow
 
+log = logging.getLogger(__name__)
 CLAIM = 50  # rows leased at a time
 GAP_SECONDS = 10.0  # as lrs.competence: an outbox gap older than this is a rolled-back write
 
@@ -127,6 +129,9 @@ def _record(engine, connector: str, results: list[tuple[int, Outcome]], now: dat
                 values.update(next_attempt=now + backoff(tries, config["PORTAL_BACKOFF_SECONDS"]))
             conn.execute(update(deliveries).where(deliveries.c.connector == connector, deliveries.c.seq == seq)
                          .values(**values))
+            log.log(logging.INFO if outcome.ok else logging.WARNING, "portal delivery",
+                    extra={"connector": connector, "outbox_seq": seq, "attempt": tries, "outcome": outcome.status,
+                           "state": values.get("state", "pending")})
 
 
 def backoff(attempts: int, base: float) -> timedelta:
