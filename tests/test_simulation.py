@@ -191,3 +191,46 @@ def test_scenario_rules_from_the_catalog_count_its_sessions(app, instructor):
     assert "TEAM" not in plan  # E2 is not in akutt: not required
     plan = {i["competence"]["code"]: i for i in instructor.get("/api/competence/employees/E1/plan").get_json()["items"]}
     assert plan["TEAM"]["status"] == "fulfilled"
+
+
+@pytest.mark.xdist_group("server")
+def test_json_api_of_a_live_server_logs_corrects_and_deletes(tmp_path):
+    """The JSON API as an instructor's tablet uses it: signed in over HTTP to a running server; the statements are
+    read back from that server's xAPI resource."""
+    from lrs import create_app
+    from lrs.store.migrate import upgrade
+    from lrs.web import accounts
+    from tests.competence_support import load_trust
+    from tests.conftest import fresh_database
+    with fresh_database("sqlite", tmp_path, "simlive") as url:
+        setup = create_app({"DATABASE_URL": url, "SECRET_KEY": "t"})
+        upgrade(setup.extensions["lrs.engine"])
+        load_trust(setup)
+        accounts.create(setup.extensions["lrs.engine"], "lise", "Lise", ["employee", "instructor"],
+                        "et langt passord 123", employee_id="L1")
+        setup.extensions["lrs.engine"].dispose()
+        server = Server(url, workers=1, threads=4, env={"LRS_SECRET_KEY": "t"}).start(timeout=60)
+        try:
+            key, secret = server.credential("statements/read")
+            tablet = requests.Session()
+            page = tablet.get(server.url + "/login", timeout=10).text
+            token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page).group(1)
+            tablet.post(server.url + "/login", data={"username": "lise", "password": "et langt passord 123",
+                                                     "csrf_token": token}, timeout=10)
+            made = tablet.post(server.url + "/api/simulation/sessions", json=session(), timeout=30)
+            assert made.status_code == 201, made.text
+            session_id = made.json()["id"]
+
+            def live():
+                r = requests.get(server.url + "/xapi/statements", params={"limit": 100}, auth=(key, secret),
+                                 headers={"X-Experience-API-Version": "1.0.3"}, timeout=10).json()["statements"]
+                return [s for s in r if s["verb"]["id"] != ADL + "voided"]
+            assert len(live()) == 6
+            fixed = session(participants=[{"employee_id": "E1", "profession": "sykepleier", "role": "teamleder"}])
+            assert tablet.put(f"{server.url}/api/simulation/sessions/{session_id}", json=fixed, timeout=30).ok
+            assert {s["actor"].get("account", {}).get("name") for s in live()
+                    if s["verb"]["id"] == ADL + "completed"} == {"E1"}
+            assert tablet.delete(f"{server.url}/api/simulation/sessions/{session_id}", timeout=30).ok
+            assert live() == []
+        finally:
+            server.stop()
