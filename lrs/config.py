@@ -74,6 +74,8 @@ DEFAULTS = {
     "METRICS_TOKEN": "",
     # Run the scheduled jobs (lrs/scheduler.py) in this process. `lrs run` workers do; tests start them by hand.
     "SCHEDULER": False,
+    # Job intervals other than the defaults, in seconds: "competence.expiry=3600,portal.deliver=10".
+    "JOB_SECONDS": "",
     # cmi5: base of the activity ids the LMS makes for imported courses, blocks and AUs (cmi5 8.1.5, 9.4).
     "CMI5_ID_BASE": "https://lrs.helse.example.no/cmi5",
 }

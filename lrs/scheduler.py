@@ -57,6 +57,20 @@ def job(job_id: str, *, seconds: int, once: bool = True):
     return register
 
 
+def intervals(app) -> dict[str, int]:
+    """Each job's seconds: its default, or what JOB_SECONDS says ("competence.expiry=3600,portal.deliver=10")."""
+    seconds = {j.id: j.seconds for j in JOBS.values()}
+    for item in filter(None, (part.strip() for part in app.config.get("JOB_SECONDS", "").split(","))):
+        job_id, _, value = item.partition("=")
+        job_id = job_id.strip()
+        if job_id not in JOBS:
+            raise ValueError(f"LRS_JOB_SECONDS names no job {job_id!r}; the jobs are: {', '.join(sorted(JOBS))}")
+        if not value.strip().isdigit() or int(value) < 1:
+            raise ValueError(f"LRS_JOB_SECONDS: {item!r} is not job=seconds with a whole number of seconds >= 1")
+        seconds[job_id] = int(value)
+    return seconds
+
+
 def slot_of(now: datetime, seconds: int) -> datetime:
     elapsed = int((now - EPOCH).total_seconds())
     return EPOCH + timedelta(seconds=elapsed - elapsed % seconds)
@@ -66,13 +80,15 @@ def run(app, job_id: str, now: datetime | None = None) -> bool:
     """Run one job now (as the scheduler does); False when another instance already has this slot."""
     job_ = JOBS[job_id]
     engine = app.extensions["lrs.engine"]
-    slot = slot_of(now or utcnow(), job_.seconds)
+    slot = slot_of(now or utcnow(), intervals(app)[job_id])
     if job_.once:
         try:
             with write_transaction(engine) as conn:
                 conn.execute(job_runs.insert().values(job_id=job_id, slot=slot, instance=INSTANCE, started=utcnow(),
                                                       status="running"))
         except IntegrityError:
+            log.debug("job skipped: slot taken", extra={"job": job_id, "slot": slot.isoformat(),
+                                                        "instance": INSTANCE})
             return False
     status, error = "ok", None
     try:
@@ -82,6 +98,7 @@ def run(app, job_id: str, now: datetime | None = None) -> bool:
         log.exception("job %s failed", job_id)
         status, error = "failed", repr(exc)[:2000]
     if job_.once:
+        log.info("job ran", extra={"job": job_id, "slot": slot.isoformat(), "instance": INSTANCE, "status": status})
         with write_transaction(engine) as conn:
             conn.execute(job_runs.update().where(job_runs.c.job_id == job_id, job_runs.c.slot == slot)
                          .values(finished=utcnow(), status=status, error=error))
@@ -94,9 +111,9 @@ def start(app):
     from apscheduler.triggers.interval import IntervalTrigger
 
     scheduler = BackgroundScheduler(timezone=timezone.utc, daemon=True)
-    for job_ in JOBS.values():
-        scheduler.add_job(run, IntervalTrigger(seconds=job_.seconds, start_date=EPOCH), args=(app, job_.id),
-                          id=job_.id, coalesce=True, max_instances=1, misfire_grace_time=job_.seconds)
+    for job_id, seconds in intervals(app).items():
+        scheduler.add_job(run, IntervalTrigger(seconds=seconds, start_date=EPOCH), args=(app, job_id),
+                          id=job_id, coalesce=True, max_instances=1, misfire_grace_time=seconds)
     scheduler.start()
     app.extensions["lrs.scheduler"] = scheduler
     return scheduler

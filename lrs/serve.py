@@ -48,8 +48,9 @@ class Server:
     """
 
     def __init__(self, database_url: str, workers: int = 2, threads: int = 4, port: int | None = None,
-                 env: dict | None = None):
+                 env: dict | None = None, log: str | None = None):
         self.database_url, self.workers, self.threads = database_url, workers, threads
+        self.log = log  # a file the server's log (stderr) goes to; None: this process's stderr
         self.port = port or _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = env or {}
@@ -65,9 +66,12 @@ class Server:
         env = {**os.environ, "LRS_DATABASE_URL": self.database_url, **self.env}
         subprocess.run([sys.executable, "-m", "lrs.cli", "db", "upgrade"], env=env, check=True,
                        stdout=subprocess.DEVNULL)
+        stderr = open(self.log, "ab") if self.log else None
         self.process = subprocess.Popen(
             [sys.executable, "-m", "lrs.cli", "run", "--port", str(self.port), "--workers", str(self.workers),
-             "--threads", str(self.threads)], env=env, start_new_session=True)
+             "--threads", str(self.threads)], env=env, start_new_session=True, stderr=stderr)
+        if stderr:
+            stderr.close()  # the child holds its own copy
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
