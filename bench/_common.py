@@ -363,11 +363,12 @@ class CpuMeter:
     """CPU seconds spent by the LRS server (master + workers) and by PostgreSQL between start() and stop().
     A PostgreSQL backend that exits in between is missed; connections stay pooled, so few do."""
 
-    def __init__(self, server_pid: int, pg_database: str | None):
-        self.server_pid, self.pg_database = server_pid, pg_database
+    def __init__(self, server_pids: int | list[int], pg_database: str | None):
+        self.server_pids = [server_pids] if isinstance(server_pids, int) else server_pids
+        self.pg_database = pg_database
 
     def _sample(self):
-        server = {p: _proc_cpu(p) for p in _descendants(self.server_pid)}
+        server = {p: _proc_cpu(p) for pid in self.server_pids for p in _descendants(pid)}
         pg = {p: _proc_cpu(p) for p in _postgres_pids(self.pg_database)} if self.pg_database else {}
         return server, pg, time.monotonic(), machine_cpu()
 

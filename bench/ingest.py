@@ -7,6 +7,9 @@ At the end, the statements stored are counted in the database and compared with 
 
     .venv/bin/python bench/ingest.py [--seconds 10] [--clients 4] [--workers 2] [--db sqlite,postgresql]
 
+With --instances 2: two servers (`lrs run`, each with its workers and scheduler) on one database, the clients
+spread over them, as several app instances behind a load balancer (the scale-out path on PostgreSQL).
+
 Numbers only: nothing here passes or fails on time. Client, server and database share the machine's cores;
 the CPU columns say who used them.
 """
@@ -80,11 +83,11 @@ def _client(index, url, headers, mode, batch, seconds, warmup, with_ids, seed, b
     results.put(out)
 
 
-def run_case(server, headers, mode, args, pg_database):
+def run_case(servers, headers, mode, args, pg_database):
     ctx = mp.get_context("fork")
     barrier = ctx.Barrier(args.clients + 1)
     results = ctx.Queue()
-    procs = [ctx.Process(target=_client, args=(i, server.url, headers, mode, args.batch, args.seconds, args.warmup,
+    procs = [ctx.Process(target=_client, args=(i, servers[i % len(servers)].url, headers, mode, args.batch, args.seconds, args.warmup,
                                                not args.no_ids, zlib.crc32(f"{mode}{i}".encode()),
                                                barrier, results))
              for i in range(args.clients)]
@@ -94,7 +97,7 @@ def run_case(server, headers, mode, args, pg_database):
         barrier.wait(timeout=args.warmup + 120)
     except Exception:  # noqa: BLE001  (a client failed while warming up: its error comes through the queue)
         pass
-    meter = c.CpuMeter(server.process.pid, pg_database).start()
+    meter = c.CpuMeter([s.process.pid for s in servers], pg_database).start()
     outs = [results.get() for _ in procs]
     cpu = meter.stop()
     for p in procs:
@@ -119,13 +122,18 @@ def run_case(server, headers, mode, args, pg_database):
 
 
 def bench_database(name, url, args, pg_database):
+    from contextlib import ExitStack
+
     from lrs.serve import Server
     rows = []
-    with Server(url, workers=args.workers, threads=args.threads) as server:
-        headers = c.auth_headers(*server.credential("statements/write"))
+    with ExitStack() as stack:
+        servers = [stack.enter_context(Server(url, workers=args.workers, threads=args.threads))
+                   for _ in range(args.instances)]
+        headers = c.auth_headers(*servers[0].credential("statements/write"))
         for mode in args.modes:
-            print(f"  {name} {mode}: {args.seconds:.0f}s with {args.clients} clients ...", file=sys.stderr, flush=True)
-            row = run_case(server, headers, mode, args, pg_database)
+            print(f"  {name} {mode}: {args.seconds:.0f}s with {args.clients} clients on {args.instances} "
+                  f"instance(s) ...", file=sys.stderr, flush=True)
+            row = run_case(servers, headers, mode, args, pg_database)
             row["database"] = name
             rows.append(row)
             if row["errors"]:
@@ -137,7 +145,8 @@ def bench_database(name, url, args, pg_database):
 
 def print_table(rows, args):
     print()
-    print(f"Ingest through HTTP: gunicorn {args.workers} workers x {args.threads} threads, {args.clients} client "
+    print(f"Ingest through HTTP: {args.instances} instance(s) of gunicorn {args.workers} workers x {args.threads} "
+          f"threads, {args.clients} client "
           f"processes, {args.seconds:.0f}s per case, {os.cpu_count()} CPUs shared by all")
     head = (f"{'database':<11} {'mode':<9} {'statements/s':>12} {'requests/s':>10} {'p50 ms':>8} {'p95 ms':>8} "
             f"{'errors':>6}   {'CPU ms per 1000 statements: server / postgres / client':<}")
@@ -160,6 +169,8 @@ def main(argv=None):
     ap.add_argument("--clients", type=int, default=4, help="client processes (default 4)")
     ap.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
     ap.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (default 4)")
+    ap.add_argument("--instances", type=int, default=1,
+                    help="servers on the one database, clients spread over them (default 1)")
     ap.add_argument("--batch", type=int, default=100, help="statements per POST in batch mode (default 100)")
     ap.add_argument("--db", default="sqlite,postgresql", help="databases (default sqlite,postgresql)")
     ap.add_argument("--modes", default="single,batch", help="single, batch or both (default both)")

@@ -1,0 +1,116 @@
+"""Statement query latency on PostgreSQL at 10,000,000 statements, beside the same queries at 1,000,000.
+
+Populating 10,000,000 statements through HTTP takes hours on a small machine, so this benchmark grows the
+1,000,000-statement database of bench/query.py (made through the real server, or reused with --keep) tenfold inside
+PostgreSQL: nine copies of every statement with new statement ids and registrations (derived from the old ones),
+stored after the original, with their index rows. The population keeps its shape: the same 80,000 employees and 300
+courses, each now with ten times the history, which is what ten years of a region's learning records look like.
+
+Then the query kinds of bench/query.py (agent; activity+verb) through HTTP and in-process, at both sizes.
+
+    .venv/bin/python bench/query_10m.py [--queries 500] [--keep]
+
+Numbers only: nothing here passes or fails on time. Needs PostgreSQL and about 25 GB of disk.
+"""
+import argparse
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _common as c  # noqa: E402
+import query as q  # noqa: E402
+
+SOURCE, TARGET = 1_000_000, 10_000_000
+COPIES = TARGET // SOURCE - 1
+
+# One copy k of every statement and its index rows: seq shifted past the previous copies, stored later, a new id
+# and registration (md5 of the old one and k, as a UUID), and the body with those two replaced (its "stored" stays
+# the original's: no query reads it from the body).
+COPY_SQL = """
+CREATE TEMP TABLE remap AS
+  SELECT seq, seq + %(k)s * %(span)s AS new_seq, id, md5(id || ':' || %(k)s)::uuid::text AS new_id,
+         registration, md5(registration || ':' || %(k)s)::uuid::text AS new_reg
+  FROM statements WHERE seq <= %(span)s;
+INSERT INTO statements (seq, id, stored_us, verb_id, registration, ref_target, voided, is_voiding, credential_id,
+                        content_hash, has_attachments, body)
+  SELECT r.new_seq, r.new_id, s.stored_us + %(k)s * %(period)s, s.verb_id, r.new_reg, s.ref_target, s.voided,
+         s.is_voiding, s.credential_id, s.content_hash, s.has_attachments,
+         replace(replace(s.body, r.id, r.new_id), coalesce(r.registration, r.id), coalesce(r.new_reg, r.new_id))
+  FROM statements s JOIN remap r USING (seq);
+INSERT INTO statement_agent (seq, profile, ifi, related, is_actor, verb_id, registration)
+  SELECT a.seq + %(k)s * %(span)s, a.profile + %(k)s * %(span)s, a.ifi, a.related, a.is_actor, a.verb_id, r.new_reg
+  FROM statement_agent a JOIN remap r USING (seq);
+INSERT INTO statement_activity (seq, profile, activity_id, related, verb_id, registration)
+  SELECT a.seq + %(k)s * %(span)s, a.profile + %(k)s * %(span)s, a.activity_id, a.related, a.verb_id, r.new_reg
+  FROM statement_activity a JOIN remap r USING (seq);
+DROP TABLE remap;
+"""
+
+
+def grow(url: str) -> float:
+    """Tenfold, in place; the seconds it took."""
+    import psycopg
+    t0 = time.monotonic()
+    with psycopg.connect(url.replace("+psycopg", ""), autocommit=True) as conn:
+        span, lo, hi = conn.execute("SELECT max(seq), min(stored_us), max(stored_us) FROM statements").fetchone()
+        period = hi - lo + 1
+        for k in range(1, COPIES + 1):
+            with conn.transaction():
+                for sql in filter(str.strip, COPY_SQL.split(";")):
+                    conn.execute(sql, {"k": k, "span": span, "period": period})
+            print(f"    copy {k}/{COPIES} done ({time.monotonic() - t0:.0f}s)", file=sys.stderr, flush=True)
+        conn.execute("SELECT setval(pg_get_serial_sequence('statements', 'seq'), (SELECT max(seq) FROM statements))")
+        conn.execute("VACUUM ANALYZE")
+    return time.monotonic() - t0
+
+
+def measure(url: str, size: int, args) -> dict:
+    from lrs.serve import Server
+    with Server(url, workers=args.workers, threads=args.threads) as server:
+        headers = c.auth_headers(*server.credential("all"))
+        row = {"database": "postgresql", "size": size, "stored": c.count_statements(url), "populated": 0,
+               "populate_s": 0, "reused": True}
+        for kind in ("agent", "activity"):
+            print(f"  {size:,}: {kind} queries ...", file=sys.stderr, flush=True)
+            row[kind] = q.time_http(server, headers, kind, args.queries, args.warmup, q.SEED + len(kind))
+            row[kind + "_inproc"] = q.time_in_process(url, kind, args.queries, q.SEED + len(kind))
+    if args.explain:
+        import random
+        rng = random.Random(q.SEED)
+        row["plans"] = {"agent": q.explain(url, "agent", (c.pick_employee(rng),)),
+                        "activity": q.explain(url, "activity", (0, c.ADL + "completed"))}
+    return row
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--queries", type=int, default=500, help="measured queries per kind (default 500)")
+    ap.add_argument("--warmup", type=int, default=50, help="unmeasured queries per kind first (default 50)")
+    ap.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
+    ap.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (default 4)")
+    ap.add_argument("--clients", type=int, default=4, help="client processes while populating 1M (default 4)")
+    ap.add_argument("--keep", action="store_true", help="keep both databases, and reuse them when they hold the sizes")
+    ap.add_argument("--no-explain", dest="explain", action="store_false", help="skip the query plans")
+    args = ap.parse_args(argv)
+    if not c.pg_available():
+        sys.exit("PostgreSQL does not answer: this benchmark needs it")
+    db = q.Postgres()
+    if not (db.exists(SOURCE) and c.count_statements(db.url(SOURCE)) == SOURCE):
+        print(f"  populating {SOURCE:,} statements through HTTP (bench/query.py) ...", file=sys.stderr, flush=True)
+        q.bench_database(db, argparse.Namespace(sizes=[SOURCE], keep=True, queries=1, warmup=0, clients=args.clients,
+                                                workers=args.workers, threads=args.threads, explain=False))
+    grown = None
+    if not (args.keep and db.exists(TARGET) and c.count_statements(db.url(TARGET)) == TARGET):
+        print(f"  copying {SOURCE:,} -> {TARGET:,} inside PostgreSQL ...", file=sys.stderr, flush=True)
+        grown = grow(db.fresh(TARGET, SOURCE))
+    results = [measure(db.url(SOURCE), SOURCE, args), measure(db.url(TARGET), TARGET, args)]
+    q.print_results(results, args)
+    if grown is not None:
+        print(f"\n(grown from {SOURCE:,} to {TARGET:,} inside PostgreSQL in {grown:.0f}s)")
+    if not args.keep:
+        db.drop(TARGET)
+
+
+if __name__ == "__main__":
+    main()
