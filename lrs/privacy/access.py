@@ -1,0 +1,201 @@
+"""The access log: who read whose learning records, when, and in which role.
+
+A view that reads a person's records calls `note(...)`; the reads noted during a request are written in one
+transaction right after it, and only when it succeeded (a refused read showed nothing). xAPI reads are noted here,
+from the request itself, so the xAPI resources need no hook of their own."""
+from datetime import datetime
+
+import orjson
+from flask import current_app, g, request
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import and_, func, insert, or_, select
+
+from lrs.competence.directory import subtree_unit_ids
+from lrs.competence.tables import employee_agents, employees, units
+from lrs.privacy.tables import access_log
+from lrs.store.db import write_transaction
+from lrs.store.models import credentials, statement_agent, statements
+from lrs.store.types import utcnow
+from lrs.web.tables import users
+from lrs.xapi.agents import ifi
+
+# Everything that is logged, as the reader of the log reads it (nb, en).
+RESOURCES = {
+    "plan-page": ("Kompetanseplan (nettside)", "Competence plan (web page)"),
+    "plan-api": ("Kompetanseplan (API)", "Competence plan (API)"),
+    "certificate": ("Kursbevis", "Certificate"),
+    "leader-view": ("Enhetsoversikt", "Unit overview"),
+    "leader-export": ("Eksport av enhetsoversikt", "Unit overview export"),
+    "matrix-api": ("Enhetsmatrise (API)", "Unit matrix (API)"),
+    "forecast-api": ("Prognose for enhet (API)", "Unit forecast (API)"),
+    "statement-browser": ("Læringsdata (søk)", "Learning records (search)"),
+    "statement-page": ("Læringsdata (én hendelse)", "Learning records (one statement)"),
+    "xapi-statements": ("xAPI-hendelser", "xAPI statements"),
+    "xapi-state": ("xAPI-tilstand", "xAPI state"),
+    "xapi-agent-profile": ("xAPI-agentprofil", "xAPI agent profile"),
+    "xapi-agent": ("xAPI-person", "xAPI person"),
+    "export": ("Innsyn: eksport av alle data", "Access request: export of all data"),
+}
+_XAPI_DOCUMENTS = {"xapi.state_get": "xapi-state", "xapi.agent_profile_get": "xapi-agent-profile",
+                   "xapi.agents": "xapi-agent"}
+
+
+def note(resource: str, employee_id: str | None = None, unit_id: str | None = None, filter: str | None = None):
+    """Remember a read of this request (written after the response, if the request succeeded)."""
+    assert resource in RESOURCES, resource
+    g.setdefault("privacy_reads", []).append(
+        {"resource": resource, "employee_id": employee_id, "unit_id": unit_id, "filter": filter})
+
+
+def init_app(app):
+    @app.after_request
+    def _write_reads(response):
+        if request.blueprint == "xapi" and request.method == "GET" and response.status_code == 200:
+            _note_xapi_read()
+        reads = g.pop("privacy_reads", None)
+        if reads and response.status_code < 400:
+            write(app.extensions["lrs.engine"], reads, g.get("principal"), g.get("credential"))
+        return response
+
+
+def write(engine, reads: list[dict], who=None, credential=None) -> None:
+    """Write reads done by a signed-in principal (`who`) or an xAPI credential, each with the role it read in."""
+    now = utcnow()
+    with write_transaction(engine) as conn:
+        rows = [{**r, "at": now, "user_id": who.user_id if who else None,
+                 "credential": credential.key if credential and not who else None,
+                 "role": _role(conn, who, credential, r)} for r in reads]
+        conn.execute(insert(access_log), rows)
+
+
+def _role(conn, who, credential, read) -> str:
+    if who is None:
+        return "scope:" + " ".join(sorted(credential.scopes)) if credential else "system"
+    if read["employee_id"] and read["employee_id"] == who.employee_id:
+        return "self"
+    if who.has("admin"):
+        return "admin"
+    if who.has("leader") and who.led_units:
+        unit = read["unit_id"] or conn.execute(
+            select(employees.c.unit_id).where(employees.c.id == read["employee_id"])).scalar()
+        path = conn.execute(select(units.c.path).where(units.c.id == unit)).scalar() or ""
+        led = [u for u in sorted(who.led_units) if f"/{u}/" in path]
+        if led:
+            return "leader:" + led[0]
+    return " ".join(sorted(who.roles)) or "none"
+
+
+# ------------------------------------------------------------------------------------------------ xAPI reads
+
+def _note_xapi_read() -> None:
+    """The person an xAPI GET read about (by its agent or statement id), or the query of a broad read."""
+    credential = g.get("credential")
+    reader = current_app.extensions.get("lrs.web.reader")
+    if credential is None or (reader and credential.key == reader[0]):
+        return  # the web's statement browser asks on a signed-in user's behalf, and logs that itself
+    endpoint = request.endpoint
+    args = request.args.to_dict()
+    engine = current_app.extensions["lrs.engine"]
+    if endpoint in _XAPI_DOCUMENTS:
+        person = _employee_of_agent(engine, args.get("agent"))
+        if person:
+            note(_XAPI_DOCUMENTS[endpoint], person)
+        return
+    if endpoint != "xapi.get_statements":
+        return
+    if "more" in args:
+        try:
+            args = URLSafeSerializer(current_app.config["SECRET_KEY"], salt="statements-more").loads(args["more"])
+        except BadSignature:
+            return
+        args.pop("_after", None)
+    wanted = args.get("statementId") or args.get("voidedStatementId")
+    if wanted:
+        for person in _employees_in_statement(engine, wanted):
+            note("xapi-statements", person, filter=f"statementId={wanted.lower()}")
+        return
+    person = _employee_of_agent(engine, args.get("agent"))
+    rest = {k: v for k, v in args.items() if not (person and k == "agent")}
+    note("xapi-statements", person, filter=orjson.dumps(rest, option=orjson.OPT_SORT_KEYS).decode())
+
+
+def _employee_of_agent(engine, agent_json: str | None) -> str | None:
+    if not agent_json:
+        return None
+    try:
+        key = ifi(orjson.loads(agent_json))
+    except (orjson.JSONDecodeError, AttributeError, TypeError, KeyError):
+        return None
+    if key is None:
+        return None
+    with engine.connect() as conn:
+        return conn.execute(select(employee_agents.c.employee_id).where(employee_agents.c.ifi == key)).scalar()
+
+
+def employees_in_statement(conn, statement_id: str) -> list[str]:
+    """The employees a statement is about (actor, object, context, authority, or a statement it targets)."""
+    return sorted(conn.execute(
+        select(employee_agents.c.employee_id).distinct()
+        .join(statement_agent, statement_agent.c.ifi == employee_agents.c.ifi)
+        .join(statements, statements.c.seq == statement_agent.c.seq)
+        .where(statements.c.id == statement_id.lower())).scalars())
+
+
+def _employees_in_statement(engine, statement_id: str) -> list[str]:
+    with engine.connect() as conn:
+        return employees_in_statement(conn, statement_id)
+
+
+def employee_of_person_filter(conn, person: str, identity_homepage: str) -> str | None:
+    """The employee a search field names: an employee id, or an e-mail address of one."""
+    key = ifi({"mbox": "mailto:" + person} if "@" in person else {"account": {"homePage": identity_homepage,
+                                                                               "name": person}})
+    return conn.execute(select(employee_agents.c.employee_id).where(employee_agents.c.ifi == key)).scalar()
+
+
+# ------------------------------------------------------------------------------------------------ reading the log
+
+def _entries(conn, where, limit: int | None) -> list[dict]:
+    query = (select(access_log, users.c.username, users.c.display_name, credentials.c.name.label("credential_name"))
+             .outerjoin(users, users.c.id == access_log.c.user_id)
+             .outerjoin(credentials, credentials.c.key == access_log.c.credential)
+             .where(*where).order_by(access_log.c.seq.desc()))
+    if limit:
+        query = query.limit(limit)
+    return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def about_person(conn, employee_id: str, limit: int | None = 500, others_only: bool = True) -> list[dict]:
+    """Reads of this person's records: aimed at them, or at a unit they belong to (newest first)."""
+    path = conn.execute(select(units.c.path).join(employees, employees.c.unit_id == units.c.id)
+                        .where(employees.c.id == employee_id)).scalar() or ""
+    their_units = [u for u in path.split("/") if u]
+    aimed = or_(access_log.c.employee_id == employee_id,
+                and_(access_log.c.employee_id.is_(None), access_log.c.unit_id.in_(their_units)))
+    where = [aimed]
+    if others_only:
+        where.append(access_log.c.role != "self")
+    return _entries(conn, where, limit)
+
+
+def search(conn, employee_id: str = "", reader: str = "", resource: str = "", since: datetime | None = None,
+           until: datetime | None = None, limit: int | None = 500) -> list[dict]:
+    """The log for admins: by person read about, by reader (user name, user id or credential key), by resource,
+    and by time (since inclusive, until exclusive)."""
+    where = []
+    if employee_id:
+        where.append(access_log.c.employee_id == employee_id)
+    if reader:
+        ids = select(users.c.id).where(or_(users.c.username == reader, users.c.id == reader))
+        where.append(or_(access_log.c.user_id.in_(ids), access_log.c.credential == reader))
+    if resource:
+        where.append(access_log.c.resource == resource)
+    if since:
+        where.append(access_log.c.at >= since)
+    if until:
+        where.append(access_log.c.at < until)
+    return _entries(conn, where, limit)
+
+
+def count(conn) -> int:
+    return conn.execute(select(func.count()).select_from(access_log)).scalar()
