@@ -37,7 +37,7 @@ RESOURCES = {
     "export": ("Innsyn: eksport av alle data", "Access request: export of all data"),
 }
 _XAPI_DOCUMENTS = {"xapi.state_get": "xapi-state", "xapi.agent_profile_get": "xapi-agent-profile",
-                   "xapi.agents": "xapi-agent"}
+                   "xapi.get_person": "xapi-agent"}
 
 
 def note(resource: str, employee_id: str | None = None, unit_id: str | None = None, filter: str | None = None):

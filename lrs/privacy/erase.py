@@ -16,13 +16,13 @@ from lrs.competence.tables import (employee_agents, employee_roles, employees, f
                                    plan_additions, plan_items, reminders_sent, status_changes, units)
 from lrs.portal.tables import deliveries, outbox
 from lrs.privacy.export import agents_of, statement_seqs
-from lrs.privacy.tables import access_log, privacy_events
+from lrs.privacy import events
+from lrs.privacy.tables import access_log
 from lrs.scheduler import job_runs
 from lrs.store import documents as doc_store
 from lrs.store.db import write_transaction
 from lrs.store.models import attachments, documents, statement_agent, statements
 from lrs.store.statements import content_hash
-from lrs.store.types import utcnow
 from lrs.web.tables import audit_log, users
 from lrs.xapi.agents import ifi
 from lrs.xapi.attachments import sha2s_of
@@ -102,8 +102,7 @@ def erase(engine, config, employee_id: str, actor: str) -> str:
         _documents(conn, identity, agent, new_ifi, pseudonym)
         _employee(conn, person, identity, new_ifi, pseudonym, agent)
         _free_text(conn, identity, pseudonym)
-        conn.execute(insert(privacy_events).values(at=utcnow(), kind="erasure", actor=actor,
-                                                   detail=f"pseudonym {pseudonym}"))
+        events.record(conn, "erasure", actor, f"pseudonym {pseudonym}")
     return pseudonym
 
 

@@ -6,12 +6,12 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import orjson
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, select
 
 from lrs.competence.tables import employees
 from lrs.privacy.erase import delete_orphan_attachments
 from lrs.privacy.export import agents_of
-from lrs.privacy.tables import privacy_events
+from lrs.privacy import events
 from lrs.scheduler import job
 from lrs.store.db import read_transaction, write_transaction
 from lrs.store.models import documents, statement_activity, statement_agent, statements
@@ -87,8 +87,7 @@ def run(engine, today: date, days: int, dry_run: bool = False, actor: str = "cli
             _delete_records(conn, person)
     if report.statements or report.documents:
         with write_transaction(engine) as conn:
-            conn.execute(insert(privacy_events).values(
-                at=utcnow(), kind="retention", actor=actor, detail="; ".join(report.lines())))
+            events.record(conn, "retention", actor, "; ".join(report.lines()))
     return report
 
 

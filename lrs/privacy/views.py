@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 
 from lrs import principal
 from lrs.competence import service
-from lrs.privacy import access, export
+from lrs.privacy import access, events, export
 from lrs.store.db import read_transaction
 
 bp = Blueprint("privacy", __name__, template_folder="templates")
@@ -85,7 +85,9 @@ def admin():
     filters = _filters()
     with read_transaction(_engine()) as conn:
         entries = access.search(conn, **filters, limit=500)
-    return render_template("privacy/admin.html", entries=entries, resources=access.RESOURCES, args=request.args)
+        done = events.recent(conn)
+    return render_template("privacy/admin.html", entries=entries, resources=access.RESOURCES, args=request.args,
+                           events=done)
 
 
 @bp.get("/admin/privacy/access.csv")
