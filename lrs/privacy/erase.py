@@ -9,7 +9,7 @@ import re
 import secrets
 
 import orjson
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, or_, select, update
 
 from lrs.cmi5.tables import cmi5_registrations
 from lrs.competence.tables import (employee_agents, employee_roles, employees, facts, manual_evidence,
@@ -50,9 +50,10 @@ class Identity:
         accounts = conn.execute(select(users.c.username, users.c.display_name)
                                 .where(users.c.employee_id == person.id)).all()
         words = {person.id, person.name, *mails, *(a.username for a in accounts), *(a.display_name for a in accounts)}
-        words = sorted((w for w in words if w and len(w.strip()) > 1), key=len, reverse=True)
+        self.words = sorted((w for w in words if w and len(w.strip()) > 1), key=len, reverse=True)
         # Whole words only: employee id E1 must not change E10, nor a name inside a longer one.
-        self.pattern = re.compile("|".join(rf"(?<![\w@.-]){re.escape(w)}(?![\w@-])" for w in words), re.IGNORECASE)
+        self.pattern = re.compile("|".join(rf"(?<![\w@.-]){re.escape(w)}(?![\w@-])" for w in self.words)
+                                  or r"(?!)", re.IGNORECASE)
 
     def scrub(self, text: str | None, pseudonym: str) -> str | None:
         return self.pattern.sub(pseudonym, text) if text else text
@@ -199,7 +200,10 @@ def _free_text(conn, identity: Identity, pseudonym: str) -> None:
                                (access_log, access_log.c.seq, access_log.c.filter),
                                (reminders_sent, reminders_sent.c.key, reminders_sent.c.key),
                                (job_runs, job_runs.c.job_id, job_runs.c.error)):
-        for row in conn.execute(select(table).where(column.is_not(None))).mappings().all():
+        if not identity.words:
+            return
+        mentions = or_(*(column.icontains(w, autoescape=True) for w in identity.words))
+        for row in conn.execute(select(table).where(mentions)).mappings().all():
             text = row[column.name]
             new = identity.scrub(text, pseudonym)
             if new != text:
