@@ -50,22 +50,28 @@ def note(resource: str, employee_id: str | None = None, unit_id: str | None = No
 def init_app(app):
     @app.after_request
     def _write_reads(response):
+        if response.status_code >= 400:
+            g.pop("privacy_reads", None)
+            return response
+        reads = g.pop("privacy_reads", [])
         if request.blueprint == "xapi" and request.method == "GET" and response.status_code == 200:
-            _note_xapi_read()
-        reads = g.pop("privacy_reads", None)
-        if reads and response.status_code < 400:
+            reads += _xapi_reads()
+        if reads:
             write(app.extensions["lrs.engine"], reads, g.get("principal"), g.get("credential"))
         return response
 
 
-def write(engine, reads: list[dict], who=None, credential=None) -> None:
-    """Write reads done by a signed-in principal (`who`) or an xAPI credential, each with the role it read in."""
+def write(engine, reads: list, who=None, credential=None) -> None:
+    """Write reads done by a signed-in principal (`who`) or an xAPI credential, each with the role it read in.
+    A read may be a callable that finds its rows with the connection (xAPI reads: whose agent, whose statement)."""
     now = utcnow()
     with write_transaction(engine) as conn:
+        found = [row for r in reads for row in (r(conn) if callable(r) else [r])]
         rows = [{**r, "at": now, "user_id": who.user_id if who else None,
                  "credential": credential.key if credential and not who else None,
-                 "role": _role(conn, who, credential, r)} for r in reads]
-        conn.execute(insert(access_log), rows)
+                 "role": _role(conn, who, credential, r)} for r in found]
+        if rows:
+            conn.execute(insert(access_log), rows)
 
 
 def _role(conn, who, credential, read) -> str:
@@ -87,49 +93,56 @@ def _role(conn, who, credential, read) -> str:
 
 # ------------------------------------------------------------------------------------------------ xAPI reads
 
-def _note_xapi_read() -> None:
-    """The person an xAPI GET read about (by its agent or statement id), or the query of a broad read."""
+def _read(resource, employee_id=None, filter=None) -> dict:
+    return {"resource": resource, "employee_id": employee_id, "unit_id": None, "filter": filter}
+
+
+def _xapi_reads() -> list:
+    """What an xAPI GET read: the person of its agent or statement id, or the query of a broad read. Resolved in
+    the access log's own transaction (one connection per request for the whole log entry)."""
     credential = g.get("credential")
     reader = current_app.extensions.get("lrs.web.reader")
     if credential is None or (reader and credential.key == reader[0]):
-        return  # the web's statement browser asks on a signed-in user's behalf, and logs that itself
+        return []  # the web's statement browser asks on a signed-in user's behalf, and logs that itself
     endpoint = request.endpoint
     args = request.args.to_dict()
-    engine = current_app.extensions["lrs.engine"]
     if endpoint in _XAPI_DOCUMENTS:
-        person = _employee_of_agent(engine, args.get("agent"))
-        if person:
-            note(_XAPI_DOCUMENTS[endpoint], person)
-        return
+        key = _ifi_of(args.get("agent"))
+        if key is None:
+            return []
+        return [lambda conn: [_read(_XAPI_DOCUMENTS[endpoint], p) for p in [_employee_of(conn, key)] if p]]
     if endpoint != "xapi.get_statements":
-        return
+        return []
     if "more" in args:
         try:
             args = URLSafeSerializer(current_app.config["SECRET_KEY"], salt="statements-more").loads(args["more"])
         except BadSignature:
-            return
+            return []
         args.pop("_after", None)
     wanted = args.get("statementId") or args.get("voidedStatementId")
     if wanted:
-        for person in _employees_in_statement(engine, wanted):
-            note("xapi-statements", person, filter=f"statementId={wanted.lower()}")
-        return
-    person = _employee_of_agent(engine, args.get("agent"))
-    rest = {k: v for k, v in args.items() if not (person and k == "agent")}
-    note("xapi-statements", person, filter=orjson.dumps(rest, option=orjson.OPT_SORT_KEYS).decode())
+        return [lambda conn: [_read("xapi-statements", p, f"statementId={wanted.lower()}")
+                              for p in employees_in_statement(conn, wanted)]]
+    key = _ifi_of(args.get("agent"))
+
+    def broad_or_person(conn):
+        person = _employee_of(conn, key) if key else None
+        rest = {k: v for k, v in args.items() if not (person and k == "agent")}
+        return [_read("xapi-statements", person, orjson.dumps(rest, option=orjson.OPT_SORT_KEYS).decode())]
+    return [broad_or_person]
 
 
-def _employee_of_agent(engine, agent_json: str | None) -> str | None:
+def _ifi_of(agent_json: str | None) -> str | None:
     if not agent_json:
         return None
     try:
-        key = ifi(orjson.loads(agent_json))
+        return ifi(orjson.loads(agent_json))
     except (orjson.JSONDecodeError, AttributeError, TypeError, KeyError):
         return None
-    if key is None:
-        return None
-    with engine.connect() as conn:
-        return conn.execute(select(employee_agents.c.employee_id).where(employee_agents.c.ifi == key)).scalar()
+
+
+def _employee_of(conn, key: str) -> str | None:
+    return conn.execute(select(employee_agents.c.employee_id).where(employee_agents.c.ifi == key)).scalar()
 
 
 def employees_in_statement(conn, statement_id: str) -> list[str]:
@@ -139,11 +152,6 @@ def employees_in_statement(conn, statement_id: str) -> list[str]:
         .join(statement_agent, statement_agent.c.ifi == employee_agents.c.ifi)
         .join(statements, statements.c.seq == statement_agent.c.seq)
         .where(statements.c.id == statement_id.lower())).scalars())
-
-
-def _employees_in_statement(engine, statement_id: str) -> list[str]:
-    with engine.connect() as conn:
-        return employees_in_statement(conn, statement_id)
 
 
 def employee_of_person_filter(conn, person: str, identity_homepage: str) -> str | None:
