@@ -8,9 +8,8 @@ from datetime import datetime
 import orjson
 from flask import current_app, g, request
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import and_, func, insert, or_, select
+from sqlalchemy import and_, insert, or_, select
 
-from lrs.competence.directory import subtree_unit_ids
 from lrs.competence.tables import employee_agents, employees, units
 from lrs.privacy.tables import access_log
 from lrs.store.db import write_transaction
@@ -204,6 +203,3 @@ def search(conn, employee_id: str = "", reader: str = "", resource: str = "", si
         where.append(access_log.c.at < until)
     return _entries(conn, where, limit)
 
-
-def count(conn) -> int:
-    return conn.execute(select(func.count()).select_from(access_log)).scalar()

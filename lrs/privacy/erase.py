@@ -83,8 +83,8 @@ def preview(conn, employee_id: str) -> dict | None:
     if person is None:
         return None
     ifis = agents_of(conn, employee_id)
-    return {"statements": len(statement_seqs(conn, ifis)), "agents": len(ifis),
-            "user_accounts": conn.execute(select(users.c.id).where(users.c.employee_id == employee_id)).all().__len__()}
+    accounts = conn.execute(select(users.c.id).where(users.c.employee_id == employee_id)).all()
+    return {"statements": len(statement_seqs(conn, ifis)), "agents": len(ifis), "user_accounts": len(accounts)}
 
 
 def erase(engine, config, employee_id: str, actor: str) -> str:
