@@ -123,6 +123,8 @@ def test_each_kind_of_read_is_logged_once_with_who_and_role(app, people, xapi, c
     assert "Hvem har sett dataene mine" in page
     assert "Lise Leder" in page and "Admin Istrator" in page and "leader:med" in page and "Enhetsmatrise (API)" in page
     assert "all/read" in page and "xAPI-hendelser" in page and "Kompetanseplan (API)" not in page
+    # Lise read her own unit (and Kari's plan): none of that is news to her.
+    assert "Ingen andre har lest dataene dine." in lise.get("/privacy").get_data(as_text=True)
     kari.get("/lang/en")
     assert "Who has seen my data" in kari.get("/privacy").get_data(as_text=True)
     assert "/privacy" in kari.get("/plan").get_data(as_text=True)  # linked from the plan
@@ -149,6 +151,10 @@ def test_admins_search_the_access_log_and_nobody_else_may(app, people, xapi):
     assert lise.get("/admin/privacy/access.csv").status_code == 403
     assert app.test_client().get("/admin/privacy").status_code == 302  # to the sign-in page
     assert "/admin/privacy" in admin.get("/admin").get_data(as_text=True)
+    # A spreadsheet opening the CSV shows a user name like =2+2 as text, not as a formula.
+    accounts.create(app.extensions["lrs.engine"], "=2+2", "Formel", ["admin"], PASSWORD)
+    signed_in(app, "=2+2").get("/employees/E3")
+    assert [r["user"] for r in access_rows(admin, employee="E3")] == ["'=2+2"]
 
 
 # ------------------------------------------------------------------------------------------------ export

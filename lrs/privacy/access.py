@@ -180,8 +180,9 @@ def about_person(conn, employee_id: str, limit: int | None = 500, others_only: b
     aimed = or_(access_log.c.employee_id == employee_id,
                 and_(access_log.c.employee_id.is_(None), access_log.c.unit_id.in_(their_units)))
     where = [aimed]
-    if others_only:
-        where.append(access_log.c.role != "self")
+    if others_only:  # their own reads (of their plan, or of a unit they lead) are not news to them
+        where.append(or_(access_log.c.user_id.is_(None), access_log.c.user_id.not_in(
+            select(users.c.id).where(users.c.employee_id == employee_id))))
     return _entries(conn, where, limit)
 
 

@@ -100,10 +100,16 @@ def admin_csv():
     writer = csv.writer(out)
     writer.writerow(["at", "user", "credential", "employee_id", "unit_id", "resource", "role", "filter"])
     for e in entries:
-        writer.writerow([e["at"].isoformat(), e["username"] or e["user_id"] or "", e["credential"] or "",
-                         e["employee_id"] or "", e["unit_id"] or "", e["resource"], e["role"], e["filter"] or ""])
+        writer.writerow([_cell(v) for v in (e["at"].isoformat(), e["username"] or e["user_id"], e["credential"],
+                                            e["employee_id"], e["unit_id"], e["resource"], e["role"], e["filter"])])
     return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": 'attachment; filename="access-log.csv"'})
+
+
+def _cell(value) -> str:
+    """A CSV cell a spreadsheet shows as text: filters are typed by API clients, and =… would be a formula."""
+    text = value or ""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 @bp.get("/admin/privacy/export")
