@@ -94,6 +94,9 @@ def test_each_kind_of_read_is_logged_once_with_who_and_role(app, people, xapi, c
     ]
     for client, path in reads:
         assert client.get(path).status_code == 200, path
+    # An xAPI read from a browser that also has a web session is the credential's read.
+    assert kari.get(f"/xapi/statements?statementId={sid}", headers={
+        "Authorization": reader.auth, "X-Experience-API-Version": "1.0.3"}).status_code == 200
     assert kari.get("/employees/E2").status_code == 403  # refused: it showed nothing, so nothing is logged
     assert reader.get(f"/xapi/activities/state?activityId={HLR}&stateId=none&agent={me}").status_code == 404
 
@@ -108,6 +111,7 @@ def test_each_kind_of_read_is_logged_once_with_who_and_role(app, people, xapi, c
         ("plan-api", "E1", "", "self", "kari"), ("matrix-api", "", "med", "leader:med", "lise"),
         ("forecast-api", "", "med", "leader:med", "lise"), ("certificate", "E1", "", "leader:med", "lise"),
         ("xapi-statements", "E1", "", api, "credential"), ("xapi-statements", "E1", "", api, "credential"),
+        ("xapi-statements", "E1", "", api, "credential"),
         ("xapi-statements", "", "", api, "credential"), ("xapi-state", "E1", "", api, "credential"),
         ("xapi-agent-profile", "E1", "", api, "credential"), ("xapi-agent", "E1", "", api, "credential"),
         ("export", "E1", "", "self", "kari"),

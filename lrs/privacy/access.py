@@ -49,6 +49,9 @@ def note(resource: str, employee_id: str | None = None, unit_id: str | None = No
 def init_app(app):
     @app.after_request
     def _write_reads(response):
+        if request.blueprint == "xapi" and _is_web_reader(g.get("credential")):
+            # The statement browser's own inner xAPI request (it shares the page's `g`): the page logs the read.
+            return response
         if response.status_code >= 400:
             g.pop("privacy_reads", None)
             return response
@@ -56,7 +59,9 @@ def init_app(app):
         if request.blueprint == "xapi" and request.method == "GET" and response.status_code == 200:
             reads += _xapi_reads()
         if reads:
-            write(app.extensions["lrs.engine"], reads, g.get("principal"), g.get("credential"))
+            # An xAPI request reads with its credential, whatever web session its browser also has.
+            who = None if request.blueprint == "xapi" else g.get("principal")
+            write(app.extensions["lrs.engine"], reads, who, g.get("credential"))
         return response
 
 
@@ -92,6 +97,12 @@ def _role(conn, who, credential, read) -> str:
 
 # ------------------------------------------------------------------------------------------------ xAPI reads
 
+def _is_web_reader(credential) -> bool:
+    """The web UI's own credential, with which the statement browser asks the xAPI resource for a signed-in user."""
+    reader = current_app.extensions.get("lrs.web.reader")
+    return credential is not None and reader is not None and credential.key == reader[0]
+
+
 def _read(resource, employee_id=None, filter=None) -> dict:
     return {"resource": resource, "employee_id": employee_id, "unit_id": None, "filter": filter}
 
@@ -99,10 +110,8 @@ def _read(resource, employee_id=None, filter=None) -> dict:
 def _xapi_reads() -> list:
     """What an xAPI GET read: the person of its agent or statement id, or the query of a broad read. Resolved in
     the access log's own transaction (one connection per request for the whole log entry)."""
-    credential = g.get("credential")
-    reader = current_app.extensions.get("lrs.web.reader")
-    if credential is None or (reader and credential.key == reader[0]):
-        return []  # the web's statement browser asks on a signed-in user's behalf, and logs that itself
+    if g.get("credential") is None:
+        return []
     endpoint = request.endpoint
     args = request.args.to_dict()
     if endpoint in _XAPI_DOCUMENTS:
