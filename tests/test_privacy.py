@@ -90,7 +90,7 @@ def test_each_kind_of_read_is_logged_once_with_who_and_role(app, people, xapi, c
         (reader, "/xapi/statements?verb=" + PASSED),
         (reader, f"/xapi/activities/state?activityId={HLR}&stateId=s&agent={me}"),
         (reader, f"/xapi/agents/profile?profileId=p&agent={me}"), (reader, "/xapi/agents?agent=" + me),
-        (kari, "/privacy/employees/E1/export.json"),
+        (kari, "/privacy/employees/E1/export.json"), (client_for("portal/read"), "/api/portal/changes?limit=5"),
     ]
     for client, path in reads:
         assert client.get(path).status_code == 200, path
@@ -114,7 +114,7 @@ def test_each_kind_of_read_is_logged_once_with_who_and_role(app, people, xapi, c
         ("xapi-statements", "E1", "", api, "credential"),
         ("xapi-statements", "", "", api, "credential"), ("xapi-state", "E1", "", api, "credential"),
         ("xapi-agent-profile", "E1", "", api, "credential"), ("xapi-agent", "E1", "", api, "credential"),
-        ("export", "E1", "", "self", "kari"),
+        ("export", "E1", "", "self", "kari"), ("portal-feed", "", "", "scope:portal/read", "credential"),
     ])
     broad = next(r for r in rows if r["resource"] == "xapi-statements" and not r["employee_id"])
     assert PASSED in broad["filter"] and broad["credential"]

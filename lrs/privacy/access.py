@@ -34,6 +34,7 @@ RESOURCES = {
     "xapi-agent-profile": ("xAPI-agentprofil", "xAPI agent profile"),
     "xapi-agent": ("xAPI-person", "xAPI person"),
     "export": ("Innsyn: eksport av alle data", "Access request: export of all data"),
+    "portal-feed": ("Kompetanseportalen henter statusendringer", "Competence portal pull feed"),
 }
 _XAPI_DOCUMENTS = {"xapi.state_get": "xapi-state", "xapi.agent_profile_get": "xapi-agent-profile",
                    "xapi.get_person": "xapi-agent"}
