@@ -24,13 +24,14 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     import lrs.scheduler  # noqa: F401  (its table)
     import simulation
-    from lrs import cmi5, competence, ops, portal, web
+    from lrs import cmi5, competence, ops, portal, privacy, web
     ops.init_app(app)
     competence.init_app(app)
     cmi5.init_app(app)
     portal.init_app(app)
     simulation.init_app(app)
     web.init_app(app)
+    privacy.init_app(app)
 
     from lrs import cli
     cli.register(app)

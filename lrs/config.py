@@ -78,6 +78,11 @@ DEFAULTS = {
     "JOB_SECONDS": "",
     # cmi5: base of the activity ids the LMS makes for imported courses, blocks and AUs (cmi5 8.1.5, 9.4).
     "CMI5_ID_BASE": "https://lrs.helse.example.no/cmi5",
+    # Privacy (docs/privacy.md): the raw statements of people who left are deleted this many days after their last
+    # day, by a daily job. 0: kept (no retention job runs).
+    "RETENTION_DAYS_AFTER_LEAVING": 0,
+    # An erased person becomes an xAPI account on this homePage, named by a random pseudonym.
+    "PSEUDONYM_HOMEPAGE": "https://pseudonym.helse.example.no",
 }
 
 

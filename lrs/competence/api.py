@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 from lrs import principal
 from lrs.competence import evidence, service
 from lrs.competence.changes import STATUSES
+from lrs.privacy import access
 from lrs.store.db import read_transaction
 from lrs.xapi.errors import error_response
 
@@ -199,6 +200,11 @@ def _out(schema: Schema, data) -> Response:
     return jsonify(schema.dump(data))
 
 
+def _query_text(args: dict) -> str | None:
+    """A read's filter as the access log keeps it: the parameters given, in order."""
+    return " ".join(f"{k}={v}" for k, v in sorted(args.items()) if v) or None
+
+
 def _employee_visible(conn, employee_id: str):
     who = principal.require()
     if not service.can_see_employee(conn, who, employee_id):
@@ -231,6 +237,7 @@ def employee_plan(employee_id):
         data = service.plan(conn, employee_id)
     if data is None:
         raise ApiError(404, f"no employee {employee_id}")
+    access.note("plan-api", employee_id)
     return _out(PlanSchema(), data)
 
 
@@ -241,6 +248,7 @@ def unit_matrix(unit_id):
     with read_transaction(_engine()) as conn:
         _unit_visible(conn, unit_id)
         data = service.matrix(conn, unit_id, args["role"], args["status"])
+    access.note("matrix-api", unit_id=unit_id, filter=_query_text(args))
     return _out(MatrixSchema(), data)
 
 
@@ -259,6 +267,7 @@ def unit_forecast(unit_id):
     with read_transaction(_engine()) as conn:
         _unit_visible(conn, unit_id)
         data = service.forecast(conn, unit_id, _today())
+    access.note("forecast-api", unit_id=unit_id)
     return _out(ForecastSchema(), data)
 
 
@@ -301,6 +310,7 @@ def certificate(evidence_id):
         if row is None or row.certificate is None:
             raise ApiError(404, "no certificate")
         _employee_visible(conn, row.employee_id)
+    access.note("certificate", row.employee_id)
     return Response(row.certificate, mimetype=row.certificate_type,
                     headers={"Content-Disposition": f'attachment; filename="{row.certificate_name}"'})
 

@@ -1,6 +1,7 @@
 """E-mail: a reminder to the employee when a mandatory competence is about to expire and when it is overdue, and a
 weekly digest to each unit leader of their subtree. Never twice for the same event: each message has a key,
 recorded in `reminders_sent` in the transaction that sends it."""
+import logging
 import smtplib
 from collections import Counter
 from datetime import timedelta
@@ -15,8 +16,13 @@ from lrs.scheduler import job
 from lrs.store.db import read_transaction, write_transaction
 from lrs.store.types import utcnow
 
+log = logging.getLogger(__name__)
 STATUS_NB = {"expiring": "går snart ut", "expired": "er utløpt", "missing": "mangler"}
 STATUS_EN = {"expiring": "expires soon", "expired": "has expired", "missing": "is missing"}
+
+
+class MailError(Exception):
+    """Sending failed. Names the message by its key (ids), never by address: SMTP errors quote the recipients."""
 
 
 class Mailer:
@@ -48,6 +54,13 @@ def _send_once(engine, mailer: Mailer, key: str, to: str, subject: str, body: st
         return True
     except IntegrityError:
         return False
+    except smtplib.SMTPRecipientsRefused:
+        # This address only: the others are still sent; this one is tried again next run.
+        log.warning("e-mail refused", extra={"reminder": key})
+        return False
+    except (smtplib.SMTPException, OSError) as e:
+        code = getattr(e, "smtp_code", None)
+        raise MailError(f"sending {key} failed: {type(e).__name__}{f' (SMTP {code})' if code else ''}") from None
 
 
 @job("competence.reminders", seconds=86400)

@@ -21,6 +21,7 @@ from lrs.competence import evidence, imports, service
 from lrs.competence.changes import STATUSES
 from lrs.competence.engine import rules_in_force
 from lrs.portal import service as portal_service
+from lrs.privacy import access
 from lrs.store import credentials as creds
 from lrs.store import statements as store
 from lrs.store.db import read_transaction
@@ -195,6 +196,7 @@ def _render_plan(employee_id: str, own: bool):
         plan = service.plan(conn, employee_id)
     if plan is None:
         abort(404)
+    access.note("plan-page", employee_id)
     names = _evidence_names(plan)
     courses = {}  # competence code -> the cmi5 modules that give evidence for it (newest version each)
     for course in list_courses(_engine()):
@@ -292,6 +294,8 @@ def leader():
         forecast = service.forecast(conn, unit, _today())
         queue = evidence.attestation_queue(conn, who)
         roles = service.job_roles(conn)
+    access.note("leader-view", unit_id=unit, filter=" ".join(f"{k}={v}" for k, v in (("role", role), ("status", status))
+                                                              if v) or None)
     return render_template("leader.html", matrix=matrix, matrix_rows=_matrix_rows(matrix), counts=counts,
                            forecast=forecast, queue=queue,
                            units=units, unit=unit, role=role, status=status, roles=roles, statuses=STATUSES,
@@ -330,6 +334,7 @@ def leader_export(fmt):
     rows = [[r["employee_id"], r["name"], r["unit_id"]] + [
         _cell_text(r["cells"].get(code), labels) for code in codes] for r in matrix["employees"]]
     accounts.audit(_engine(), who.user_id, "export", f"{unit} {fmt}", request.remote_addr)
+    access.note("leader-export", unit_id=unit, filter=fmt)
     if fmt == "csv":
         out = io.StringIO()
         csv.writer(out).writerows([header] + rows)
@@ -382,6 +387,7 @@ def certificate(evidence_id):
             abort(404)
         if not service.can_see_employee(conn, who, row.employee_id):
             abort(403)
+    access.note("certificate", row.employee_id)
     return Response(row.certificate, mimetype=row.certificate_type,
                     headers={"Content-Disposition": f'attachment; filename="{row.certificate_name}"'})
 
@@ -571,7 +577,14 @@ def statements_page():
         if args[key]:
             query[key] = args[key]
     query["limit"] = "50"
-    accounts.audit(_engine(), who.user_id, "statements-browsed", orjson.dumps(args).decode(), request.remote_addr)
+    # The access log names the person by employee id (not by the e-mail address searched for), as does the audit.
+    with read_transaction(_engine()) as conn:
+        person = access.employee_of_person_filter(conn, args["person"], current_app.config["IDENTITY_HOMEPAGE"]) \
+            if args["person"] else None
+    logged = {k: v for k, v in args.items() if v and not (person and k == "person")}
+    access.note("statement-browser", person, filter=orjson.dumps(logged).decode() if logged else None)
+    accounts.audit(_engine(), who.user_id, "statements-browsed",
+                   orjson.dumps({**logged, **({"employee": person} if person else {})}).decode(), request.remote_addr)
     # The xAPI resource itself answers, so the browser filters exactly as any xAPI client would.
     response = current_app.test_client().get("/xapi/statements", query_string=query,
                                              headers=_internal_auth())
@@ -597,5 +610,8 @@ def statement_page(statement_id):
     row = store.get(_engine(), statement_id, voided=False) or store.get(_engine(), statement_id, voided=True)
     if row is None:
         abort(404)
+    with read_transaction(_engine()) as conn:
+        for person in access.employees_in_statement(conn, statement_id):
+            access.note("statement-page", person, filter=f"statementId={statement_id.lower()}")
     pretty = orjson.dumps(orjson.loads(row.body), option=orjson.OPT_INDENT_2).decode()
     return render_template("statement.html", statement=pretty, statement_id=statement_id)

@@ -1,0 +1,124 @@
+"""Pages: a person sees who read their records and downloads all their data; admins search the access log and
+download any employee's data."""
+import csv
+import io
+from datetime import date, datetime, time, timedelta, timezone
+
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from lrs import principal
+from lrs.competence import service
+from lrs.privacy import access, events, export
+from lrs.store.db import read_transaction
+
+bp = Blueprint("privacy", __name__, template_folder="templates")
+
+
+def _engine():
+    return current_app.extensions["lrs.engine"]
+
+
+def _signed_in(*roles):
+    who = principal.current()
+    if who is None:
+        abort(redirect(url_for("web.login", next=request.path)))
+    if roles and not who.roles.intersection(roles):
+        abort(403)
+    return who
+
+
+@bp.get("/privacy")
+def mine():
+    """Min kompetanseplan > who has read my records."""
+    who = _signed_in()
+    if not who.employee_id:
+        abort(404)
+    with read_transaction(_engine()) as conn:
+        entries = access.about_person(conn, who.employee_id, limit=500)
+    return render_template("privacy/mine.html", entries=entries, resources=access.RESOURCES)
+
+
+@bp.get("/privacy/employees/<employee_id>/export.<fmt>")
+def export_person(employee_id, fmt):
+    """Everything about one employee: the person themselves, or an admin."""
+    who = _signed_in()
+    if fmt not in ("json", "html"):
+        abort(404)
+    if who.employee_id != employee_id and not who.has("admin"):
+        abort(403)
+    with read_transaction(_engine()) as conn:
+        record = export.collect(conn, employee_id)
+    if record is None:
+        abort(404)
+    access.note("export", employee_id, filter=fmt)
+    if fmt == "json":
+        return Response(export.as_json(record), mimetype="application/json", headers={
+            "Content-Disposition": f'attachment; filename="person-{employee_id}.json"'})
+    return Response(export.as_html(record), mimetype="text/html")
+
+
+def _day(name: str) -> date | None:
+    value = request.args.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        abort(400, description=_("Ugyldig dato i %(name)s: bruk ÅÅÅÅ-MM-DD.", name=name))
+
+
+def _filters() -> dict:
+    args = {k: request.args.get(k, "").strip() for k in ("employee", "reader", "resource")}
+    if args["resource"] and args["resource"] not in access.RESOURCES:
+        abort(400, description=_("Ukjent ressurs."))
+    since, until = _day("since"), _day("until")
+    return {"employee_id": args["employee"], "reader": args["reader"], "resource": args["resource"],
+            "since": datetime.combine(since, time(), timezone.utc) if since else None,
+            # until is the last day included
+            "until": datetime.combine(until + timedelta(days=1), time(), timezone.utc) if until else None}
+
+
+@bp.get("/admin/privacy")
+def admin():
+    _signed_in("admin")
+    filters = _filters()
+    with read_transaction(_engine()) as conn:
+        entries = access.search(conn, **filters, limit=500)
+        done = events.recent(conn)
+    return render_template("privacy/admin.html", entries=entries, resources=access.RESOURCES, args=request.args,
+                           events=done)
+
+
+@bp.get("/admin/privacy/access.csv")
+def admin_csv():
+    _signed_in("admin")
+    filters = _filters()
+    with read_transaction(_engine()) as conn:
+        entries = access.search(conn, **filters, limit=None)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["at", "user", "credential", "employee_id", "unit_id", "resource", "role", "filter"])
+    for e in entries:
+        writer.writerow([_cell(v) for v in (e["at"].isoformat(), e["username"] or e["user_id"], e["credential"],
+                                            e["employee_id"], e["unit_id"], e["resource"], e["role"], e["filter"])])
+    return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": 'attachment; filename="access-log.csv"'})
+
+
+def _cell(value) -> str:
+    """A CSV cell a spreadsheet shows as text: filters are typed by API clients, and =… would be a formula."""
+    text = value or ""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@bp.get("/admin/privacy/export")
+def admin_export():
+    """The admin page's export form: to the download of the employee named."""
+    _signed_in("admin")
+    employee_id = request.args.get("employee", "").strip()
+    fmt = request.args.get("format", "html")
+    with read_transaction(_engine()) as conn:
+        if not employee_id or service.plan(conn, employee_id) is None:
+            abort(404, description=_("Fant ingen ansatt med dette ansattnummeret."))
+    return redirect(url_for("privacy.export_person", employee_id=employee_id, fmt=fmt if fmt == "json" else "html"))
