@@ -93,8 +93,9 @@ def main(argv=None):
     ap.add_argument("--keep", action="store_true", help="keep both databases, and reuse them when they hold the sizes")
     ap.add_argument("--no-explain", dest="explain", action="store_false", help="skip the query plans")
     args = ap.parse_args(argv)
-    if not c.pg_available():
-        sys.exit("PostgreSQL does not answer: this benchmark needs it")
+    why = c.pg_available()
+    if why:
+        sys.exit(f"PostgreSQL does not answer ({why}): this benchmark needs it")
     db = q.Postgres()
     if not (db.exists(SOURCE) and c.count_statements(db.url(SOURCE)) == SOURCE):
         print(f"  populating {SOURCE:,} statements through HTTP (bench/query.py) ...", file=sys.stderr, flush=True)
