@@ -151,7 +151,7 @@ class Translator:
         _m, course, activity, parents = self._module(facts, cmid)
         student = self._actor(facts, e.relateduserid)
         grader = None
-        if e.userid and e.userid != e.relateduserid and e.userid in facts.users:
+        if e.userid and e.userid != e.relateduserid and facts.users.get(e.userid):
             try:
                 grader = self._actor(facts, e.userid)
             except Skip:
