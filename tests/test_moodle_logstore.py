@@ -446,7 +446,8 @@ def test_bad_configuration_is_a_clear_error(moodle, tmp_path, monkeypatch):
 
     assert "missing setting(s): lrs_key (or MOODLE_BRIDGE_LRS_KEY)" in fails(
         {k: v for k, v in good.items() if k != "MOODLE_BRIDGE_LRS_KEY"})
-    assert "actor_id must be 'username' or 'idnumber', not 'email'" in fails({**good, "MOODLE_BRIDGE_ACTOR_ID": "email"})
+    assert "actor_id must be 'username' or 'idnumber', not 'email'" in fails(
+        {**good, "MOODLE_BRIDGE_ACTOR_ID": "email"})
     assert "site_url must be an http(s) URL" in fails({**good, "MOODLE_BRIDGE_SITE_URL": "moodle.example.no"})
     assert "log_db_url must be postgresql+psycopg://… or mysql+pymysql://…" in fails(
         {**good, "MOODLE_BRIDGE_LOG_DB_URL": "sqlite:///moodle.db"})
