@@ -133,7 +133,7 @@ class Translator:
         if spent:
             result["duration"] = spent
         obj = xapi.quiz_attempt_activity(self.site_url, attempt["id"], module.cmid, attempt["quiz_name"], lang)
-        return [self._statement(e, self._actor(facts, e.relateduserid or attempt["userid"]), verb, obj,
+        return [self._statement(e, self._actor(facts, e.relateduserid), verb, obj,
                                 self._context(e, facts, course, function, [module_activity, *parents]), result)]
 
     def user_graded(self, e: Event, facts: Facts):
