@@ -244,6 +244,24 @@ def test_old_sites_php_serialized_other_gives_the_same_statements(moodle, lrs):
     assert s["context"]["instructor"]["account"] == {"homePage": SITE, "name": "admin"}
 
 
+def test_scorm_results_of_a_site_before_moodle_4_3(moodle, lrs):
+    m = moodle
+    for name in ("scorm_scoes_value", "scorm_element", "scorm_attempt"):  # 4.3's tables are not there yet
+        m.t[name].drop(m.engine)
+    for element, value in (("cmi.core.score.min", "0"), ("cmi.core.score.max", "20"),
+                           ("cmi.core.lesson_status", "failed")):
+        m.add("scorm_scoes_track", userid=m.kari, scormid=m.scorm, scoid=1, attempt=2, element=element, value=value,
+              timemodified=m.now)
+    scored = m.log("\\mod_scorm\\event\\scoreraw_submitted", userid=m.kari, courseid=2, cmid=m.scorm_cm, php=True,
+                   objecttable="scorm_scoes_track", objectid=1,
+                   other={"attemptid": 2, "cmielement": "cmi.core.score.raw", "cmivalue": "9"})
+    summary = run(m, lrs)
+    assert summary.statements == 1, summary.skipped
+    s = by_event(all_statements(lrs), scored)
+    assert s["verb"]["id"] == ADL + "failed"
+    assert s["result"] == {"score": {"raw": 9.0, "min": 0.0, "max": 20.0, "scaled": -0.1}}
+
+
 def test_events_that_make_no_statement_are_skipped_and_counted(moodle, lrs):
     m = moodle
     m.log("\\core\\event\\user_loggedin", userid=m.kari, other={"username": "kari.nordmann"})
