@@ -10,7 +10,6 @@ import os
 from contextlib import contextmanager
 
 import phpserialize
-import psycopg
 import pymysql
 import pytest
 from sqlalchemy import (BigInteger, Column, Index, MetaData, Numeric, SmallInteger, String, Table, Text, create_engine,
