@@ -9,6 +9,8 @@ import time
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from plugins.moodle_bridge import cli, sync
 from plugins.moodle_bridge.logstore import Moodle
@@ -312,6 +314,16 @@ def test_events_that_make_no_statement_are_skipped_and_counted(moodle, lrs):
     reader.engine.dispose()
     assert found["last_log_id_sent"] == last and found["events_waiting"] == 0
     assert found["skipped"]["user deleted or unknown"] == 1 and found["statements_sent"] == 2
+
+
+def test_the_bridge_reads_moodle_read_only(moodle):
+    reader = Moodle(settings(moodle.url).log_db_url)
+    try:
+        with pytest.raises(DBAPIError, match="(?i)read.only"):
+            with reader.engine.begin() as conn:
+                conn.execute(text("DELETE FROM mdl_logstore_standard_log"))
+    finally:
+        reader.engine.dispose()
 
 
 def test_accounts_by_idnumber(moodle, lrs):
