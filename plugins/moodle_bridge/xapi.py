@@ -153,11 +153,14 @@ def statement(sid: str, who: dict, verb: dict, obj: dict, ctx: dict, when: str, 
 # -------------------------------------------------------------------------------------------- results
 
 def scaled_score(raw: float, low: float, high: float) -> float:
-    """logstore_xapi's scaling: min..max onto -1..1 (so 80 % of the way is 0.6). Kept as the plugin does it, so a
-    rule's min_scaled means the same for statements from the plugin and from the bridge."""
-    if high == low:
-        return 0
-    return (raw - low) / (high - low) * 2 - 1
+    """logstore_xapi's scaling: a score of 0 or more over the maximum (80 of 100 is 0.8), a negative one over the
+    minimum's size, kept within -1..1. The same as the plugin's, so a rule's min_scaled means the same for
+    statements from the plugin and from the bridge."""
+    if raw >= 0:
+        scaled = raw / high if high else 0.0
+    else:
+        scaled = raw / abs(low) if low else -1.0
+    return max(-1.0, min(1.0, scaled))
 
 
 def score(raw: float, low: float, high: float) -> dict:
