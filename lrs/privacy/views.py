@@ -7,10 +7,10 @@ from datetime import date, datetime, time, timedelta, timezone
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from lrs import principal
 from lrs.competence import service
 from lrs.privacy import access, events, export
 from lrs.store.db import read_transaction
+from lrs.web.views import signed_in
 
 bp = Blueprint("privacy", __name__, template_folder="templates")
 
@@ -19,19 +19,10 @@ def _engine():
     return current_app.extensions["lrs.engine"]
 
 
-def _signed_in(*roles):
-    who = principal.current()
-    if who is None:
-        abort(redirect(url_for("web.login", next=request.path)))
-    if roles and not who.roles.intersection(roles):
-        abort(403)
-    return who
-
-
 @bp.get("/privacy")
 def mine():
     """Min kompetanseplan > who has read my records."""
-    who = _signed_in()
+    who = signed_in()
     if not who.employee_id:
         abort(404)
     with read_transaction(_engine()) as conn:
@@ -42,7 +33,7 @@ def mine():
 @bp.get("/privacy/employees/<employee_id>/export.<fmt>")
 def export_person(employee_id, fmt):
     """Everything about one employee: the person themselves, or an admin."""
-    who = _signed_in()
+    who = signed_in()
     if fmt not in ("json", "html"):
         abort(404)
     if who.employee_id != employee_id and not who.has("admin"):
@@ -81,7 +72,7 @@ def _filters() -> dict:
 
 @bp.get("/admin/privacy")
 def admin():
-    _signed_in("admin")
+    signed_in("admin")
     filters = _filters()
     with read_transaction(_engine()) as conn:
         entries = access.search(conn, **filters, limit=500)
@@ -92,7 +83,7 @@ def admin():
 
 @bp.get("/admin/privacy/access.csv")
 def admin_csv():
-    _signed_in("admin")
+    signed_in("admin")
     filters = _filters()
     with read_transaction(_engine()) as conn:
         entries = access.search(conn, **filters, limit=None)
@@ -115,7 +106,7 @@ def _cell(value) -> str:
 @bp.get("/admin/privacy/export")
 def admin_export():
     """The admin page's export form: to the download of the employee named."""
-    _signed_in("admin")
+    signed_in("admin")
     employee_id = request.args.get("employee", "").strip()
     fmt = request.args.get("format", "html")
     with read_transaction(_engine()) as conn:

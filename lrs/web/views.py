@@ -58,7 +58,7 @@ def _today():
     return _settings().day(utcnow())
 
 
-def _signed_in(*roles):
+def signed_in(*roles):
     who = principal.current()
     if who is None:
         abort(redirect(url_for("web.login", next=request.path)))
@@ -161,7 +161,7 @@ def _oidc_client():
 
 @bp.get("/")
 def home():
-    who = _signed_in()
+    who = signed_in()
     if who.employee_id:
         return redirect(url_for("web.my_plan"))
     if who.has("leader"):
@@ -212,7 +212,7 @@ def _render_plan(employee_id: str, own: bool):
 @bp.post("/plan/launch")
 def launch_module():
     """Open a published module from the plan: resume the employee's registration, or start one (cmi5)."""
-    who = _signed_in()
+    who = signed_in()
     if not who.employee_id or not PlainForm().validate_on_submit():
         abort(400)
     try:
@@ -227,7 +227,7 @@ def launch_module():
 
 @bp.get("/plan")
 def my_plan():
-    who = _signed_in()
+    who = signed_in()
     if not who.employee_id:
         abort(404)
     return _render_plan(who.employee_id, own=True)
@@ -235,7 +235,7 @@ def my_plan():
 
 @bp.post("/plan/evidence")
 def register_evidence():
-    who = _signed_in()
+    who = signed_in()
     if not who.employee_id:
         abort(404)
     with read_transaction(_engine()) as conn:
@@ -260,7 +260,7 @@ def register_evidence():
 
 @bp.get("/employees/<employee_id>")
 def employee_plan(employee_id):
-    who = _signed_in()
+    who = signed_in()
     with read_transaction(_engine()) as conn:
         if not service.can_see_employee(conn, who, employee_id):
             abort(403)
@@ -282,7 +282,7 @@ def _leader_unit(who):
 
 @bp.get("/leader")
 def leader():
-    who = _signed_in("leader", "admin")
+    who = signed_in("leader", "admin")
     unit, units = _leader_unit(who)
     role = request.args.get("role") or None
     status = request.args.get("status") or None
@@ -324,7 +324,7 @@ def _matrix_rows(matrix) -> Markup:
 
 @bp.get("/leader/export.<fmt>")
 def leader_export(fmt):
-    who = _signed_in("leader", "admin")
+    who = signed_in("leader", "admin")
     unit, _units = _leader_unit(who)
     with read_transaction(_engine()) as conn:
         matrix = service.matrix(conn, unit, request.args.get("role") or None, request.args.get("status") or None)
@@ -366,7 +366,7 @@ def _cell_text(cell, labels) -> str:
 
 @bp.post("/leader/evidence/<evidence_id>")
 def decide(evidence_id):
-    who = _signed_in("leader", "admin")
+    who = signed_in("leader", "admin")
     if not PlainForm().validate_on_submit():
         abort(400)
     try:
@@ -380,7 +380,7 @@ def decide(evidence_id):
 
 @bp.get("/evidence/<evidence_id>/certificate")
 def certificate(evidence_id):
-    who = _signed_in()
+    who = signed_in()
     with read_transaction(_engine()) as conn:
         row = evidence.certificate(conn, evidence_id)
         if row is None or row.certificate is None:
@@ -424,7 +424,7 @@ class CredentialForm(FlaskForm):
 
 @bp.get("/admin")
 def admin():
-    _signed_in("admin")
+    signed_in("admin")
     with read_transaction(_engine()) as conn:
         names = service.competence_names(conn)
         rules = rules_in_force(conn)
@@ -438,7 +438,7 @@ def admin():
 @bp.post("/admin/rules")
 def admin_rule():
     """Preview (who a rule change affects, nothing kept) or save a rule."""
-    who = _signed_in("admin")
+    who = signed_in("admin")
     form = RuleForm()
     if not form.validate_on_submit():
         abort(400)
@@ -462,7 +462,7 @@ def admin_rule():
 
 @bp.post("/admin/import")
 def admin_import():
-    who = _signed_in("admin")
+    who = signed_in("admin")
     form = ImportForm()
     if not form.validate_on_submit():
         flash(_problems(form), "error")
@@ -485,7 +485,7 @@ def admin_import():
 
 @bp.post("/admin/users/<user_id>/roles")
 def admin_user_roles(user_id):
-    who = _signed_in("admin")
+    who = signed_in("admin")
     form = RolesForm()
     if not form.validate_on_submit():
         abort(400)
@@ -502,7 +502,7 @@ def admin_user_roles(user_id):
 
 @bp.post("/admin/users")
 def admin_create_user():
-    who = _signed_in("admin")
+    who = signed_in("admin")
     form = UserForm()
     if form.validate_on_submit():
         try:
@@ -521,7 +521,7 @@ def admin_create_user():
 
 @bp.post("/admin/credentials")
 def admin_create_credential():
-    who = _signed_in("admin")
+    who = signed_in("admin")
     form = CredentialForm()
     if not form.validate_on_submit():
         flash(_problems(form), "error")
@@ -533,7 +533,7 @@ def admin_create_credential():
 
 @bp.post("/admin/credentials/<key>/revoke")
 def admin_revoke_credential(key):
-    who = _signed_in("admin")
+    who = signed_in("admin")
     if not PlainForm().validate_on_submit():
         abort(400)
     if creds.revoke(_engine(), key):
@@ -544,7 +544,7 @@ def admin_revoke_credential(key):
 
 @bp.post("/admin/portal/requeue")
 def admin_requeue():
-    who = _signed_in("admin")
+    who = signed_in("admin")
     if not PlainForm().validate_on_submit():
         abort(400)
     n = portal_service.requeue(_engine())
@@ -556,7 +556,7 @@ def admin_requeue():
 @bp.get("/author")
 def author():
     """Course authors: the published modules, their versions and competences, and how learners fare."""
-    _signed_in("author", "admin")
+    signed_in("author", "admin")
     from lrs.cmi5.stats import course_numbers
     courses = list_courses(_engine())
     numbers = {c["id"]: course_numbers(_engine(), c["id"], hardest=3) for c in courses}
@@ -566,7 +566,7 @@ def author():
 @bp.get("/statements")
 def statements_page():
     """The statement browser for admins and instructors: filter by person, activity, verb and time."""
-    who = _signed_in("admin", "instructor")
+    who = signed_in("admin", "instructor")
     args = {k: request.args.get(k, "").strip() for k in ("person", "activity", "verb", "since", "until")}
     query = {}
     if args["person"]:
@@ -606,7 +606,7 @@ def _internal_auth() -> dict:
 
 @bp.get("/statements/<statement_id>")
 def statement_page(statement_id):
-    _signed_in("admin", "instructor")
+    signed_in("admin", "instructor")
     row = store.get(_engine(), statement_id, voided=False) or store.get(_engine(), statement_id, voided=True)
     if row is None:
         abort(404)
