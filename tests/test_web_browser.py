@@ -155,6 +155,30 @@ def test_admin_pages_are_accessible(site, page):
     no_serious_violations(page)
 
 
+def test_a_person_sees_who_read_their_records_and_admins_search_the_log(site, page, browser):
+    admin = browser.new_context(locale="nb-NO", viewport={"width": 1280, "height": 900})
+    ap = admin.new_page()
+    sign_in(ap, site, "admin")
+    ap.goto(site.url + "/statements?person=E1")
+    ap.goto(site.url + "/admin/privacy?employee=E1")
+    assert ap.title().startswith("Tilgangslogg")
+    log = ap.get_by_role("row").filter(has_text="Læringsdata (søk)").first
+    assert "admin" in log.inner_text() and "E1" in log.inner_text()
+    no_serious_violations(ap)
+    shoot(ap, "tilgangslogg")
+    admin.close()
+
+    sign_in(page, site, "kari")
+    page.goto(site.url + "/privacy")
+    assert page.get_by_role("heading", name="Hvem har sett dataene mine").is_visible()
+    seen = page.get_by_role("row").filter(has_text="Læringsdata (søk)").first
+    assert "Admin" in seen.inner_text() and "admin" in seen.inner_text()
+    no_serious_violations(page)
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Last ned alle dataene dine (JSON)").click()
+    assert download.value.suggested_filename.endswith(".json")
+
+
 def test_sign_in_page_and_phone_width(site, browser):
     phone = browser.new_context(locale="nb-NO", viewport={"width": 390, "height": 844})
     page = phone.new_page()
