@@ -1,0 +1,91 @@
+"""`moodle-bridge`: Moodle's log to the LRS as xAPI.
+
+    moodle-bridge --config bridge.yaml sync       # what is new since the last run (for cron)
+    moodle-bridge --config bridge.yaml backfill   # all history, with a progress bar
+    moodle-bridge --config bridge.yaml status     # where the checkpoint is, what waits
+
+Settings: plugins/moodle_bridge/config.py (a YAML file and/or MOODLE_BRIDGE_* in the environment)."""
+import json
+import logging
+
+import click
+
+from plugins.moodle_bridge import config, sync
+from plugins.moodle_bridge.logstore import Moodle, MoodleUnavailable
+from plugins.moodle_bridge.lrs import CheckpointMoved, Refused, Unreachable, remote
+
+FAILURES = (config.ConfigError, MoodleUnavailable, Refused, Unreachable, CheckpointMoved)
+
+
+@click.group(help=__doc__.split("\n\n")[0])
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), envvar="MOODLE_BRIDGE_CONFIG",
+              help="YAML settings file (or MOODLE_BRIDGE_CONFIG); MOODLE_BRIDGE_* variables override it.")
+@click.pass_context
+def main(ctx, config_path):
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    ctx.obj = config_path
+
+
+def _parts(config_path):
+    settings = config.load(config_path)
+    return settings, Moodle(settings.log_db_url, settings.table_prefix), remote(
+        settings.lrs_url, settings.lrs_key, settings.lrs_secret, settings.lrs_timeout)
+
+
+def _guarded(work):
+    try:
+        return work()
+    except FAILURES as e:
+        raise click.ClickException(str(e))
+
+
+def _report(summary: sync.Summary) -> None:
+    click.echo(summary.line())
+    if summary.kept_earlier:
+        click.echo(f"{summary.kept_earlier} statements were in the LRS already with other content (kept as sent)")
+    for reason, n in summary.skipped.most_common():
+        click.echo(f"  skipped {n}: {reason}")
+
+
+@main.command("sync", help="Send the events logged since the last run (one run; for cron).")
+@click.pass_obj
+def sync_command(config_path):
+    def work():
+        settings, moodle, lrs = _parts(config_path)
+        _report(sync.run(settings, moodle, lrs))
+    _guarded(work)
+
+
+@main.command("backfill", help="Send all of Moodle's log history not sent yet, with a progress bar.")
+@click.pass_obj
+def backfill_command(config_path):
+    def work():
+        settings, moodle, lrs = _parts(config_path)
+        waiting = sync.status(settings, moodle, lrs)
+        with click.progressbar(length=waiting["events_waiting"], label="Moodle log events",
+                               show_pos=True, file=click.get_text_stream("stderr")) as bar:
+            summary = sync.run(settings, moodle, lrs, upto=waiting["last_log_id"], on_batch=bar.update)
+        _report(summary)
+    _guarded(work)
+
+
+@main.command("status", help="The checkpoint, the log's last id and what waits.")
+@click.option("--json", "as_json", is_flag=True, help="As JSON.")
+@click.pass_obj
+def status_command(config_path, as_json):
+    def work():
+        settings, moodle, lrs = _parts(config_path)
+        found = sync.status(settings, moodle, lrs)
+        if as_json:
+            click.echo(json.dumps(found, indent=2))
+            return
+        click.echo(f"site {found['site']}: sent up to log id {found['last_log_id_sent']} of {found['last_log_id']}, "
+                   f"{found['events_waiting']} events waiting")
+        click.echo(f"so far {found['events_done']} events read, {found['statements_sent']} statements sent")
+        for reason, n in sorted(found["skipped"].items(), key=lambda kv: -kv[1]):
+            click.echo(f"  skipped {n}: {reason}")
+    _guarded(work)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,121 @@
+"""One sync: from the checkpoint to the log's end, a batch at a time: read, translate, POST, then advance the
+checkpoint. A crash anywhere re-sends at most the one batch whose checkpoint did not move; its statements have
+the same ids and content, so the LRS takes them again as the repeats they are. Nothing is lost or doubled."""
+import dataclasses
+import logging
+import time
+from collections import Counter
+
+from plugins.moodle_bridge.events import Skip, Translator
+from plugins.moodle_bridge.logstore import Moodle
+from plugins.moodle_bridge.lrs import LRS, Checkpoint, Refused
+
+log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass
+class Summary:
+    first_log_id: int = 0
+    last_log_id: int = 0
+    events: int = 0
+    statements: int = 0
+    # Statements the LRS holds already with other content: sent before (the Moodle rows changed since).
+    kept_earlier: int = 0
+    skipped: Counter = dataclasses.field(default_factory=Counter)
+    # Where the time goes (seconds): reading Moodle, translating, sending, checkpointing, throttling.
+    seconds: Counter = dataclasses.field(default_factory=Counter)
+
+    def line(self) -> str:
+        spent = sum(self.seconds.values()) or 1e-9
+        return (f"{self.events} events after log id {self.first_log_id} up to {self.last_log_id}: "
+                f"{self.statements} statements sent, {sum(self.skipped.values())} events skipped "
+                f"({self.events / spent:.0f} events/s)")
+
+
+def run(settings, moodle: Moodle, lrs: LRS, *, upto: int | None = None, on_batch=None) -> Summary:
+    """Sync the events after the checkpoint up to log id `upto` (default: the last one now, so a busy site does
+    not keep one run going forever). on_batch(events_done) is called after each batch."""
+    translator = Translator(settings)
+    checkpoint = Checkpoint(lrs, settings.site_url)
+    summary = Summary()
+    clock = time.monotonic
+    t = clock()
+    after = summary.first_log_id = summary.last_log_id = checkpoint.load()
+    if upto is None:
+        upto = moodle.last_log_id()
+    summary.seconds["read"] += clock() - t
+    started = clock()
+    while after < upto:
+        t = clock()
+        events = moodle.events_after(after, settings.batch_size, upto)
+        if not events:
+            break
+        facts = moodle.facts_for(events, translator.wants)
+        t2 = clock()
+        summary.seconds["read"] += t2 - t
+        statements, skipped = [], Counter()
+        for e in events:
+            try:
+                statements += translator.translate(e, facts)
+            except Skip as why:
+                skipped[str(why)] += 1
+        t3 = clock()
+        summary.seconds["translate"] += t3 - t2
+        summary.kept_earlier += _send(lrs, statements, settings.batch_size)
+        t4 = clock()
+        summary.seconds["send"] += t4 - t3
+        checkpoint.advance(events[-1].id, len(events), len(statements), skipped)
+        summary.seconds["checkpoint"] += clock() - t4
+        after = summary.last_log_id = events[-1].id
+        summary.events += len(events)
+        summary.statements += len(statements)
+        summary.skipped.update(skipped)
+        if on_batch:
+            on_batch(len(events))
+        if after < upto:
+            summary.seconds["throttle"] += _throttle(settings, summary.events, clock() - started)
+    return summary
+
+
+def _send(lrs: LRS, statements: list[dict], size: int) -> int:
+    """POST in batches the LRS takes. Returns how many it already held with other content."""
+    kept = 0
+    for i in range(0, len(statements), size):
+        chunk = statements[i:i + size]
+        try:
+            lrs.post_statements(chunk)
+        except Refused as e:
+            if e.status != 409:
+                raise
+            # A statement id the LRS holds with other content (a re-send after Moodle's rows changed): that
+            # record is in the LRS already. Send the batch one by one so the rest land.
+            for stmt in chunk:
+                try:
+                    lrs.post_statements([stmt])
+                except Refused as one:
+                    if one.status != 409:
+                        raise
+                    kept += 1
+                    log.warning("statement %s is in the LRS already with other content: kept as it was",
+                                stmt["id"])
+    return kept
+
+
+def _throttle(settings, rows_done: int, elapsed: float) -> float:
+    """Rest so Moodle's database is not crowded: pause_seconds after each batch, and no more than
+    max_rows_per_second on average."""
+    rest = settings.pause_seconds
+    if settings.max_rows_per_second:
+        rest = max(rest, rows_done / settings.max_rows_per_second - elapsed)
+    if rest > 0:
+        time.sleep(rest)
+    return max(rest, 0)
+
+
+def status(settings, moodle: Moodle, lrs: LRS) -> dict:
+    checkpoint = Checkpoint(lrs, settings.site_url)
+    last_sent = checkpoint.load()
+    last = moodle.last_log_id()
+    return {"site": settings.site_url, "last_log_id_sent": last_sent, "last_log_id": last,
+            "events_waiting": moodle.count_after(last_sent, last), "events_done": checkpoint.doc.get("events", 0),
+            "statements_sent": checkpoint.doc.get("statements", 0), "skipped": checkpoint.doc.get("skipped", {})}
