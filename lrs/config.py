@@ -76,6 +76,9 @@ DEFAULTS = {
     "SCHEDULER": False,
     # cmi5: base of the activity ids the LMS makes for imported courses, blocks and AUs (cmi5 8.1.5, 9.4).
     "CMI5_ID_BASE": "https://lrs.helse.example.no/cmi5",
+    # The Moodle bridge in this app (docs/moodle.md): its settings file (empty: not run here) and how often it syncs.
+    "MOODLE_BRIDGE_CONFIG": "",
+    "MOODLE_BRIDGE_SECONDS": 900,
 }
 
 

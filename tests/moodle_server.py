@@ -27,6 +27,7 @@ PARAMETERS = {
     "core_webservice_get_site_info": {"serviceshortnames"},
     "core_course_get_courses": {"options"},
     "core_course_get_courses_by_field": {"field", "value"},
+    "core_course_get_contents": {"courseid", "options"},
     "core_enrol_get_enrolled_users": {"courseid", "options"},
     "core_completion_get_activities_completion_status": {"courseid", "userid"},
     "core_completion_get_course_completion_status": {"courseid", "userid"},
@@ -148,6 +149,17 @@ class Moodle:
         elif name == "category":
             found = [c for c in found if c["categoryid"] == _int(value, "value")]
         return {"courses": found, "warnings": []}
+
+    def _core_course_get_contents(self, params):
+        course = self._course(params)
+        modules = [{"id": a["cmid"], "name": a["name"], "modname": a["modname"], "instance": a["instance"],
+                    "url": f"{self.site}/mod/{a['modname']}/view.php?id={a['cmid']}", "visible": 1,
+                    "uservisible": True, "completion": 2} for a in self.activities[course["id"]]]
+        general = {"id": course["id"] * 100, "name": "General", "section": 0, "visible": 1, "summary": "",
+                   "summaryformat": 1, "modules": []}
+        topic = {"id": course["id"] * 100 + 1, "name": "Topic 1", "section": 1, "visible": 1, "summary": "",
+                 "summaryformat": 1, "modules": modules}
+        return [general, topic]
 
     def _core_enrol_get_enrolled_users(self, params):
         course = self._course(params)

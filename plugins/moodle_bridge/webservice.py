@@ -20,6 +20,7 @@ FUNCTIONS = (
     "core_webservice_get_site_info",
     "core_course_get_courses",
     "core_course_get_courses_by_field",
+    "core_course_get_contents",
     "core_enrol_get_enrolled_users",
     "core_completion_get_activities_completion_status",
     "core_completion_get_course_completion_status",
@@ -166,6 +167,11 @@ class WebService:
     def courses_by_field(self, field: str, value) -> list[dict]:
         """Courses where `field` (id, ids, shortname, idnumber, category) is `value`."""
         return self.call("core_course_get_courses_by_field", field=field, value=value)["courses"]
+
+    def contents(self, course_id: int) -> list[dict]:
+        """The course's sections, each with its modules (cmid as "id", name, modname, instance)."""
+        return self.call("core_course_get_contents", courseid=course_id,
+                         options=[{"name": "excludecontents", "value": True}])
 
     def enrolled_users(self, course_id: int) -> Iterator[dict]:
         """Everyone enrolled in the course, a page (limitfrom, limitnumber) at a time."""
