@@ -63,6 +63,7 @@ class Moodle:
     grades: dict = field(default_factory=dict)  # (course, user, item id) -> (graderaw, gradedategraded)
     calls: list = field(default_factory=list)  # (monotonic time, function, parameters) of every answered call
     fail_next: list = field(default_factory=list)  # HTTP statuses to answer the next requests with (transient)
+    forbidden: set = field(default_factory=set)  # course ids the token's user may not enter
 
     # ------------------------------------------------------------------------------------------ filling it
 
@@ -240,6 +241,9 @@ class Moodle:
         if course_id not in self.courses:
             raise Refusal("dml_missing_record_exception", "invalidrecord",
                           "Can't find data record in database table course.")
+        if course_id in self.forbidden:
+            raise Refusal("require_login_exception", "requireloginerror",
+                          "Course or activity not accessible. (Not enrolled)")
         return self.courses[course_id]
 
     def _user(self, params) -> int:

@@ -4,9 +4,14 @@ course completions that fulfil competence requirements through the course -> com
 import time
 
 import pytest
+import yaml
+from click.testing import CliRunner
 
+from plugins.moodle_bridge import cli, config, job, lrs, mapping, websync
+from plugins.moodle_bridge import xapi as xapi_ids
 from plugins.moodle_bridge.webservice import (FUNCTIONS, MoodleRefused, MoodleUnreachable, WebService,
                                               php_array_form)
+from tests.conftest import make_credential
 from tests.moodle_server import TOKEN, Moodle, running
 
 
@@ -126,3 +131,142 @@ def test_calls_are_capped_per_second(moodle):
     assert time.monotonic() - started >= 0.5  # 11 calls at 20/s: at least 10 intervals of 50 ms
     times = [t for t, f, _p in moodle.calls if f == "core_webservice_get_site_info"]
     assert min(b - a for a, b in zip(times, times[1:])) >= 0.04
+
+
+# ------------------------------------------------------------------------------------- sync into the LRS
+
+HOME = "https://id.helse.example.no"  # the trust's identity provider (IDENTITY_HOMEPAGE)
+DAY = 86400
+
+
+def ago(days: float) -> int:
+    return int(time.time() - days * DAY)
+
+
+def hospital_moodle() -> Moodle:
+    """Users whose idnumber is their employee id (as HR feeds Moodle), in HLR (completion by two activities)."""
+    moodle = small_moodle()
+    for uid, employee in ((10, "E1"), (11, "E2"), (12, "E3")):
+        moodle.users[uid]["idnumber"] = employee
+    return moodle
+
+
+def settings_for(moodle, **extra):
+    return config.from_mapping({
+        "lrs_url": "http://lrs.invalid/xapi", "lrs_key": "unused", "lrs_secret": "unused",
+        "site_url": moodle.site, "source": "webservice", "ws_token": TOKEN, "ws_per_second": 0,
+        "actor_id": "idnumber", "actor_home_page": HOME, **extra})
+
+
+def bridge_lrs(app, scopes=job.SCOPES):
+    """The LRS as the bridge sees it (its HTTP API, in-process), with a credential of these scopes."""
+    cred = make_credential(app, scopes, name="moodle bridge")
+    send = job._in_process(app, cred["key"], cred["secret"])
+    return (lrs.LRS(lambda method, path, body, headers: send(method, "/xapi" + path, body, headers)),
+            mapping.RulesAPI(send))
+
+
+def stored(xapi, **query) -> list[dict]:
+    r = xapi.get("/xapi/statements", query_string={"limit": 500, **query})
+    assert r.status_code == 200
+    return r.get_json()["statements"]
+
+
+@pytest.fixture
+def hospital():
+    moodle = hospital_moodle()
+    with running(moodle):
+        yield moodle
+
+
+def test_sync_sends_completions_and_grades_as_the_log_path_builds_them(app, xapi, hospital):
+    two_days_ago = ago(2)
+    hospital.activity_done[(2, 10, 21)] = ago(3)
+    hospital.activity_done[(2, 10, 22)] = two_days_ago
+    hospital.course_done[(2, 10)] = two_days_ago
+    hospital.grades[(2, 10, 2200)] = (85.0, two_days_ago)
+    settings = settings_for(hospital)
+    summary = websync.run(settings, client(hospital), bridge_lrs(app)[0])
+    assert summary.sent == {"activity completions": 2, "course completions": 1, "grades": 1}
+    assert summary.statements == 4 and summary.courses == 3 and summary.enrolments == 4
+    got = {s["id"]: s for s in stored(xapi)}
+    course_url = f"{hospital.site}/course/view.php?id=2"
+    completion = got[xapi_ids.statement_id(hospital.site, "ws", "course_completion", 2, 10, two_days_ago)]
+    assert completion["verb"]["id"] == "http://adlnet.gov/expapi/verbs/completed"
+    assert completion["object"]["id"] == course_url
+    assert completion["actor"]["account"] == {"homePage": HOME, "name": "E1"}
+    assert completion["context"]["extensions"][xapi_ids.INFO_EXTENSION]["event_name"] == \
+        "\\core\\event\\course_completed"
+    quiz = got[xapi_ids.statement_id(hospital.site, "ws", "module_completion", 22, 10, two_days_ago)]
+    assert quiz["object"]["id"] == f"{hospital.site}/mod/quiz/view.php?id=22"
+    assert quiz["object"]["definition"]["type"] == xapi_ids.MODULE_TYPES["quiz"]
+    assert [p["id"] for p in quiz["context"]["contextActivities"]["parent"]] == [
+        f"{hospital.site}/course/section.php?id=201", course_url]
+    [grade] = [s for s in got.values() if s["verb"]["id"] == xapi_ids.SCORED["id"]]
+    assert grade["result"]["score"] == {"raw": 85.0, "min": 0.0, "max": 100.0, "scaled": 0.7}
+
+
+def test_rerun_sends_nothing_twice_and_then_only_what_is_new(app, xapi, hospital):
+    hospital.activity_done[(2, 10, 21)] = ago(3)
+    hospital.activity_done[(2, 10, 22)] = ago(2)
+    hospital.course_done[(2, 10)] = ago(2)
+    hospital.grades[(2, 10, 2200)] = (85.0, ago(2))
+    settings, bridge = settings_for(hospital), bridge_lrs(app)[0]
+    assert websync.run(settings, client(hospital), bridge).statements == 4
+    hospital.calls.clear()
+    again = websync.run(settings, client(hospital), bridge)
+    assert again.statements == 0 and len(stored(xapi)) == 4
+    # Emma completed the course and has not been back: she is not asked about again.
+    asked = {(p["courseid"], p["userid"]) for _t, f, p in hospital.calls
+             if f == "core_completion_get_course_completion_status"}
+    assert ("2", "10") not in asked and ("2", "11") in asked and again.asked == 3
+    # New in Moodle: Ola completes the e-learning, Emma's quiz is graded again, Kari completes hand hygiene.
+    hospital.activity_done[(2, 11, 21)] = ago(0.5)
+    hospital.grades[(2, 10, 2200)] = (95.0, ago(0.4))
+    hospital.enrol(3, 12)
+    hospital.activity_done[(3, 12, 31)] = ago(0.3)
+    hospital.course_done[(3, 12)] = ago(0.3)
+    third = websync.run(settings, client(hospital), bridge)
+    assert third.sent == {"activity completions": 2, "grades": 1, "course completions": 1}
+    assert len(stored(xapi)) == 8
+    assert websync.run(settings, client(hospital), bridge).statements == 0
+
+
+def test_a_run_that_dies_before_its_checkpoint_resends_the_same_statements(app, xapi, hospital):
+    hospital.activity_done[(2, 10, 21)] = ago(3)
+    settings, bridge = settings_for(hospital), bridge_lrs(app)[0]
+    put = bridge.put_activity_profile
+    bridge.put_activity_profile = lambda *a: (_ for _ in ()).throw(lrs.Unreachable("the LRS went away"))
+    with pytest.raises(lrs.Unreachable):
+        websync.run(settings, client(hospital), bridge)
+    assert len(stored(xapi)) == 1  # sent, but not remembered
+    bridge.put_activity_profile = put
+    assert websync.run(settings, client(hospital), bridge).statements == 1  # the same statement again …
+    assert len(stored(xapi)) == 1  # … which the LRS knows
+    assert websync.run(settings, client(hospital), bridge).statements == 0
+
+
+def test_a_bad_token_stops_the_sync_with_moodles_message(app, xapi, hospital):
+    settings = settings_for(hospital, ws_token="expired")
+    with pytest.raises(MoodleRefused, match="invalidtoken"):
+        websync.run(settings, websync.web_service(settings), bridge_lrs(app)[0])
+    assert stored(xapi) == []
+
+
+def test_a_course_the_bridge_may_not_see_is_skipped_and_the_rest_synced(app, xapi, hospital):
+    hospital.forbidden.add(2)
+    hospital.activity_done[(3, 10, 31)] = ago(1)
+    summary = websync.run(settings_for(hospital), client(hospital), bridge_lrs(app)[0])
+    assert summary.skipped == {"course skipped: requireloginerror": 1}
+    assert [s["object"]["id"].rsplit("=", 1)[1] for s in stored(xapi)] == ["31"]
+
+
+def test_the_cli_says_what_is_wrong_with_the_token(hospital, tmp_path):
+    path = tmp_path / "bridge.yaml"
+    path.write_text(yaml.safe_dump({"lrs_url": "http://127.0.0.1:9/xapi", "lrs_key": "k", "lrs_secret": "s",
+                                    "site_url": hospital.site, "ws_token": "nope", "ws_per_second": 0}))
+    result = CliRunner().invoke(cli.main, ["--config", str(path), "sync", "--source", "webservice"])
+    assert result.exit_code == 1
+    assert "Moodle refused core_webservice_get_site_info: Invalid token" in result.output
+    result = CliRunner().invoke(cli.main, ["--config", str(path), "sync"])  # the log way needs its database
+    assert result.exit_code == 1 and "log_db_url" in result.output
