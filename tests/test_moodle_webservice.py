@@ -6,11 +6,13 @@ import time
 import pytest
 import yaml
 from click.testing import CliRunner
+from flask import g
 
 from plugins.moodle_bridge import cli, config, job, lrs, mapping, websync
 from plugins.moodle_bridge import xapi as xapi_ids
 from plugins.moodle_bridge.webservice import (FUNCTIONS, MoodleRefused, MoodleUnreachable, WebService,
                                               php_array_form)
+from tests.competence_support import ADMIN, process
 from tests.conftest import make_credential
 from tests.moodle_server import TOKEN, Moodle, running
 
@@ -270,3 +272,121 @@ def test_the_cli_says_what_is_wrong_with_the_token(hospital, tmp_path):
     assert "Moodle refused core_webservice_get_site_info: Invalid token" in result.output
     result = CliRunner().invoke(cli.main, ["--config", str(path), "sync"])  # the log way needs its database
     assert result.exit_code == 1 and "log_db_url" in result.output
+
+
+# ------------------------------------------------------------------------------ course -> competence mapping
+
+def plan_of(app, employee_id) -> dict:
+    """An employee's plan as an admin reads it from the competence JSON API."""
+    r = app.test_client().get(f"/api/competence/employees/{employee_id}/plan")
+    assert r.status_code == 200, r.get_json()
+    return {i["competence"]["code"]: i for i in r.get_json()["items"]}
+
+
+def as_admin(app):
+    """Requests to this app are an admin's (the web sign-in does this for real)."""
+    app.before_request(lambda: setattr(g, "principal", ADMIN))
+
+
+def test_a_moodle_course_completion_fulfils_the_requirement_through_the_mapping(trust, sign_in, xapi, hospital):
+    app = trust
+    settings = settings_for(hospital, competence_map={"HLR-2024": ["HLR"], 3: "BRANN"})
+    bridge, rules = bridge_lrs(app)
+    answers = mapping.apply(settings, rules, client(hospital))
+    host = hospital.site.split("//")[1]
+    assert [(a["id"], a["changed"], a["version"]) for a in answers] == [
+        (f"moodle:{host}:BRANN", True, 1), (f"moodle:{host}:HLR", True, 1)]
+    rule = rules.get(f"moodle:{host}:HLR")
+    assert rule["parts"][0]["activities"] == [f"{hospital.site}/course/view.php?id=2"]
+    assert mapping.apply(settings, rules, client(hospital))[1]["changed"] is False  # the same map: no new version
+
+    sign_in(ADMIN)
+    assert plan_of(app, "E1")["HLR"]["status"] in ("missing", "not_yet_due")
+    completed = ago(2)
+    hospital.activity_done[(2, 10, 21)] = hospital.activity_done[(2, 10, 22)] = completed
+    hospital.course_done[(2, 10)] = completed
+    websync.run(settings, client(hospital), bridge)
+    process(app)
+    hlr = plan_of(app, "E1")["HLR"]
+    assert hlr["status"] == "fulfilled"
+    assert hlr["evidence"] == [xapi_ids.statement_id(hospital.site, "ws", "course_completion", 2, 10, completed)]
+    assert plan_of(app, "E2")["HLR"]["status"] in ("missing", "not_yet_due")  # Ola has not completed it
+
+    # A competence dropped from the map: its rule is withdrawn, and what it proved is no longer proof.
+    answers = mapping.apply(settings_for(hospital, competence_map={3: ["BRANN"]}), rules, client(hospital))
+    assert {a["id"]: a["changed"] for a in answers} == {f"moodle:{host}:BRANN": False, f"moodle:{host}:HLR": True}
+    assert [r["id"] for r in rules.list("moodle:")] == [f"moodle:{host}:BRANN"]
+    assert plan_of(app, "E1")["HLR"]["status"] != "fulfilled"
+
+
+def test_the_mapping_needs_web_services_for_idnumbers_and_says_which_is_unknown(hospital):
+    with pytest.raises(mapping.MappingError, match="needs web services"):
+        mapping.course_urls(settings_for(hospital, competence_map={"HLR-2024": ["HLR"]}))
+    with pytest.raises(mapping.MappingError, match="no Moodle course has the idnumber NOPE"):
+        mapping.course_urls(settings_for(hospital, competence_map={"NOPE": ["HLR"]}), client(hospital))
+    with pytest.raises(mapping.MappingError, match="list of competence codes"):
+        mapping.course_urls(settings_for(hospital, competence_map={2: [3]}), client(hospital))
+
+
+def test_the_rules_api_checks_who_is_asking_and_what_is_sent(trust, client_for):
+    app = trust
+    rule = {"competence": "HLR", "parts": [{"verbs": ["http://adlnet.gov/expapi/verbs/completed"],
+                                            "activities": ["https://moodle.helse.example.no/course/view.php?id=2"]}]}
+    anonymous = app.test_client().put("/api/competence/rules/moodle-hlr", json=rule)
+    assert anonymous.status_code == 401
+    writer = client_for("statements/write")
+    r = writer.put("/api/competence/rules/moodle-hlr", json=rule)
+    assert r.status_code == 403 and "competence/rules" in r.get_json()["error"]["message"]
+    assert writer.get("/api/competence/rules").status_code == 403
+    admin = client_for("competence/rules")
+    for body, problem in (({**rule, "competence": "NOPE"}, "unknown competence NOPE"),
+                          ({**rule, "id": "other"}, "is not the id in the URL"),
+                          ({**rule, "kind": "sometimes"}, "invalid rule"),
+                          ({"competence": "HLR", "parts": []}, "invalid rule")):
+        r = admin.put("/api/competence/rules/moodle-hlr", json=body)
+        assert r.status_code == 400 and problem in r.get_json()["error"]["message"], r.get_json()
+    r = admin.put("/api/competence/rules/moodle-hlr", data=b"{not json", headers={"Content-Type": "application/json"})
+    assert r.status_code == 400 and "not valid JSON" in r.get_json()["error"]["message"]
+    assert admin.get("/api/competence/rules/nope").status_code == 404
+    r = admin.put("/api/competence/rules/moodle-hlr?dry_run=true", json=rule)
+    assert r.status_code == 200 and r.get_json()["changed"] and r.get_json()["version"] is None  # nothing kept
+    r = admin.put("/api/competence/rules/moodle-hlr", json=rule)
+    assert r.get_json() == {"id": "moodle-hlr", "changed": True, "dry_run": False, "version": 1,
+                            "status_changes": 0}
+    got = admin.get("/api/competence/rules/moodle-hlr").get_json()
+    assert got["competence"] == "HLR" and got["kind"] == "any" and got["active"] and got["version"] == 1
+    assert {"id": "moodle-hlr", "competence": "HLR", "version": 1} in admin.get(
+        "/api/competence/rules").get_json()["rules"]
+
+
+# --------------------------------------------------------------------------------------------- in the app
+
+def test_the_app_runs_the_bridge_as_a_job_once_per_slot(db_url, tmp_path, hospital):
+    from lrs import create_app, scheduler
+    from tests.competence_support import load_trust
+    path = tmp_path / "bridge.yaml"
+    path.write_text(yaml.safe_dump({
+        "site_url": hospital.site, "source": "webservice", "ws_token": TOKEN, "ws_per_second": 0,
+        "actor_id": "idnumber", "actor_home_page": HOME, "competence_map": {"HLR-2024": ["HLR"]},
+        # Whatever the file says of the LRS, the job sends to the app it runs in.
+        "lrs_url": "http://127.0.0.1:9/xapi", "lrs_key": "k", "lrs_secret": "s"}))
+    app = create_app({"DATABASE_URL": db_url, "TESTING": True, "SECRET_KEY": "test", "CREDENTIAL_CACHE_SECONDS": 0,
+                      "MOODLE_BRIDGE_CONFIG": str(path)})
+    app.instance_path = str(tmp_path / "instance")
+    as_admin(app)
+    try:
+        load_trust(app)
+        completed = ago(1)
+        hospital.activity_done[(2, 10, 21)] = hospital.activity_done[(2, 10, 22)] = completed
+        hospital.course_done[(2, 10)] = completed
+        assert scheduler.run(app, job.JOB_ID)
+        assert not scheduler.run(app, job.JOB_ID)  # another instance's turn is the same slot: it skips
+        with app.app_context():
+            from sqlalchemy import select
+            with app.extensions["lrs.engine"].connect() as conn:
+                run = conn.execute(select(scheduler.job_runs).where(scheduler.job_runs.c.job_id == job.JOB_ID)).one()
+        assert run.status == "ok", run.error
+        process(app)
+        assert plan_of(app, "E1")["HLR"]["status"] == "fulfilled"
+    finally:
+        app.extensions["lrs.engine"].dispose()
