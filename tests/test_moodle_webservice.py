@@ -132,7 +132,7 @@ def test_calls_are_capped_per_second(moodle):
         ws.site_info()
     assert time.monotonic() - started >= 0.5  # 11 calls at 20/s: at least 10 intervals of 50 ms
     times = [t for t, f, _p in moodle.calls if f == "core_webservice_get_site_info"]
-    assert min(b - a for a, b in zip(times, times[1:])) >= 0.04
+    assert times[-1] - times[0] >= 0.4  # as Moodle sees them (a call may arrive a little late, none early)
 
 
 # ------------------------------------------------------------------------------------- sync into the LRS
