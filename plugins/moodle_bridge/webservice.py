@@ -32,18 +32,15 @@ _ADVICE = {
     "invalidtoken": "the token is unknown, expired or not for this site: make a new one for the bridge's user "
                     "(Site administration > Server > Web services > Manage tokens)",
     "accessexception": "the token's user or service may not call this function: add it to the bridge's external "
-                       "service, and give the bridge's role the capabilities listed in docs/moodle.md",
+                       "service, allow the bridge's user on the service, and give its role the capabilities "
+                       "listed in docs/moodle.md",
     "invalidparameter": "Moodle rejected the parameters (a wrong course or user id, or an older Moodle)",
-    "servicerequireslogin": "the external service is restricted: allow the bridge's user on it",
-    "enablewsdescription": "web services are off: enable them (Site administration > Advanced features)",
-    "webservicesnotenabled": "web services are off: enable them (Site administration > Advanced features)",
     "nocriteriaset": "course completion has no criteria in this course",
     "requireloginerror": "the bridge's user cannot enter this course (not enrolled, or the course is hidden)",
     "nopermissions": "the bridge's role lacks a capability this function needs (see docs/moodle.md)",
 }
 # Refusals that stop a whole sync: nothing else will work either.
-FATAL = frozenset({"invalidtoken", "accessexception", "servicerequireslogin", "enablewsdescription",
-                   "webservicesnotenabled"})
+FATAL = frozenset({"invalidtoken", "accessexception"})
 
 
 class MoodleError(Exception):
