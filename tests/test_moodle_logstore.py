@@ -331,12 +331,28 @@ def test_a_crash_after_a_post_before_the_checkpoint_moves_loses_and_doubles_noth
     events = [m.log("\\core\\event\\course_viewed", userid=(m.kari, m.ola)[i % 2], courseid=2 + i % 2)
               for i in range(10)]
     with pytest.raises(CrashAfterPost):
-        run(m, crashing(lrs, after_posts=2), batch_size=4)
+        run(m, crashing(lrs, after_posts=2), batch_size=4, concurrency=1)
     assert len(all_statements(lrs)) == 8  # two batches stored, the checkpoint only after the first
     assert lrs.get_activity_profile(SITE, CHECKPOINT_PROFILE)[0]["last_log_id"] == events[3]
 
     summary = run(m, lrs, batch_size=4)  # the second batch again (the same statements), then the rest
     assert (summary.first_log_id, summary.events, summary.statements, summary.kept_earlier) == (events[3], 6, 6, 0)
+    got = all_statements(lrs)
+    assert sorted(s["id"] for s in got) == sorted(statement_id(SITE, "log", e, 0) for e in events)
+
+
+def test_a_crash_with_batches_in_flight_loses_and_doubles_nothing(moodle, lrs):
+    """Three batches sent at once; the third POST fails: the checkpoint stays below every batch not known stored."""
+    m = moodle
+    events = [m.log("\\core\\event\\course_viewed", userid=m.kari, courseid=2) for _ in range(20)]
+    with pytest.raises(CrashAfterPost):
+        run(m, crashing(lrs, after_posts=3), batch_size=2, concurrency=3)
+    doc, _ = lrs.get_activity_profile(SITE, CHECKPOINT_PROFILE)
+    stored = {s["id"] for s in all_statements(lrs)}
+    below = [e for e in events if e <= (doc or {}).get("last_log_id", 0)]
+    assert {statement_id(SITE, "log", e, 0) for e in below} <= stored  # all below the checkpoint are in
+    summary = run(m, lrs, batch_size=2, concurrency=3)
+    assert summary.events == len(events) - len(below)
     got = all_statements(lrs)
     assert sorted(s["id"] for s in got) == sorted(statement_id(SITE, "log", e, 0) for e in events)
 
@@ -347,7 +363,7 @@ def test_after_a_crash_a_record_changed_in_moodle_keeps_what_was_sent(moodle, lr
     m = moodle
     events = [m.log("\\core\\event\\course_viewed", userid=m.kari, courseid=2) for _ in range(4)]
     with pytest.raises(CrashAfterPost):
-        run(m, crashing(lrs, after_posts=1), batch_size=2)
+        run(m, crashing(lrs, after_posts=1), batch_size=2, concurrency=1)
     m.update("course", 2, fullname="HLR for helsepersonell (2025)")
     extra = m.log("\\core\\event\\course_viewed", userid=m.kari, courseid=2)
     summary = run(m, lrs, batch_size=2)
@@ -377,7 +393,6 @@ def test_throttle_caps_rows_per_second(moodle, lrs):
     summary = run(m, lrs, batch_size=2, max_rows_per_second=10)
     # 6 rows at 10 rows/s: the last batch may start at 0.4 s.
     assert summary.events == 6 and time.monotonic() - started >= 0.4
-    assert summary.seconds["throttle"] > 0.2
 
 
 # ------------------------------------------------------------------------------------------------ the CLI
@@ -460,7 +475,7 @@ def _bulk_log(m: MoodleSite, n: int) -> list[int]:
 
 def test_killing_the_bridge_mid_backfill_then_resuming_loses_and_doubles_nothing(moodle, tmp_path, worker_id):
     m = moodle
-    events = _bulk_log(m, 3000)
+    events = _bulk_log(m, 1200)
     with database("sqlite", tmp_path, worker_id, "_kill") as url, running(url, workers=2) as server:
         key, secret = server.credential("statements/write", "statements/read", "profile")
         env = {**os.environ, **_env(m, server.url, key, secret, batch_size=100, pause_seconds=0.02)}
@@ -470,18 +485,18 @@ def test_killing_the_bridge_mid_backfill_then_resuming_loses_and_doubles_nothing
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             doc, _ = reader.get_activity_profile(SITE, CHECKPOINT_PROFILE)
-            if doc and doc["last_log_id"] >= events[800]:
+            if doc and doc["last_log_id"] >= events[300]:
                 break
             time.sleep(0.05)
         os.killpg(bridge.pid, signal.SIGKILL)  # mid-backfill, wherever it is
         bridge.wait()
         stopped_at = reader.get_activity_profile(SITE, CHECKPOINT_PROFILE)[0]["last_log_id"]
-        assert events[800] <= stopped_at < events[-1]
+        assert events[300] <= stopped_at < events[-1]
 
         done = subprocess.run([sys.executable, "-m", "plugins.moodle_bridge.cli", "sync"], env=env,
                               capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, done.stderr
         got = all_statements(reader)
-        assert len(got) == 3000
+        assert len(got) == 1200
         assert sorted(s["id"] for s in got) == sorted(statement_id(SITE, "log", e, 0) for e in events)
         assert reader.get_activity_profile(SITE, CHECKPOINT_PROFILE)[0]["last_log_id"] == events[-1]

@@ -12,6 +12,7 @@
     batch_size: 500                                 # log rows read (and statements sent) at a time
     max_rows_per_second: 0                          # 0: no cap
     pause_seconds: 0                                # rest between batches, so Moodle's database is not crowded
+    concurrency: 2                                  # batches in flight to the LRS at once
     source: log                                     # or webservice: Moodle's Web Services instead of its database
     ws_token: ...                                   # webservice: the bridge user's token (docs/moodle.md)
     ws_per_second: 5                                # webservice: most calls a second
@@ -46,6 +47,8 @@ class Settings:
     batch_size: int = 500
     max_rows_per_second: float = 0.0
     pause_seconds: float = 0.0
+    # Batches sent to the LRS at once (the checkpoint still advances in log order).
+    concurrency: int = 2
     # Like logstore_xapi's send_name: the user's full name beside the account.
     send_name: bool = True
     # Language of names when a course forces none (logstore_xapi uses "en").
@@ -119,6 +122,8 @@ def from_mapping(raw: dict) -> Settings:
     if not 1 <= values.get("batch_size", 500) <= LARGEST_BATCH:
         raise ConfigError(f"batch_size must be 1 to {LARGEST_BATCH} (the LRS takes at most {LARGEST_BATCH} "
                           f"statements per request), not {values['batch_size']}")
+    if not 1 <= values.get("concurrency", 2) <= 8:
+        raise ConfigError(f"concurrency must be 1 to 8, not {values['concurrency']}")
     for name in ("max_rows_per_second", "pause_seconds"):
         if values.get(name, 0) < 0:
             raise ConfigError(f"{name} cannot be negative")

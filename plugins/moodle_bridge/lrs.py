@@ -4,6 +4,7 @@ The sync checkpoint (the last Moodle log id sent) is kept in the LRS too, as an 
 site's activity, written with If-Match on the ETag it was read with: two bridges running at once cannot both
 advance it, and a new machine for the bridge carries on where the old one stopped."""
 import json
+import threading
 from urllib.parse import urlencode
 
 import requests
@@ -71,11 +72,14 @@ class LRS:
 
 
 def remote(url: str, key: str, secret: str, timeout: float = 60) -> LRS:
-    session = requests.Session()
-    session.auth = (key, secret)
     base = url.rstrip("/")
+    local = threading.local()  # one keep-alive session per sending thread (a Session is not shared safely)
 
     def send(method, path, body, headers):
+        session = getattr(local, "session", None)
+        if session is None:
+            session = local.session = requests.Session()
+            session.auth = (key, secret)
         try:
             r = session.request(method, base + path, data=body, headers=headers, timeout=timeout)
         except requests.RequestException as e:

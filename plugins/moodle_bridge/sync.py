@@ -4,7 +4,8 @@ the same ids and content, so the LRS takes them again as the repeats they are. N
 import dataclasses
 import logging
 import time
-from collections import Counter
+from collections import Counter, deque
+from concurrent.futures import ThreadPoolExecutor
 
 from plugins.moodle_bridge.events import Skip, Translator
 from plugins.moodle_bridge.logstore import Moodle
@@ -22,7 +23,8 @@ class Summary:
     # Statements the LRS holds already with other content: sent before (the Moodle rows changed since).
     kept_earlier: int = 0
     skipped: Counter = dataclasses.field(default_factory=Counter)
-    # Where the time goes (seconds): reading Moodle, translating, sending, checkpointing, throttling.
+    # Where the time goes (seconds): reading Moodle, translating, waiting for the LRS to take a batch (beyond the
+    # reading and translating done meanwhile), checkpointing, throttling.
     seconds: Counter = dataclasses.field(default_factory=Counter)
 
     def line(self) -> str:
@@ -34,7 +36,10 @@ class Summary:
 
 def run(settings, moodle: Moodle, lrs: LRS, *, upto: int | None = None, on_batch=None) -> Summary:
     """Sync the events after the checkpoint up to log id `upto` (default: the last one now, so a busy site does
-    not keep one run going forever). on_batch(events_done) is called after each batch."""
+    not keep one run going forever). on_batch(events_done) is called after each batch.
+
+    Up to settings.concurrency batches are in flight at once (the next one is read and translated while the
+    last ones are sent); the checkpoint still advances in log order, each time all batches up to it are stored."""
     translator = Translator(settings)
     checkpoint = Checkpoint(lrs, settings.site_url)
     summary = Summary()
@@ -45,35 +50,49 @@ def run(settings, moodle: Moodle, lrs: LRS, *, upto: int | None = None, on_batch
         upto = moodle.last_log_id()
     summary.seconds["read"] += clock() - t
     started = clock()
-    while after < upto:
+    in_flight = deque()
+
+    def finish_oldest():
         t = clock()
-        events = moodle.events_after(after, settings.batch_size, upto)
-        if not events:
-            break
-        facts = moodle.facts_for(events, translator.wants)
+        sending, last_id, n_events, n_statements, skipped = in_flight.popleft()
+        summary.kept_earlier += sending.result()
         t2 = clock()
-        summary.seconds["read"] += t2 - t
-        statements, skipped = [], Counter()
-        for e in events:
-            try:
-                statements += translator.translate(e, facts)
-            except Skip as why:
-                skipped[str(why)] += 1
-        t3 = clock()
-        summary.seconds["translate"] += t3 - t2
-        summary.kept_earlier += _send(lrs, statements, settings.batch_size)
-        t4 = clock()
-        summary.seconds["send"] += t4 - t3
-        checkpoint.advance(events[-1].id, len(events), len(statements), skipped)
-        summary.seconds["checkpoint"] += clock() - t4
-        after = summary.last_log_id = events[-1].id
-        summary.events += len(events)
-        summary.statements += len(statements)
+        summary.seconds["send"] += t2 - t
+        checkpoint.advance(last_id, n_events, n_statements, skipped)
+        summary.seconds["checkpoint"] += clock() - t2
+        summary.last_log_id = last_id
+        summary.events += n_events
+        summary.statements += n_statements
         summary.skipped.update(skipped)
         if on_batch:
-            on_batch(len(events))
-        if after < upto:
-            summary.seconds["throttle"] += _throttle(settings, summary.events, clock() - started)
+            on_batch(n_events)
+
+    with ThreadPoolExecutor(max_workers=settings.concurrency, thread_name_prefix="moodle-bridge-send") as pool:
+        while after < upto:
+            t = clock()
+            events = moodle.events_after(after, settings.batch_size, upto)
+            if not events:
+                break
+            facts = moodle.facts_for(events, translator.wants)
+            t2 = clock()
+            summary.seconds["read"] += t2 - t
+            statements, skipped = [], Counter()
+            for e in events:
+                try:
+                    statements += translator.translate(e, facts)
+                except Skip as why:
+                    skipped[str(why)] += 1
+            summary.seconds["translate"] += clock() - t2
+            in_flight.append((pool.submit(_send, lrs, statements, settings.batch_size), events[-1].id, len(events),
+                              len(statements), skipped))
+            after = events[-1].id
+            while in_flight and (len(in_flight) >= settings.concurrency or in_flight[0][0].done()):
+                finish_oldest()
+            if after < upto:
+                summary.seconds["throttle"] += _throttle(settings, summary.events + sum(
+                    b[2] for b in in_flight), clock() - started)
+        while in_flight:
+            finish_oldest()
     return summary
 
 
