@@ -1,9 +1,11 @@
 """The Moodle bridge's web-services path against a Moodle-shaped REST server on loopback (tests/moodle_server.py):
 Moodle's refusals as clear errors, paging, retries and the request cap, the incremental sync into the LRS, and
 course completions that fulfil competence requirements through the course -> competence mapping."""
+import os
 import time
 
 import pytest
+import requests
 import yaml
 from click.testing import CliRunner
 from flask import g
@@ -390,3 +392,46 @@ def test_the_app_runs_the_bridge_as_a_job_once_per_slot(db_url, tmp_path, hospit
         assert plan_of(app, "E1")["HLR"]["status"] == "fulfilled"
     finally:
         app.extensions["lrs.engine"].dispose()
+
+
+# ------------------------------------------------------------------------------ the CLI against a live LRS
+
+def test_map_and_sync_from_the_cli_against_a_running_lrs(hospital, tmp_path, worker_id, monkeypatch):
+    from lrs import create_app
+    from tests.competence_support import load_trust
+    from tests.server_support import database, running as running_lrs
+    for name in list(os.environ):
+        if name.startswith("MOODLE_BRIDGE_"):
+            monkeypatch.delenv(name)
+    completed = ago(1)
+    hospital.activity_done[(2, 10, 21)] = hospital.activity_done[(2, 10, 22)] = completed
+    hospital.course_done[(2, 10)] = completed
+    with database("sqlite", tmp_path, worker_id, "_ws_cli") as url, running_lrs(url, workers=1) as server:
+        trust = create_app({"DATABASE_URL": url, "SECRET_KEY": "test"})
+        load_trust(trust)
+        key, secret = server.credential("statements/write", "statements/read", "profile", "competence/rules")
+        path = tmp_path / "bridge.yaml"
+        path.write_text(yaml.safe_dump({
+            "lrs_url": server.url + "/xapi", "site_url": hospital.site, "source": "webservice",
+            "actor_id": "idnumber", "actor_home_page": HOME, "ws_per_second": 0,
+            "competence_map": {"HLR-2024": ["HLR"]}}))
+        env = {"MOODLE_BRIDGE_LRS_KEY": key, "MOODLE_BRIDGE_LRS_SECRET": secret, "MOODLE_BRIDGE_WS_TOKEN": TOKEN}
+        runner = CliRunner()
+        host = hospital.site.split("//")[1]
+        result = runner.invoke(cli.main, ["--config", str(path), "map", "--dry-run"], env=env)
+        assert result.exit_code == 0, result.output
+        assert f"moodle:{host}:HLR: would change (version None)" in result.output
+        result = runner.invoke(cli.main, ["--config", str(path), "map"], env=env)
+        assert f"moodle:{host}:HLR: saved (version 1)" in result.output, result.output
+        result = runner.invoke(cli.main, ["--config", str(path), "sync"], env=env)
+        assert result.exit_code == 0, result.output
+        assert "3 statements sent (2 activity completions, 1 course completions)" in result.output
+        result = runner.invoke(cli.main, ["--config", str(path), "sync"], env=env)
+        assert "0 statements sent (nothing new)" in result.output, result.output
+        r = requests.get(server.url + "/xapi/statements", auth=(key, secret),
+                         headers={"X-Experience-API-Version": "1.0.3"}, timeout=10)
+        assert len(r.json()["statements"]) == 3
+        result = runner.invoke(cli.main, ["--config", str(path), "map"],
+                               env={**env, "MOODLE_BRIDGE_LRS_SECRET": "wrong"})
+        assert result.exit_code == 1 and "401" in result.output
+        trust.extensions["lrs.engine"].dispose()

@@ -47,11 +47,11 @@ def run(app):
 
 def _in_process(app, key, secret):
     """send(method, path, body, headers) for a path below the LRS's root, answered by the app itself."""
-    client = app.test_client()
     auth = "Basic " + base64.b64encode(f"{key}:{secret}".encode()).decode()
 
     def send(method, path, body, headers):
-        r = client.open(path, method=method, data=body, headers={**headers, "Authorization": auth})
+        # A client per request: the log path sends batches from several threads at once.
+        r = app.test_client().open(path, method=method, data=body, headers={**headers, "Authorization": auth})
         return r.status_code, r.headers, r.get_data()
     return send
 

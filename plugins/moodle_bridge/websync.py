@@ -39,7 +39,7 @@ class Summary:
     skipped: Counter = dataclasses.field(default_factory=Counter)  # reason -> count
 
     def line(self) -> str:
-        kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(self.sent.items())) or "nothing new"
+        kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(self.sent.items()) if n) or "nothing new"
         return (f"{self.courses} courses, {self.enrolments} enrolments ({self.asked} asked about): "
                 f"{self.statements} statements sent ({kinds})")
 
