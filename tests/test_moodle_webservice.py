@@ -210,6 +210,20 @@ def test_sync_sends_completions_and_grades_as_the_log_path_builds_them(app, xapi
     assert grade["result"]["score"] == {"raw": 85.0, "min": 0.0, "max": 100.0, "scaled": 0.7}
 
 
+def test_grades_of_a_course_without_completion_name_users_as_configured(app, xapi, hospital):
+    hospital.enrol(4, 11)
+    hospital.add_activity(4, 41, "assign", "Refleksjonsnotat", graded=True)
+    hospital.grades[(4, 11, 4100)] = (7.0, ago(1))
+    summary = websync.run(settings_for(hospital, actor_id="username", actor_home_page=""), client(hospital),
+                          bridge_lrs(app)[0])
+    assert summary.sent == {"grades": 1}
+    [grade] = stored(xapi)
+    assert grade["actor"] == {"objectType": "Agent", "name": "Ola Nordmann",
+                              "account": {"homePage": hospital.site, "name": "ola"}}
+    assert grade["object"]["id"] == f"{hospital.site}/mod/assign/view.php?id=41"
+    assert not [f for _t, f, _p in hospital.calls if f.startswith("core_completion") and _p["courseid"] == "4"]
+
+
 def test_rerun_sends_nothing_twice_and_then_only_what_is_new(app, xapi, hospital):
     hospital.activity_done[(2, 10, 21)] = ago(3)
     hospital.activity_done[(2, 10, 22)] = ago(2)

@@ -96,37 +96,43 @@ class _Site:
 def _sync_course(site: _Site, ws: WebService, lrs: LRS, course: dict, summary: Summary):
     checkpoint = CourseCheckpoint(lrs, xapi.course_activity(site.url, course["id"], None, "en")["id"])
     state = checkpoint.load()
-    users = {}
-    statements = []
-    lang = site.lang(course)
-    course_activity = xapi.course_activity(site.url, course["id"], course.get("fullname"), lang)
-    if course.get("enablecompletion"):
-        modules = _modules(site, ws, course, course_activity)
-        completion_criteria = True
-        for user in ws.enrolled_users(course["id"]):
-            summary.enrolments += 1
-            users[user["id"]] = user
-            mine = state.setdefault(str(user["id"]), {})
-            if "c" in mine and mine.get("seen") == user.get("lastcourseaccess"):
-                continue  # completed, and not back in the course since
-            who = site.actor(user)
-            if who is None:
-                summary.skipped[f"user without {site.settings.actor_id}"] += 1
-                continue
-            summary.asked += 1
-            statements += _activity_completions(site, ws, course, user, who, modules, mine, summary)
-            if completion_criteria:
-                try:
-                    statements += _course_completion(site, ws, course, user, who, course_activity, mine, summary)
-                except MoodleRefused as e:
-                    if e.errorcode not in ("nocriteriaset", "nottracked"):
-                        raise
-                    completion_criteria = e.errorcode != "nocriteriaset"  # no criteria: no need to ask again
-            mine["seen"] = user.get("lastcourseaccess")
+    course_activity = xapi.course_activity(site.url, course["id"], course.get("fullname"), site.lang(course))
+    tracked = bool(course.get("enablecompletion"))
+    modules = _modules(site, ws, course, course_activity) if tracked else {}
+    users, statements = {}, []
+    asking = {"course completion": tracked}
+    for user in ws.enrolled_users(course["id"]):  # also whom the course's grades are of
+        summary.enrolments += 1
+        users[user["id"]] = user
+        if tracked:
+            statements += _completions(site, ws, course, user, modules, course_activity,
+                                       state.setdefault(str(user["id"]), {}), asking, summary)
     statements += _grades(site, ws, course, course_activity, users, state, summary)
     summary.kept_earlier += _send(lrs, statements, site.settings.batch_size)
     summary.statements += len(statements)
     checkpoint.save(state)
+
+
+def _completions(site, ws, course, user, modules, course_activity, mine, asking, summary) -> list[dict]:
+    """One participant's new activity and course completions; `mine` is their part of the checkpoint."""
+    if "c" in mine and mine.get("seen") == user.get("lastcourseaccess"):
+        return []  # completed, and not back in the course since
+    who = site.actor(user)
+    if who is None:
+        summary.skipped[f"user without {site.settings.actor_id}"] += 1
+        return []
+    summary.asked += 1
+    found = _activity_completions(site, ws, course, user, who, modules, mine, summary)
+    if asking["course completion"]:
+        try:
+            found += _course_completion(site, ws, course, user, who, course_activity, mine, summary)
+        except MoodleRefused as e:
+            if e.errorcode not in ("nocriteriaset", "nottracked"):
+                raise
+            # A course without completion criteria: no need to ask about anyone else.
+            asking["course completion"] = e.errorcode != "nocriteriaset"
+    mine["seen"] = user.get("lastcourseaccess")
+    return found
 
 
 def _modules(site, ws, course, course_activity) -> dict:
