@@ -449,3 +449,35 @@ def test_map_and_sync_from_the_cli_against_a_running_lrs(hospital, tmp_path, wor
                                env={**env, "MOODLE_BRIDGE_LRS_SECRET": "wrong"})
         assert result.exit_code == 1 and "401" in result.output
         trust.extensions["lrs.engine"].dispose()
+
+
+def test_the_in_app_job_on_the_log_path_with_the_mapping(db_url, tmp_path, worker_id):
+    """The other way in, in the app: Moodle's log read from its database, the course mapped by id (no web
+    services), and Kari's course completion in the log fulfils her requirement."""
+    from lrs import create_app, scheduler
+    from tests.competence_support import load_trust
+    from tests.moodle_support import SITE, MoodleSite, moodle_database
+    with moodle_database("postgresql", f"job_{worker_id}") as moodle_url:
+        site = MoodleSite(moodle_url).build()
+        site.update("user", site.kari, idnumber="E1")
+        site.log("\\core\\event\\course_completed", userid=site.kari, courseid=site.hlr, relateduserid=site.kari,
+                 objecttable="course_completions", objectid=1, at=ago(3))
+        path = tmp_path / "bridge.yaml"
+        path.write_text(yaml.safe_dump({"site_url": SITE, "log_db_url": moodle_url, "actor_id": "idnumber",
+                                        "actor_home_page": HOME, "competence_map": {site.hlr: ["HLR"]}}))
+        app = create_app({"DATABASE_URL": db_url, "TESTING": True, "SECRET_KEY": "test",
+                          "CREDENTIAL_CACHE_SECONDS": 0, "MOODLE_BRIDGE_CONFIG": str(path)})
+        app.instance_path = str(tmp_path / "instance")
+        as_admin(app)
+        try:
+            load_trust(app)
+            assert scheduler.run(app, job.JOB_ID)
+            with app.extensions["lrs.engine"].connect() as conn:
+                from sqlalchemy import select
+                run = conn.execute(select(scheduler.job_runs).where(scheduler.job_runs.c.job_id == job.JOB_ID)).one()
+            assert run.status == "ok", run.error
+            process(app)
+            assert plan_of(app, "E1")["HLR"]["status"] == "fulfilled"
+        finally:
+            app.extensions["lrs.engine"].dispose()
+            site.dispose()
