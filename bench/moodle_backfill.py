@@ -29,7 +29,8 @@ MODULE_TYPES = ("quiz", "scorm", "h5pactivity", "page")
 
 # (eventname, share): views dominate a real log; results are rarer; a tenth is noise the bridge skips.
 MIX = [("\\core\\event\\course_viewed", 28), ("module_viewed", 34),
-       ("\\core\\event\\course_module_completion_updated", 9), ("\\mod_quiz\\event\\attempt_submitted", 4), ("\\core\\event\\user_graded", 4),
+       ("\\core\\event\\course_module_completion_updated", 9), ("\\mod_quiz\\event\\attempt_submitted", 4),
+       ("\\core\\event\\user_graded", 4),
        ("\\mod_scorm\\event\\status_submitted", 2), ("\\mod_scorm\\event\\scoreraw_submitted", 2),
        ("\\mod_h5pactivity\\event\\statement_received", 4), ("\\core\\event\\course_completed", 1),
        ("\\core\\event\\user_loggedin", 8), ("\\core\\event\\dashboard_viewed", 4)]

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from plugins.moodle_bridge import cli, sync
 from plugins.moodle_bridge.logstore import Moodle
-from plugins.moodle_bridge.lrs import CHECKPOINT_PROFILE, Checkpoint, CheckpointMoved, LRS, remote
+from plugins.moodle_bridge.lrs import CHECKPOINT_PROFILE, LRS, Checkpoint, CheckpointMoved, Refused, remote
 from plugins.moodle_bridge.xapi import statement_id
 from tests.moodle_support import SITE, T0, MoodleSite, all_statements, in_process_lrs, moodle_database, settings
 from tests.server_support import database, running
@@ -374,6 +374,32 @@ def test_after_a_crash_a_record_changed_in_moodle_keeps_what_was_sent(moodle, lr
     assert names == ["HLR for helsepersonell"] * 2 + ["HLR for helsepersonell (2025)"] * 3
 
 
+def test_a_statement_the_lrs_refuses_is_counted_and_the_rest_land(moodle, lrs):
+    """H5P content puts what it likes in its own statement: a duration that is no ISO 8601 duration makes a
+    statement the LRS refuses (400). The batch's other statements land; the refused one is counted."""
+    m = moodle
+
+    def h5p(duration):
+        return m.log("\\mod_h5pactivity\\event\\statement_received", userid=m.kari, courseid=3, cmid=m.h5p_cm,
+                     other={"object": {"id": f"{SITE}/xapi/activity/1"},
+                            "result": {"completion": True, "duration": duration}})
+    bad, good = h5p("2 minutes"), h5p("PT2M")
+    viewed = m.log("\\core\\event\\course_viewed", userid=m.kari, courseid=3)
+    summary = run(m, lrs, batch_size=3)
+    assert summary.events == 3 and summary.statements == 2 and summary.last_log_id == viewed
+    (reason,) = summary.skipped
+    assert reason.startswith("refused by the LRS: ") and "duration" in reason
+    assert sorted(s["id"] for s in all_statements(lrs)) == sorted(
+        statement_id(SITE, "log", e, 0) for e in (good, viewed))
+    assert statement_id(SITE, "log", bad, 0) not in {s["id"] for s in all_statements(lrs)}
+
+    # A batch the LRS refuses whole, one by one too, is no odd row: the sync stops there, and says why.
+    h5p("soon"), h5p("later")
+    with pytest.raises(Refused, match="the LRS refused every statement of a batch"):
+        run(m, lrs, batch_size=3)
+    assert lrs.get_activity_profile(SITE, CHECKPOINT_PROFILE)[0]["last_log_id"] == viewed
+
+
 def test_two_bridges_cannot_both_advance_the_checkpoint(moodle, lrs):
     one, two = Checkpoint(lrs, SITE), Checkpoint(lrs, SITE)
     assert one.load() == 0 and two.load() == 0
@@ -420,7 +446,8 @@ def test_bad_configuration_is_a_clear_error(moodle, tmp_path, monkeypatch):
 
     assert "missing setting(s): lrs_key (or MOODLE_BRIDGE_LRS_KEY)" in fails(
         {k: v for k, v in good.items() if k != "MOODLE_BRIDGE_LRS_KEY"})
-    assert "actor_id must be 'username' or 'idnumber', not 'email'" in fails({**good, "MOODLE_BRIDGE_ACTOR_ID": "email"})
+    assert "actor_id must be 'username' or 'idnumber', not 'email'" in fails(
+        {**good, "MOODLE_BRIDGE_ACTOR_ID": "email"})
     assert "site_url must be an http(s) URL" in fails({**good, "MOODLE_BRIDGE_SITE_URL": "moodle.example.no"})
     assert "log_db_url must be postgresql+psycopg://… or mysql+pymysql://…" in fails(
         {**good, "MOODLE_BRIDGE_LOG_DB_URL": "sqlite:///moodle.db"})

@@ -133,7 +133,7 @@ class Translator:
         if spent:
             result["duration"] = spent
         obj = xapi.quiz_attempt_activity(self.site_url, attempt["id"], module.cmid, attempt["quiz_name"], lang)
-        return [self._statement(e, self._actor(facts, e.relateduserid or attempt["userid"]), verb, obj,
+        return [self._statement(e, self._actor(facts, e.relateduserid), verb, obj,
                                 self._context(e, facts, course, function, [module_activity, *parents]), result)]
 
     def user_graded(self, e: Event, facts: Facts):
@@ -151,7 +151,7 @@ class Translator:
         _m, course, activity, parents = self._module(facts, cmid)
         student = self._actor(facts, e.relateduserid)
         grader = None
-        if e.userid and e.userid != e.relateduserid and e.userid in facts.users:
+        if e.userid and e.userid != e.relateduserid and facts.users.get(e.userid):
             try:
                 grader = self._actor(facts, e.userid)
             except Skip:

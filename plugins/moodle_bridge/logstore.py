@@ -14,6 +14,7 @@ from sqlalchemy import and_, column, create_engine, event, func, select, table, 
 from sqlalchemy.exc import DBAPIError, NoSuchTableError, ProgrammingError
 
 MODULE_CONTEXT = 70  # CONTEXT_MODULE: the event's contextinstanceid is a course-module id
+CACHE_LIMIT = 200_000  # rows of one kind kept during a run
 
 
 class MoodleUnavailable(Exception):
@@ -111,6 +112,7 @@ class Moodle:
         self.config = t("config", "name", "value")
         self._site = None
         self._release = None
+        self._cache = {}
 
     def _table(self, name, *columns):
         return table(self.prefix + name, *(column(c) for c in columns))
@@ -146,47 +148,66 @@ class Moodle:
     # ------------------------------------------------------------------------------ what events refer to
 
     def facts_for(self, events: list[Event], wanted) -> Facts:
-        """wanted(event) -> Wants: which rows the translation of each event needs."""
+        """wanted(event) -> Wants: which rows the translation of each event needs. Users, courses, modules and
+        grade items are kept for the rest of the run (they rarely change, and most batches name the same ones);
+        quiz attempts and SCORM tracks are read fresh."""
         facts = Facts(site=self.site(), release=self.release())
         need = Wants()
         for e in events:
             need.add(wanted(e))
-        if need.users:
-            facts.users = self._by_id(self.user, need.users)
+        facts.users = self._cached("users", need.users, lambda ids: self._by_id(self.user, ids))
         if need.quiz_attempts:
             qa, q = self.quiz_attempts, self.quiz
             rows = self._rows(select(qa, q.c.name.label("quiz_name"), q.c.sumgrades.label("quiz_sumgrades"),
                                      q.c.grade.label("quiz_grade"))
-                              .select_from(qa.join(q, q.c.id == qa.c.quiz)).where(qa.c.id.in_(need.quiz_attempts)))
+                              .select_from(qa.join(q, q.c.id == qa.c.quiz))
+                              .where(qa.c.id.in_(sorted(need.quiz_attempts))))
             facts.quiz_attempts = {r["id"]: r for r in rows}
             need.grade_item_of |= {("quiz", r["quiz"]) for r in rows}
-        if need.grade_items:
-            facts.grade_items = self._by_id(self.grade_items, need.grade_items)
-            need.module_of |= {(g["itemmodule"], g["iteminstance"]) for g in facts.grade_items.values()
-                               if g["itemtype"] == "mod"}
-        if need.grade_item_of:
-            gi = self.grade_items
-            # A module's grade is its item number 0 (a few modules add more items, e.g. for outcomes).
-            rows = self._rows(select(gi).where(gi.c.itemtype == "mod", gi.c.itemnumber == 0, tuple_(
-                gi.c.itemmodule, gi.c.iteminstance).in_(sorted(need.grade_item_of))))
-            facts.grade_item_of = {(r["itemmodule"], r["iteminstance"]): r for r in rows}
-        if need.module_of:
-            cm, m = self.course_modules, self.modules
-            rows = self._rows(select(cm.c.id).select_from(cm.join(m, m.c.id == cm.c.module))
-                              .where(tuple_(m.c.name, cm.c.instance).in_(sorted(need.module_of)))
-                              .add_columns(m.c.name, cm.c.instance))
-            facts.module_of = {(r["name"], r["instance"]): r["id"] for r in rows}
-            need.modules |= set(facts.module_of.values())
-        if need.modules:
-            facts.modules = self._modules(need.modules)
-            need.courses |= {m.course for m in facts.modules.values()}
-        if need.courses:
-            facts.courses = self._by_id(self.course, need.courses)
-        scorm = {(user, facts.modules[cmid].instance, attempt) for user, cmid, attempt in need.scorm_tracks
-                 if cmid in facts.modules and attempt is not None}
+        facts.grade_items = self._cached("grade_items", need.grade_items,
+                                         lambda ids: self._by_id(self.grade_items, ids))
+        need.module_of |= {(g["itemmodule"], g["iteminstance"]) for g in map(facts.grade_items.get, need.grade_items)
+                           if g and g["itemtype"] == "mod"}
+        facts.grade_item_of = self._cached("grade_item_of", need.grade_item_of, self._module_grade_items)
+        facts.module_of = self._cached("module_of", need.module_of, self._module_ids)
+        need.modules |= {cmid for cmid in map(facts.module_of.get, need.module_of) if cmid}
+        facts.modules = self._cached("modules", need.modules, self._modules)
+        need.courses |= {m.course for m in map(facts.modules.get, need.modules) if m}
+        facts.courses = self._cached("courses", need.courses, lambda ids: self._by_id(self.course, ids))
+        scorm = set()
+        for user, cmid, attempt in need.scorm_tracks:
+            module = facts.modules.get(cmid)
+            if module and attempt is not None:
+                scorm.add((user, module.instance, attempt))
         if scorm:
             facts.scorm_tracks = self._scorm_tracks(scorm)
         return facts
+
+    def _cached(self, name: str, keys: set, fetch) -> dict:
+        """The rows for keys, from this run's cache or else fetched (None for rows that are gone)."""
+        cache = self._cache.setdefault(name, {})
+        missing = keys - cache.keys()
+        if missing:
+            if len(cache) + len(missing) > CACHE_LIMIT:
+                cache.clear()
+                missing = set(keys)
+            found = fetch(missing)
+            for key in missing:
+                cache[key] = found.get(key)
+        return cache
+
+    def _module_grade_items(self, keys) -> dict:
+        """A module's grade is its grade item number 0 (a few modules add more items, e.g. for outcomes)."""
+        gi = self.grade_items
+        rows = self._rows(select(gi).where(gi.c.itemtype == "mod", gi.c.itemnumber == 0, tuple_(
+            gi.c.itemmodule, gi.c.iteminstance).in_(sorted(keys))))
+        return {(r["itemmodule"], r["iteminstance"]): r for r in rows}
+
+    def _module_ids(self, keys) -> dict:
+        cm, m = self.course_modules, self.modules
+        rows = self._rows(select(cm.c.id, m.c.name, cm.c.instance).select_from(cm.join(m, m.c.id == cm.c.module))
+                          .where(tuple_(m.c.name, cm.c.instance).in_(sorted(keys))))
+        return {(r["name"], r["instance"]): r["id"] for r in rows}
 
     def site(self) -> dict:
         """The front page course (id 1): the site's name and language."""

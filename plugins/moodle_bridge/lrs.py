@@ -67,8 +67,10 @@ class LRS:
     def put_activity_profile(self, activity_id: str, profile_id: str, doc: dict, etag: str | None) -> str | None:
         """Create (when etag is None: only if absent) or replace (only if still at etag). Returns the new ETag."""
         headers = {"Content-Type": "application/json", **({"If-Match": etag} if etag else {"If-None-Match": "*"})}
-        return self._call("PUT", "/activities/profile?" + urlencode({"activityId": activity_id, "profileId": profile_id}),
-                   json.dumps(doc).encode(), headers, ok=(204,))[1].get("ETag")
+        where = urlencode({"activityId": activity_id, "profileId": profile_id})
+        answer_headers = self._call("PUT", "/activities/profile?" + where, json.dumps(doc).encode(), headers,
+                                    ok=(204,))[1]
+        return answer_headers.get("ETag")
 
 
 def remote(url: str, key: str, secret: str, timeout: float = 60) -> LRS:

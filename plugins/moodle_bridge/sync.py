@@ -55,7 +55,10 @@ def run(settings, moodle: Moodle, lrs: LRS, *, upto: int | None = None, on_batch
     def finish_oldest():
         t = clock()
         sending, last_id, n_events, n_statements, skipped = in_flight.popleft()
-        summary.kept_earlier += sending.result()
+        kept, refused = sending.result()
+        summary.kept_earlier += kept
+        skipped.update(refused)
+        n_statements -= sum(refused.values())
         t2 = clock()
         summary.seconds["send"] += t2 - t
         checkpoint.advance(last_id, n_events, n_statements, skipped)
@@ -96,28 +99,39 @@ def run(settings, moodle: Moodle, lrs: LRS, *, upto: int | None = None, on_batch
     return summary
 
 
-def _send(lrs: LRS, statements: list[dict], size: int) -> int:
-    """POST in batches the LRS takes. Returns how many it already held with other content."""
-    kept = 0
+def _send(lrs: LRS, statements: list[dict], size: int) -> tuple[int, Counter]:
+    """POST in batches the LRS takes. Returns how many it held already with other content, and the statements it
+    refused as invalid (by reason)."""
+    kept, refused = 0, Counter()
     for i in range(0, len(statements), size):
         chunk = statements[i:i + size]
         try:
             lrs.post_statements(chunk)
+            continue
         except Refused as e:
-            if e.status != 409:
+            if e.status not in (400, 409):
                 raise
-            # A statement id the LRS holds with other content (a re-send after Moodle's rows changed): that
-            # record is in the LRS already. Send the batch one by one so the rest land.
-            for stmt in chunk:
-                try:
-                    lrs.post_statements([stmt])
-                except Refused as one:
-                    if one.status != 409:
-                        raise
+        # 409: an id the LRS holds with other content (a re-send after Moodle's rows changed): that record is in
+        # the LRS already. 400: a statement the LRS finds invalid (odd Moodle data). Either way, send the batch
+        # one by one so the rest land, rather than stop the sync at this batch for good.
+        invalid = 0
+        for stmt in chunk:
+            try:
+                lrs.post_statements([stmt])
+            except Refused as one:
+                if one.status == 409:
                     kept += 1
                     log.warning("statement %s is in the LRS already with other content: kept as it was",
                                 stmt["id"])
-    return kept
+                elif one.status == 400:
+                    invalid += 1
+                    refused["refused by the LRS: " + one.message[:200]] += 1
+                    log.warning("the LRS refused statement %s: %s", stmt["id"], one.message)
+                else:
+                    raise
+        if invalid == len(chunk) > 1:  # not odd data but something wrong with every statement: stop here
+            raise Refused(400, f"the LRS refused every statement of a batch; the first: {next(iter(refused))}")
+    return kept, refused
 
 
 def _throttle(settings, rows_done: int, elapsed: float) -> float:
