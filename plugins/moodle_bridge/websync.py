@@ -108,8 +108,10 @@ def _sync_course(site: _Site, ws: WebService, lrs: LRS, course: dict, summary: S
             statements += _completions(site, ws, course, user, modules, course_activity,
                                        state.setdefault(str(user["id"]), {}), asking, summary)
     statements += _grades(site, ws, course, course_activity, users, state, summary)
-    summary.kept_earlier += _send(lrs, statements, site.settings.batch_size)
-    summary.statements += len(statements)
+    kept, refused = _send(lrs, statements, site.settings.batch_size)  # the log path's: 409 and 400 one by one
+    summary.kept_earlier += kept
+    summary.skipped.update(refused)
+    summary.statements += len(statements) - sum(refused.values())
     checkpoint.save(state)
 
 
