@@ -288,6 +288,9 @@ def test_the_cli_says_what_is_wrong_with_the_token(hospital, tmp_path):
     assert "Moodle refused core_webservice_get_site_info: Invalid token" in result.output
     result = CliRunner().invoke(cli.main, ["--config", str(path), "sync"])  # the log way needs its database
     assert result.exit_code == 1 and "log_db_url" in result.output
+    path.write_text(path.read_text() + "source: webservice\n")
+    result = CliRunner().invoke(cli.main, ["--config", str(path), "backfill"])
+    assert result.exit_code == 1 and "the first `sync` is the backfill" in result.output
 
 
 # ------------------------------------------------------------------------------ course -> competence mapping

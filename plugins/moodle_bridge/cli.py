@@ -33,6 +33,9 @@ def main(ctx, config_path):
 
 def _parts(config_path):
     settings = config.load(config_path)
+    if settings.source != "log":
+        raise config.ConfigError("backfill and status follow Moodle's log (source: log); with source: webservice "
+                                 "the first `sync` is the backfill, and each sync's summary its status")
     return settings, Moodle(settings.log_db_url, settings.table_prefix), remote(
         settings.lrs_url, settings.lrs_key, settings.lrs_secret, settings.lrs_timeout)
 
