@@ -1,6 +1,7 @@
 """The Moodle bridge's web-services path against a Moodle-shaped REST server on loopback (tests/moodle_server.py):
 Moodle's refusals as clear errors, paging, retries and the request cap, the incremental sync into the LRS, and
-course completions that fulfil competence requirements through the course -> competence mapping."""
+course completions that fulfil competence requirements through the course -> competence mapping (its rules API
+too), the bridge as a job in the LRS app (both ways in), and the CLI against a running LRS."""
 import os
 import time
 

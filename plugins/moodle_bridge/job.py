@@ -6,6 +6,7 @@ It talks to this LRS as any client does, through its HTTP API, handed to the app
 does), with a credential of its own kept in the instance folder: every statement passes the LRS's validation and
 authorisation. The settings' lrs_url, lrs_key and lrs_secret are not needed here and are ignored."""
 import base64
+import hashlib
 import json
 import logging
 import os
@@ -59,7 +60,6 @@ def _in_process(app, key, secret):
 def own_credential(app) -> tuple[str, str]:
     """The bridge's credential in this LRS, made on first use and kept in the instance folder, so every instance
     and restart uses the same one (per database, like simulation/'s)."""
-    import hashlib
     tag = hashlib.sha1(app.config["DATABASE_URL"].encode()).hexdigest()[:8]
     path = os.path.join(app.instance_path, f"moodle-bridge-credential-{tag}.json")
     engine = app.extensions["lrs.engine"]
