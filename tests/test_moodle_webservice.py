@@ -16,7 +16,7 @@ from plugins.moodle_bridge import xapi as xapi_ids
 from plugins.moodle_bridge.webservice import (FUNCTIONS, MoodleRefused, MoodleUnreachable, WebService,
                                               php_array_form)
 from tests.competence_support import ADMIN, process
-from tests.conftest import make_credential
+from tests.conftest import XAPIClient, basic, make_credential
 from tests.moodle_server import TOKEN, Moodle, running
 
 
@@ -453,6 +453,30 @@ def test_map_and_sync_from_the_cli_against_a_running_lrs(hospital, tmp_path, wor
                                env={**env, "MOODLE_BRIDGE_LRS_SECRET": "wrong"})
         assert result.exit_code == 1 and "401" in result.output
         trust.extensions["lrs.engine"].dispose()
+
+
+def test_a_wrong_mapping_fails_the_job_run_but_the_records_still_arrive(db_url, tmp_path, hospital):
+    from lrs import create_app, scheduler
+    from tests.competence_support import load_trust
+    path = tmp_path / "bridge.yaml"
+    path.write_text(yaml.safe_dump({"site_url": hospital.site, "source": "webservice", "ws_token": TOKEN,
+                                    "ws_per_second": 0, "competence_map": {"HLR-2024": ["NO-SUCH"]}}))
+    app = create_app({"DATABASE_URL": db_url, "TESTING": True, "SECRET_KEY": "test", "CREDENTIAL_CACHE_SECONDS": 0,
+                      "MOODLE_BRIDGE_CONFIG": str(path)})
+    app.instance_path = str(tmp_path / "instance")
+    try:
+        load_trust(app)
+        hospital.activity_done[(2, 10, 21)] = ago(1)
+        assert scheduler.run(app, job.JOB_ID)
+        with app.extensions["lrs.engine"].connect() as conn:
+            from sqlalchemy import select
+            run = conn.execute(select(scheduler.job_runs).where(scheduler.job_runs.c.job_id == job.JOB_ID)).one()
+        assert run.status == "failed" and "unknown competence NO-SUCH" in run.error
+        cred = make_credential(app, ("statements/read",), name="reader")
+        reader = XAPIClient(app.test_client(), basic(cred["key"], cred["secret"]))
+        assert len(stored(reader)) == 1
+    finally:
+        app.extensions["lrs.engine"].dispose()
 
 
 def test_the_in_app_job_on_the_log_path_with_the_mapping(db_url, tmp_path, worker_id):

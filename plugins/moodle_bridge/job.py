@@ -35,14 +35,20 @@ def run(app):
                                   config.ENV_PREFIX + "LRS_KEY": key, config.ENV_PREFIX + "LRS_SECRET": secret})
     send = _in_process(app, key, secret)
     ws = websync.web_service(settings) if settings.ws_token else None
+    mapping_failed = None
     if settings.competence_map:
-        mapping.apply(settings, mapping.RulesAPI(send), ws)
+        try:
+            mapping.apply(settings, mapping.RulesAPI(send), ws)
+        except (mapping.MappingError, lrs.Refused) as e:  # a mapping to fix must not hold up the records
+            mapping_failed = e
     xapi_lrs = lrs.LRS(lambda method, path_, body, headers: send(method, "/xapi" + path_, body, headers))
     if settings.source == "webservice":
         summary = websync.run(settings, ws, xapi_lrs)
     else:
         summary = sync.run(settings, Moodle(settings.log_db_url, settings.table_prefix), xapi_lrs)
     log.info("moodle bridge: %s", summary.line())
+    if mapping_failed:  # synced, but the run is recorded as failed, with what is wrong in the mapping
+        raise mapping_failed
     return summary
 
 
