@@ -13,6 +13,7 @@ takes as the repeats they are. Nothing is sent twice by runs that finish.
 A user whose course completion is sent and who has not been in the course since (lastcourseaccess unchanged) is
 not asked about again: on a big site that is most enrolments, and two calls each."""
 import dataclasses
+import json
 import logging
 from collections import Counter
 
@@ -241,13 +242,17 @@ class CourseCheckpoint:
 
     def __init__(self, lrs: LRS, course_url: str):
         self.lrs, self.course_url = lrs, course_url
-        self._etag = None
+        self._etag, self._loaded = None, None
 
     def load(self) -> dict:
         doc, self._etag = self.lrs.get_activity_profile(self.course_url, CHECKPOINT_PROFILE)
-        return (doc or {}).get("users", {})
+        users = (doc or {}).get("users", {})
+        self._loaded = json.dumps(users, sort_keys=True)
+        return users
 
     def save(self, users: dict) -> None:
+        if self._etag and json.dumps(users, sort_keys=True) == self._loaded:
+            return  # nothing new: no write
         try:
             self._etag = self.lrs.put_activity_profile(self.course_url, CHECKPOINT_PROFILE, {"users": users},
                                                        self._etag)
