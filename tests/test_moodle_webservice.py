@@ -446,6 +446,8 @@ def test_map_and_sync_from_the_cli_against_a_running_lrs(hospital, tmp_path, wor
         assert "3 statements sent (2 activity completions, 1 course completions)" in result.output
         result = runner.invoke(cli.main, ["--config", str(path), "sync"], env=env)
         assert "0 statements sent (nothing new)" in result.output, result.output
+        result = runner.invoke(cli.main, ["--config", str(path), "status"], env=env)
+        assert "course 2 HLR: 3 participants followed, 1 course completions sent" in result.output, result.output
         r = requests.get(server.url + "/xapi/statements", auth=(key, secret),
                          headers={"X-Experience-API-Version": "1.0.3"}, timeout=10)
         assert len(r.json()["statements"]) == 3

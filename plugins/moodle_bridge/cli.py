@@ -34,8 +34,8 @@ def main(ctx, config_path):
 def _parts(config_path):
     settings = config.load(config_path)
     if settings.source != "log":
-        raise config.ConfigError("backfill and status follow Moodle's log (source: log); with source: webservice "
-                                 "the first `sync` is the backfill, and each sync's summary its status")
+        raise config.ConfigError("backfill follows Moodle's log (source: log); with source: webservice the first "
+                                 "`sync` is the backfill")
     return settings, Moodle(settings.log_db_url, settings.table_prefix), remote(
         settings.lrs_url, settings.lrs_key, settings.lrs_secret, settings.lrs_timeout)
 
@@ -107,6 +107,18 @@ def backfill_command(config_path):
 @click.pass_obj
 def status_command(config_path, as_json):
     def work():
+        settings = config.load(config_path)
+        if settings.source == "webservice":
+            lrs = remote(settings.lrs_url, settings.lrs_key, settings.lrs_secret, settings.lrs_timeout)
+            found = websync.status(settings, websync.web_service(settings), lrs)
+            if as_json:
+                click.echo(json.dumps(found, indent=2))
+                return
+            click.echo(f"site {found['site']} (Moodle {found['moodle']}), through web services:")
+            for c in found["courses"]:
+                click.echo(f"  course {c['id']} {c['shortname']}: {c['participants']} participants followed, "
+                           f"{c['course_completions_sent']} course completions sent")
+            return
         settings, moodle, lrs = _parts(config_path)
         found = sync.status(settings, moodle, lrs)
         if as_json:

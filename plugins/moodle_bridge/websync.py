@@ -71,6 +71,18 @@ def run(settings, ws: WebService, lrs: LRS) -> Summary:
     return summary
 
 
+def status(settings, ws: WebService, lrs: LRS) -> dict:
+    """What the checkpoints say per course: participants remembered, course completions sent."""
+    info = ws.site_info()
+    courses = []
+    for course in ws.courses():
+        url = xapi.course_activity(settings.site_url, course["id"], None, "en")["id"]
+        users = CourseCheckpoint(lrs, url).load()
+        courses.append({"id": course["id"], "shortname": course.get("shortname"), "participants": len(users),
+                        "course_completions_sent": sum(1 for u in users.values() if "c" in u)})
+    return {"site": settings.site_url, "moodle": info.get("release", ""), "courses": courses}
+
+
 class _Site:
     """What every statement of this site needs."""
 
