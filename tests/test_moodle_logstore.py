@@ -212,6 +212,17 @@ def test_uncompleted_module_and_a_quiz_attempt_not_yet_graded(moodle, lrs):
     assert by_event(got, submitted)["result"] == {"completion": True, "duration": "PT60S"}
     assert by_event(got, failed_module)["result"] == {"completion": True, "success": False}
 
+    # The teacher grades the essay (Moodle 4.4+ logs attempt_graded): the attempt is scored.
+    m.update("quiz_attempts", attempt, sumgrades=9)
+    graded = m.log("\\mod_quiz\\event\\attempt_graded", userid=m.admin, relateduserid=m.kari, courseid=2,
+                   cmid=m.quiz_cm, objecttable="quiz_attempts", objectid=attempt)
+    run(m, lrs)
+    s = by_event(all_statements(lrs), graded)
+    assert s["verb"] == {"id": SCORED, "display": {"en": "Scored"}}
+    assert s["object"]["id"] == f"{SITE}/mod/quiz/attempt.php?attempt={attempt}&cmid={m.quiz_cm}"
+    assert s["result"] == {"score": {"raw": 90.0, "min": 0.0, "max": 100.0, "scaled": 0.8}, "success": True,
+                           "completion": True, "duration": "PT60S"}
+
 
 def test_old_sites_php_serialized_other_gives_the_same_statements(moodle, lrs):
     m = moodle
