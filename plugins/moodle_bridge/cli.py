@@ -31,8 +31,7 @@ def main(ctx, config_path):
     ctx.obj = config_path
 
 
-def _parts(config_path):
-    settings = config.load(config_path)
+def _parts(settings):
     if settings.source != "log":
         raise config.ConfigError("backfill follows Moodle's log (source: log); with source: webservice the first "
                                  "`sync` is the backfill")
@@ -93,7 +92,7 @@ def map_command(config_path, dry_run):
 @click.pass_obj
 def backfill_command(config_path):
     def work():
-        settings, moodle, lrs = _parts(config_path)
+        settings, moodle, lrs = _parts(config.load(config_path))
         waiting = sync.status(settings, moodle, lrs)
         with click.progressbar(length=waiting["events_waiting"], label="Moodle log events",
                                show_pos=True, file=click.get_text_stream("stderr")) as bar:
@@ -119,7 +118,7 @@ def status_command(config_path, as_json):
                 click.echo(f"  course {c['id']} {c['shortname']}: {c['participants']} participants followed, "
                            f"{c['course_completions_sent']} course completions sent")
             return
-        settings, moodle, lrs = _parts(config_path)
+        settings, moodle, lrs = _parts(settings)
         found = sync.status(settings, moodle, lrs)
         if as_json:
             click.echo(json.dumps(found, indent=2))
