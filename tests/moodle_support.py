@@ -1,7 +1,7 @@
-"""A Moodle database to test the bridge on: the tables it reads, with the columns and types of Moodle's install.xml
-(lib/db, admin/tool/log/store/standard/db, mod/quiz, mod/scorm (4.3+), mod/h5pactivity), in a fresh PostgreSQL
-or MariaDB database, and a small health-trust site in it: the front page, two courses, users, a quiz, a SCORM
-package, an H5P activity and a page. Events are logged as Moodle logs them.
+"""A Moodle database to test the bridge on: the tables it reads, with the columns and types of Moodle's
+install.xml (lib/db, admin/tool/log/store/standard/db, mod/quiz, mod/scorm (4.3+ and before), mod/h5pactivity),
+in a fresh PostgreSQL or MariaDB database, and a small health-trust site in it: the front page, two courses,
+users, a quiz, a SCORM package, an H5P activity and a page. Events are logged as Moodle logs them.
 
 Also: the LRS (the Flask app of the `app` fixture) as the bridge's HTTP peer, and reading statements back."""
 import base64
@@ -10,7 +10,6 @@ import os
 from contextlib import contextmanager
 
 import phpserialize
-import psycopg
 import pymysql
 import pytest
 from sqlalchemy import (BigInteger, Column, Index, MetaData, Numeric, SmallInteger, String, Table, Text, create_engine,
@@ -148,6 +147,11 @@ def moodle_tables(prefix: str = "mdl_") -> MetaData:
     Table(p + "scorm_element", md, _id(), _char("element", 255, nullable=False))
     Table(p + "scorm_scoes_value", md, _id(), _int("scoid", nullable=False), _int("attemptid", nullable=False),
           _int("elementid", nullable=False), _text("value", nullable=False), _int("timemodified", nullable=False))
+    # Before Moodle 4.3, SCORM tracks were rows of one table.
+    Table(p + "scorm_scoes_track", md, _id(), _int("userid", nullable=False, default=0),
+          _int("scormid", nullable=False, default=0), _int("scoid", nullable=False, default=0),
+          _int("attempt", nullable=False, default=1), _char("element", 255, nullable=False, default=""),
+          _text("value", nullable=False), _int("timemodified", nullable=False, default=0))
     Table(p + "h5pactivity", md, _id(), _int("course", nullable=False), _char("name", 255, nullable=False),
           _int("timecreated", nullable=False), _int("timemodified", nullable=False), _text("intro"),
           _int("introformat", 4, nullable=False, default=0), _int("grade", default=0),

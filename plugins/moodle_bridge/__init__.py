@@ -17,7 +17,7 @@ Where the bridge departs from logstore_xapi, on purpose:
 - a quiz attempt's score is that attempt's own grade (quiz_attempts.sumgrades scaled to the quiz's grade), not
   the user's overall quiz grade at send time, so a backfill gives old attempts their own scores; an attempt that
   waits for manual grading has no score (rather than a false fail);
-- SCORM results take min/max/status from the attempt's tracks (Moodle 4.3+ tables) and the status event's own
+- SCORM results take min/max/status from the attempt's tracks (4.3+ tables, or the older one) and the event's own
   value; H5P results (mod_h5pactivity statement_received, which logstore_xapi does not translate) become
   completed/passed/failed on the H5P activity with the content's own result;
 - no context registration (logstore_xapi derives it from the PHP session, which the log does not keep).

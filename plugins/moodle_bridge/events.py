@@ -25,7 +25,7 @@ class Translator:
         kind = KINDS.get(e.eventname)
         if kind is None:
             raise Skip("not translated: " + e.eventname)
-        if e.other.get("_unreadable"):
+        if e.other.get("_unreadable") and kind[1] in READS_OTHER:
             raise Skip("unreadable 'other' column")
         statements = kind[1](self, e, facts)
         return [{**s, "id": xapi.statement_id(self.site_url, "log", e.id, n)} for n, s in enumerate(statements)]
@@ -278,5 +278,8 @@ KINDS = {
     "\\mod_h5pactivity\\event\\statement_received": (_in_module(_user), Translator.h5p_result),
     "\\core_h5p\\event\\h5p_viewed": (_in_module(_user), Translator.course_module_viewed),
 }
+# Translations that read the event's `other` column (the rest do without it, readable or not).
+READS_OTHER = {Translator.module_completion, Translator.user_graded, Translator.scorm_status, Translator.scorm_score,
+               Translator.h5p_result}
 for _module_type in xapi.MODULE_TYPES:
     KINDS[f"\\mod_{_module_type}\\event\\course_module_viewed"] = (_in_module(_user), Translator.course_module_viewed)

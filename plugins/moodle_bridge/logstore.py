@@ -107,12 +107,14 @@ class Moodle:
         self.grade_items = t("grade_items", "id", "courseid", "itemtype", "itemmodule", "iteminstance", "itemnumber",
                              "grademin", "grademax", "gradepass")
         self.scorm_attempt = t("scorm_attempt", "id", "userid", "scormid", "attempt")
-        self.scorm_scoes_value = t("scorm_scoes_value", "attemptid", "elementid", "value")
+        self.scorm_scoes_value = t("scorm_scoes_value", "id", "attemptid", "elementid", "value")
+        self.scorm_scoes_track = t("scorm_scoes_track", "id", "userid", "scormid", "attempt", "element", "value")
         self.scorm_element = t("scorm_element", "id", "element")
         self.config = t("config", "name", "value")
         self._site = None
         self._release = None
         self._cache = {}
+        self._old_scorm = False  # a site before Moodle 4.3 (SCORM tracks in scorm_scoes_track)
 
     def _table(self, name, *columns):
         return table(self.prefix + name, *(column(c) for c in columns))
@@ -253,12 +255,23 @@ class Moodle:
         return names
 
     def _scorm_tracks(self, keys) -> dict:
-        """SCORM tracks of Moodle 4.3+ (scorm_attempt, scorm_scoes_value, scorm_element), per attempt."""
-        a, v, el = self.scorm_attempt, self.scorm_scoes_value, self.scorm_element
-        rows = self._rows(select(a.c.userid, a.c.scormid, a.c.attempt, el.c.element, v.c.value)
-                          .select_from(a.join(v, v.c.attemptid == a.c.id).join(el, el.c.id == v.c.elementid))
-                          .where(tuple_(a.c.userid, a.c.scormid, a.c.attempt).in_(sorted(keys)))
-                          .order_by(v.c.attemptid, el.c.element))
+        """SCORM tracks per attempt: Moodle 4.3+ keeps them in scorm_attempt, scorm_scoes_value and
+        scorm_element; older sites in one table, scorm_scoes_track."""
+        if not self._old_scorm:
+            a, v, el = self.scorm_attempt, self.scorm_scoes_value, self.scorm_element
+            query = (select(a.c.userid, a.c.scormid, a.c.attempt, el.c.element, v.c.value)
+                     .select_from(a.join(v, v.c.attemptid == a.c.id).join(el, el.c.id == v.c.elementid))
+                     .where(tuple_(a.c.userid, a.c.scormid, a.c.attempt).in_(sorted(keys)))
+                     .order_by(v.c.id))
+            try:
+                rows = self._rows(query)
+            except MoodleUnavailable:
+                self._old_scorm = True
+        if self._old_scorm:
+            tr = self.scorm_scoes_track
+            rows = self._rows(select(tr.c.userid, tr.c.scormid, tr.c.attempt, tr.c.element, tr.c.value)
+                              .where(tuple_(tr.c.userid, tr.c.scormid, tr.c.attempt).in_(sorted(keys)))
+                              .order_by(tr.c.id))
         tracks = defaultdict(dict)
         for r in rows:
             tracks[(r["userid"], r["scormid"], r["attempt"])][r["element"]] = r["value"]
