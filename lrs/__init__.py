@@ -30,6 +30,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     cmi5.init_app(app)
     portal.init_app(app)
     simulation.init_app(app)
+    if app.config["MOODLE_BRIDGE_CONFIG"]:  # the Moodle bridge's sync as a job here (docs/moodle.md)
+        from plugins.moodle_bridge import job as moodle_bridge_job
+        moodle_bridge_job.init_app(app)
     web.init_app(app)
     privacy.init_app(app)
 

@@ -12,7 +12,8 @@ from lrs.store.db import read_transaction, write_transaction
 from lrs.store.models import credentials
 
 SCOPES = ("statements/write", "statements/read", "statements/read/mine", "state", "define", "profile",
-          "all/read", "all", "portal/read", "cmi5/admin")
+          "all/read", "all", "portal/read", "cmi5/admin",
+          "competence/rules")
 DEFAULT_SCOPES = ("statements/write", "statements/read/mine", "state", "profile", "define")
 
 

@@ -7,6 +7,12 @@ of the site, advanced with If-Match after the batch is stored. Statement ids are
 statement's number within its event) and no statement holds the time of sending, so a re-send after a crash is
 a repeat the LRS recognises.
 
+Web-services path (`webservice`, `websync`; `moodle-bridge sync --source webservice`, or `source: webservice`):
+Moodle's REST functions with a token, for sites that give no database access; activity and course completions
+and module grades, built with the same `xapi` builders, ids UUID v5 of site + natural key, a checkpoint per
+course in the LRS. Course -> competence mapping (`mapping`; `moodle-bridge map`): one evidence rule per
+competence through the LRS's rules API. In the LRS app (`job`): both, as a scheduled job. See docs/moodle.md.
+
 Where the bridge departs from logstore_xapi, on purpose:
 - a quiz attempt's score is that attempt's own grade (quiz_attempts.sumgrades scaled to the quiz's grade), not
   the user's overall quiz grade at send time, so a backfill gives old attempts their own scores; an attempt that

@@ -5,12 +5,18 @@
     lrs_secret: ...
     site_url: https://moodle.helse.example.no       # Moodle's $CFG->wwwroot: ids of courses, modules and accounts
     actor_id: username                              # or idnumber: which user field names the xAPI account
+    actor_home_page: https://id.helse.example.no    # the account's homePage (default site_url): with idnumber =
+                                                    # employee id, the LRS's IDENTITY_HOMEPAGE links employees
     log_db_url: postgresql+psycopg://reader@db/moodle   # or mysql+pymysql://reader@db/moodle (read-only user)
     table_prefix: mdl_
     batch_size: 500                                 # log rows read (and statements sent) at a time
     max_rows_per_second: 0                          # 0: no cap
     pause_seconds: 0                                # rest between batches, so Moodle's database is not crowded
     concurrency: 2                                  # batches in flight to the LRS at once
+    source: log                                     # or webservice: Moodle's Web Services instead of its database
+    ws_token: ...                                   # webservice: the bridge user's token (docs/moodle.md)
+    ws_per_second: 5                                # webservice: most calls a second
+    competence_map: {HLR-2024: [HLR], 42: [SMITTE]} # course idnumber (or id) -> competence codes (`map`)
 
 Bad settings raise ConfigError with a message that names the setting and what is wrong."""
 import dataclasses
@@ -35,7 +41,7 @@ class Settings:
     lrs_key: str
     lrs_secret: str
     site_url: str
-    log_db_url: str
+    log_db_url: str = ""
     actor_id: str = "username"
     table_prefix: str = "mdl_"
     batch_size: int = 500
@@ -48,9 +54,19 @@ class Settings:
     # Language of names when a course forces none (logstore_xapi uses "en").
     lang: str = "en"
     lrs_timeout: float = 60.0
+    # homePage of the actors' accounts; empty: site_url. The LRS's IDENTITY_HOMEPAGE, with actor_id idnumber holding
+    # the employee id, makes every Moodle record an employee's at once.
+    actor_home_page: str = ""
+    # Which way in: "log" (Moodle's standard log, read from its database) or "webservice" (REST, a token).
+    source: str = "log"
+    ws_token: str = ""
+    ws_per_second: float = 5.0
+    # Moodle course (id, or idnumber) -> competence codes its completion proves (plugins/moodle_bridge/mapping.py).
+    competence_map: dict = dataclasses.field(default_factory=dict)
 
 
-REQUIRED = ("lrs_url", "lrs_key", "lrs_secret", "site_url", "log_db_url")
+REQUIRED = ("lrs_url", "lrs_key", "lrs_secret", "site_url")
+SOURCES = {"log": "log_db_url", "webservice": "ws_token"}  # each way in, and the setting it cannot do without
 _FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
 # Drivers the bridge is built and tested with; the bare dialect names mean these.
 _DRIVERS = {"postgresql": "postgresql+psycopg", "postgresql+psycopg": "postgresql+psycopg",
@@ -82,17 +98,23 @@ def load(path: str | None = None, environ=None) -> Settings:
 
 
 def from_mapping(raw: dict) -> Settings:
-    missing = [n for n in REQUIRED if raw.get(n) in (None, "")]
+    source = raw.get("source") or "log"
+    if source not in SOURCES:
+        raise ConfigError(f"source must be {' or '.join(SOURCES)}, not {source!r}")
+    missing = [n for n in (*REQUIRED, SOURCES[source]) if raw.get(n) in (None, "")]
     if missing:
         raise ConfigError("missing setting(s): " + ", ".join(
             f"{n} (or {ENV_PREFIX}{n.upper()})" for n in missing))
     values = {name: _typed(name, value) for name, value in raw.items()}
-    for name in ("lrs_url", "site_url"):
+    for name in ("lrs_url", "site_url", "actor_home_page"):
+        if name == "actor_home_page" and not values.get(name):
+            continue
         parts = urlsplit(values[name])
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ConfigError(f"{name} must be an http(s) URL, not {values[name]!r}")
         values[name] = values[name].rstrip("/")
-    values["log_db_url"] = _driver_url(values["log_db_url"])
+    if values.get("log_db_url"):
+        values["log_db_url"] = _driver_url(values["log_db_url"])
     if values.get("actor_id", "username") not in ("username", "idnumber"):
         raise ConfigError(f"actor_id must be 'username' or 'idnumber', not {values['actor_id']!r}")
     if not re.fullmatch(r"[a-z0-9_]*", values.get("table_prefix", "mdl_")):

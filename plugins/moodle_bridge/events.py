@@ -40,7 +40,7 @@ class Translator:
         if not name:
             raise Skip(f"user without {self.settings.actor_id}")
         full = f"{user['firstname'] or ''} {user['lastname'] or ''}".strip() if self.settings.send_name else None
-        return xapi.actor(self.site_url, name, full)
+        return xapi.actor(self.settings.actor_home_page or self.site_url, name, full)
 
     def _lang(self, course) -> str:
         return xapi.course_lang(course["lang"], self.settings.lang)

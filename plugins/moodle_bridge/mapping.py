@@ -1,0 +1,124 @@
+"""Course -> competence mapping: "course completed in Moodle" proves competences, without hand-written rules.
+
+The bridge's settings say which Moodle courses (by id, or by idnumber, resolved through web services) prove which
+competence codes:
+
+    competence_map:
+      HLR-2024: [HLR]          # a course idnumber
+      42: [SMITTE, HYGIENE]    # a course id
+
+`apply` turns that into one evidence rule per competence and site, kept in the LRS through its rules API
+(PUT /api/competence/rules/<id>, credential scope competence/rules): the course's completed statement proves the
+competence, whether the log path, the web-services path or Moodle's own logstore_xapi plugin sent it (they name
+the course alike: {site}/course/view.php?id=N). Competences dropped from the map have their rule withdrawn."""
+import json
+from collections import defaultdict
+from urllib.parse import quote, urlencode, urlsplit
+
+import requests
+
+from plugins.moodle_bridge import xapi
+from plugins.moodle_bridge.lrs import Refused, Unreachable
+
+
+class MappingError(Exception):
+    pass
+
+
+def rule_id(site_url: str, code: str) -> str:
+    """The rule that holds one competence's Moodle courses of one site: moodle:<host>:<code>."""
+    return f"{rule_prefix(site_url)}{code}"
+
+
+def rule_prefix(site_url: str) -> str:
+    return f"moodle:{urlsplit(site_url).netloc}:"
+
+
+def course_urls(settings, ws=None) -> dict[str, list[str]]:
+    """competence code -> the course activity ids that prove it. Keys that are not numbers are idnumbers: they
+    need web services (ws) to find their course."""
+    by_code = defaultdict(set)
+    for key, codes in (settings.competence_map or {}).items():
+        if isinstance(codes, str):
+            codes = [codes]
+        if not isinstance(codes, list) or not codes or not all(isinstance(c, str) and c for c in codes):
+            raise MappingError(f"competence_map: {key}: give a list of competence codes, not {codes!r}")
+        course_id = _course_id(key, ws)
+        for code in codes:
+            by_code[code].add(xapi.course_activity(settings.site_url, course_id, None, "en")["id"])
+    return {code: sorted(urls) for code, urls in sorted(by_code.items())}
+
+
+def _course_id(key, ws) -> int:
+    if isinstance(key, int) or str(key).isdigit():
+        return int(key)
+    if ws is None:
+        raise MappingError(f"competence_map: {key} is a course idnumber; finding its course needs web services "
+                           "(ws_token), or give the course id instead")
+    found = ws.courses_by_field("idnumber", str(key))
+    if not found:
+        raise MappingError(f"competence_map: no Moodle course has the idnumber {key}")
+    return found[0]["id"]
+
+
+def rules_for(site_url: str, by_code: dict[str, list[str]]) -> list[dict]:
+    return [{"id": rule_id(site_url, code), "competence": code, "kind": "any",
+             "parts": [{"verbs": [xapi.COMPLETED["id"]], "activities": urls}]}
+            for code, urls in by_code.items()]
+
+
+def apply(settings, rules_api: "RulesAPI", ws=None, dry_run: bool = False) -> list[dict]:
+    """Put every rule the map gives, and withdraw this site's rules the map no longer gives. Returns the LRS's
+    answer for each rule touched ({"id", "changed", "version", "status_changes", …})."""
+    wanted = rules_for(settings.site_url, course_urls(settings, ws))
+    answers = [rules_api.put(rule, dry_run) for rule in wanted]
+    keep = {r["id"] for r in wanted}
+    for existing in rules_api.list(rule_prefix(settings.site_url)):
+        if existing["id"] not in keep:
+            withdrawn = {**rules_api.get(existing["id"]), "active": False}
+            answers.append(rules_api.put({k: v for k, v in withdrawn.items() if k not in ("version", "created")},
+                                         dry_run))
+    return answers
+
+
+class RulesAPI:
+    """The LRS's rules API. send(method, path, body, headers) -> (status, headers, body); path below the LRS root."""
+
+    def __init__(self, send):
+        self._send = send
+
+    def _call(self, method, path, body=None, ok=(200,)):
+        status, _headers, data = self._send(method, "/api/competence/rules" + path, body,
+                                            {"Content-Type": "application/json"} if body else {})
+        if status not in ok:
+            try:
+                message = json.loads(data)["error"]["message"]
+            except (ValueError, KeyError, TypeError):
+                message = data[:300].decode("utf-8", "replace")
+            raise Refused(status, message)
+        return json.loads(data)
+
+    def list(self, prefix: str) -> list[dict]:
+        return self._call("GET", "?" + urlencode({"prefix": prefix}))["rules"]
+
+    def get(self, rule_id: str) -> dict:
+        return self._call("GET", "/" + quote(rule_id, safe=""))
+
+    def put(self, rule: dict, dry_run: bool = False) -> dict:
+        query = "?dry_run=true" if dry_run else ""
+        return self._call("PUT", "/" + quote(rule["id"], safe="") + query, json.dumps(rule).encode())
+
+
+def remote(lrs_url: str, key: str, secret: str, timeout: float = 60) -> RulesAPI:
+    """The rules API of the LRS whose xAPI endpoint is lrs_url (…/xapi)."""
+    session = requests.Session()
+    session.auth = (key, secret)
+    base = lrs_url.rstrip("/").removesuffix("/xapi")
+
+    def send(method, path, body, headers):
+        try:
+            r = session.request(method, base + path, data=body, headers=headers, timeout=timeout)
+        except requests.RequestException as e:
+            raise Unreachable(f"the LRS at {base} did not answer: {e}") from e
+        return r.status_code, r.headers, r.content
+    return RulesAPI(send)
