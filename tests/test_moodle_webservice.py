@@ -208,7 +208,7 @@ def test_sync_sends_completions_and_grades_as_the_log_path_builds_them(app, xapi
     assert [p["id"] for p in quiz["context"]["contextActivities"]["parent"]] == [
         f"{hospital.site}/course/section.php?id=201", course_url]
     [grade] = [s for s in got.values() if s["verb"]["id"] == xapi_ids.SCORED["id"]]
-    assert grade["result"]["score"] == {"raw": 85.0, "min": 0.0, "max": 100.0, "scaled": 0.7}
+    assert grade["result"]["score"] == {"raw": 85.0, "min": 0.0, "max": 100.0, "scaled": 0.85}
 
 
 def test_grades_of_a_course_without_completion_name_users_as_configured(app, xapi, hospital):
