@@ -83,9 +83,9 @@ DEFAULTS = {
     "RETENTION_DAYS_AFTER_LEAVING": 0,
     # An erased person becomes an xAPI account on this homePage, named by a random pseudonym.
     "PSEUDONYM_HOMEPAGE": "https://pseudonym.helse.example.no",
-    # The Moodle bridge in this app (docs/moodle.md): its settings file (empty: not run here) and how often it syncs.
+    # The Moodle bridge in this app (docs/moodle.md): its settings file (empty: not run here). It syncs every 15
+    # minutes (JOB_SECONDS: moodle_bridge.sync=N).
     "MOODLE_BRIDGE_CONFIG": "",
-    "MOODLE_BRIDGE_SECONDS": 900,
 }
 
 
