@@ -27,6 +27,14 @@ class CheckpointMoved(Exception):
     """Another bridge advanced the checkpoint since this one read it."""
 
 
+def error_message(data: bytes) -> str:
+    """What the LRS said was wrong: the message of its JSON error, else the start of the body."""
+    try:
+        return json.loads(data)["error"]["message"]
+    except (ValueError, KeyError, TypeError):
+        return data[:300].decode("utf-8", "replace")
+
+
 class LRS:
     def __init__(self, send):
         # send(method, path, body: bytes | None, headers) -> (status, headers, body: bytes); path is below /xapi.
@@ -35,11 +43,7 @@ class LRS:
     def _call(self, method, path, body=None, headers=None, ok=(200, 204)):
         status, answer_headers, data = self._send(method, path, body, {**VERSION_HEADER, **(headers or {})})
         if status not in ok:
-            try:
-                message = json.loads(data)["error"]["message"]
-            except (ValueError, KeyError, TypeError):
-                message = data[:300].decode("utf-8", "replace")
-            raise Refused(status, message)
+            raise Refused(status, error_message(data))
         return status, answer_headers, data
 
     def about(self) -> dict:

@@ -18,7 +18,7 @@ from urllib.parse import quote, urlencode, urlsplit
 import requests
 
 from plugins.moodle_bridge import xapi
-from plugins.moodle_bridge.lrs import Refused, Unreachable
+from plugins.moodle_bridge.lrs import Refused, Unreachable, error_message
 
 
 class MappingError(Exception):
@@ -91,11 +91,7 @@ class RulesAPI:
         status, _headers, data = self._send(method, "/api/competence/rules" + path, body,
                                             {"Content-Type": "application/json"} if body else {})
         if status not in ok:
-            try:
-                message = json.loads(data)["error"]["message"]
-            except (ValueError, KeyError, TypeError):
-                message = data[:300].decode("utf-8", "replace")
-            raise Refused(status, message)
+            raise Refused(status, error_message(data))
         return json.loads(data)
 
     def list(self, prefix: str) -> list[dict]:
