@@ -35,7 +35,8 @@ def create(engine, name: str, scopes=DEFAULT_SCOPES, home_page: str = "https://k
     if unknown:
         raise UnknownScope(f"unknown scope(s) {', '.join(unknown)}; known: {', '.join(SCOPES)}")
     key = secrets.token_hex(10)
-    secret = secrets.token_urlsafe(32)
+    # Hex, not base64url: a secret that begins with "-" is read as an option on a command line (--secret -x…).
+    secret = secrets.token_hex(32)
     authority = {"objectType": "Agent", "name": name, "account": {"homePage": home_page, "name": key}}
     row = {"key": key, "secret_hash": _hash(secret), "name": name, "scopes": " ".join(scopes),
            "authority": orjson.dumps(authority).decode(), "created_us": now_us()}
