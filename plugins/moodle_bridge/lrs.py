@@ -77,8 +77,9 @@ class LRS:
         return answer_headers.get("ETag")
 
 
-def remote(url: str, key: str, secret: str, timeout: float = 60) -> LRS:
-    base = url.rstrip("/")
+def http_sender(base: str, key: str, secret: str, timeout: float = 60):
+    """send(method, path, body, headers) -> (status, headers, body) for paths below `base`, with Basic auth."""
+    base = base.rstrip("/")
     local = threading.local()  # one keep-alive session per sending thread (a Session is not shared safely)
 
     def send(method, path, body, headers):
@@ -91,7 +92,11 @@ def remote(url: str, key: str, secret: str, timeout: float = 60) -> LRS:
         except requests.RequestException as e:
             raise Unreachable(f"the LRS at {base} did not answer: {e}") from e
         return r.status_code, r.headers, r.content
-    return LRS(send)
+    return send
+
+
+def remote(url: str, key: str, secret: str, timeout: float = 60) -> LRS:
+    return LRS(http_sender(url, key, secret, timeout))
 
 
 class Checkpoint:

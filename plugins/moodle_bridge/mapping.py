@@ -15,10 +15,9 @@ import json
 from collections import defaultdict
 from urllib.parse import quote, urlencode, urlsplit
 
-import requests
 
 from plugins.moodle_bridge import xapi
-from plugins.moodle_bridge.lrs import Refused, Unreachable, error_message
+from plugins.moodle_bridge.lrs import Refused, error_message, http_sender
 
 
 class MappingError(Exception):
@@ -107,14 +106,4 @@ class RulesAPI:
 
 def remote(lrs_url: str, key: str, secret: str, timeout: float = 60) -> RulesAPI:
     """The rules API of the LRS whose xAPI endpoint is lrs_url (…/xapi)."""
-    session = requests.Session()
-    session.auth = (key, secret)
-    base = lrs_url.rstrip("/").removesuffix("/xapi")
-
-    def send(method, path, body, headers):
-        try:
-            r = session.request(method, base + path, data=body, headers=headers, timeout=timeout)
-        except requests.RequestException as e:
-            raise Unreachable(f"the LRS at {base} did not answer: {e}") from e
-        return r.status_code, r.headers, r.content
-    return RulesAPI(send)
+    return RulesAPI(http_sender(lrs_url.rstrip("/").removesuffix("/xapi"), key, secret, timeout))
