@@ -200,11 +200,6 @@ def _out(schema: Schema, data) -> Response:
     return jsonify(schema.dump(data))
 
 
-def _query_text(args: dict) -> str | None:
-    """A read's filter as the access log keeps it: the parameters given, in order."""
-    return " ".join(f"{k}={v}" for k, v in sorted(args.items()) if v) or None
-
-
 def _employee_visible(conn, employee_id: str):
     who = principal.require()
     if not service.can_see_employee(conn, who, employee_id):
@@ -248,7 +243,7 @@ def unit_matrix(unit_id):
     with read_transaction(_engine()) as conn:
         _unit_visible(conn, unit_id)
         data = service.matrix(conn, unit_id, args["role"], args["status"])
-    access.note("matrix-api", unit_id=unit_id, filter=_query_text(args))
+    access.note("matrix-api", unit_id=unit_id, filter=access.query_text(args))
     return _out(MatrixSchema(), data)
 
 

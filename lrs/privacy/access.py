@@ -40,6 +40,11 @@ _XAPI_DOCUMENTS = {"xapi.state_get": "xapi-state", "xapi.agent_profile_get": "xa
                    "xapi.get_person": "xapi-agent"}
 
 
+def query_text(args: dict) -> str | None:
+    """A read's filter as the access log keeps it: the parameters given, in order of name."""
+    return " ".join(f"{k}={v}" for k, v in sorted(args.items()) if v) or None
+
+
 def note(resource: str, employee_id: str | None = None, unit_id: str | None = None, filter: str | None = None):
     """Remember a read of this request (written after the response, if the request succeeded)."""
     assert resource in RESOURCES, resource

@@ -294,8 +294,7 @@ def leader():
         forecast = service.forecast(conn, unit, _today())
         queue = evidence.attestation_queue(conn, who)
         roles = service.job_roles(conn)
-    access.note("leader-view", unit_id=unit, filter=" ".join(f"{k}={v}" for k, v in (("role", role), ("status", status))
-                                                              if v) or None)
+    access.note("leader-view", unit_id=unit, filter=access.query_text({"role": role, "status": status}))
     return render_template("leader.html", matrix=matrix, matrix_rows=_matrix_rows(matrix), counts=counts,
                            forecast=forecast, queue=queue,
                            units=units, unit=unit, role=role, status=status, roles=roles, statuses=STATUSES,
