@@ -5,7 +5,6 @@ In the LRS's own app (the default): the same HTTP requests, handed to the app's 
 a credential of its own kept in the instance folder. Either way every statement passes the LRS's validation,
 authorisation and atomic batch write, exactly as for any other client."""
 import json
-import os
 from urllib.parse import urlencode
 
 import requests
@@ -92,30 +91,9 @@ def for_app(app) -> LRS:
 
 
 def _own_credential(app) -> tuple[str, str]:
-    """simulation/'s credential in this LRS, made on first use and kept in the instance folder (like the secret
-    key), so every worker and restart uses the same one."""
+    """simulation/'s credential in this LRS (kept in the instance folder), remembered for this app."""
     cached = app.extensions.get("simulation.credential")
-    if cached:
-        return cached
-    path = os.path.join(app.instance_path, f"simulation-credential-{_db_tag(app)}.json")
-    try:
-        with open(path) as f:
-            kept = json.load(f)
-        known = {c["key"] for c in creds.list_all(app.extensions["lrs.engine"]) if not c["revoked_us"]}
-        if kept["key"] in known:
-            app.extensions["simulation.credential"] = (kept["key"], kept["secret"])
-            return kept["key"], kept["secret"]
-    except (FileNotFoundError, ValueError, KeyError):
-        pass
-    made = creds.create(app.extensions["lrs.engine"], "simulation (team-training log)", SCOPES)
-    os.makedirs(app.instance_path, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        json.dump({"key": made["key"], "secret": made["secret"]}, f)
-    app.extensions["simulation.credential"] = (made["key"], made["secret"])
-    return made["key"], made["secret"]
-
-
-def _db_tag(app) -> str:
-    import hashlib
-    return hashlib.sha1(app.config["DATABASE_URL"].encode()).hexdigest()[:8]
+    if not cached:
+        cached = app.extensions["simulation.credential"] = creds.kept_in_instance(
+            app, "simulation", "simulation (team-training log)", SCOPES)
+    return cached

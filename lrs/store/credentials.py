@@ -2,6 +2,8 @@
 so a single SHA-256 is a sound way to store them (stretching only helps low-entropy passwords)."""
 import hashlib
 import hmac
+import json
+import os
 import secrets
 import time
 
@@ -109,3 +111,25 @@ class Verifier:
             self._cache.clear()
         self._cache[(key, digest)] = (time.monotonic() + self.cache_seconds, cred)
         return cred
+
+
+def kept_in_instance(app, stem: str, name: str, scopes) -> tuple[str, str]:
+    """(key, secret) of a credential the app uses for a client inside itself (simulation/, the Moodle bridge's job):
+    made on first use and kept in the instance folder, one per database, so every worker and restart uses the same
+    one; made again if it was revoked."""
+    tag = hashlib.sha1(app.config["DATABASE_URL"].encode()).hexdigest()[:8]
+    path = os.path.join(app.instance_path, f"{stem}-credential-{tag}.json")
+    engine = app.extensions["lrs.engine"]
+    try:
+        with open(path) as f:
+            kept = json.load(f)
+        if any(c["key"] == kept["key"] and not c["revoked_us"] for c in list_all(engine)):
+            return kept["key"], kept["secret"]
+    except (FileNotFoundError, ValueError, KeyError):
+        pass
+    made = create(engine, name, scopes)
+    os.makedirs(app.instance_path, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        json.dump({"key": made["key"], "secret": made["secret"]}, f)
+    return made["key"], made["secret"]

@@ -6,8 +6,6 @@ It talks to this LRS as any client does, through its HTTP API, handed to the app
 does), with a credential of its own kept in the instance folder: every statement passes the LRS's validation and
 authorisation. The settings' lrs_url, lrs_key and lrs_secret are not needed here and are ignored."""
 import base64
-import hashlib
-import json
 import logging
 import os
 
@@ -66,19 +64,4 @@ def _in_process(app, key, secret):
 def own_credential(app) -> tuple[str, str]:
     """The bridge's credential in this LRS, made on first use and kept in the instance folder, so every instance
     and restart uses the same one (per database, like simulation/'s)."""
-    tag = hashlib.sha1(app.config["DATABASE_URL"].encode()).hexdigest()[:8]
-    path = os.path.join(app.instance_path, f"moodle-bridge-credential-{tag}.json")
-    engine = app.extensions["lrs.engine"]
-    try:
-        with open(path) as f:
-            kept = json.load(f)
-        if any(c["key"] == kept["key"] and not c["revoked_us"] for c in creds.list_all(engine)):
-            return kept["key"], kept["secret"]
-    except (FileNotFoundError, ValueError, KeyError):
-        pass
-    made = creds.create(engine, "Moodle bridge (in-app)", SCOPES)
-    os.makedirs(app.instance_path, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        json.dump({"key": made["key"], "secret": made["secret"]}, f)
-    return made["key"], made["secret"]
+    return creds.kept_in_instance(app, "moodle-bridge", "Moodle bridge (in-app)", SCOPES)
