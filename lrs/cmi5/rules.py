@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 
 from lrs.cmi5 import lms, vocab
 from lrs.cmi5.tables import cmi5_aus, cmi5_registrations, cmi5_sessions
-from lrs.store.db import read_transaction, write_transaction
+from lrs.store.db import read_once, read_transaction, write_transaction
 from lrs.store.models import statements
 from lrs.store.types import utcnow
 from lrs.xapi.agents import ifi
@@ -41,7 +41,7 @@ def check(batch: list, cred) -> None:
     if not cred.name.startswith(lms.SESSION_CREDENTIAL):
         regs = {r for r in map(_registration, batch) if r} - _NOT_CMI5
         if regs:
-            with read_transaction(_engine()) as conn:
+            with read_once(_engine()) as conn:
                 taken = conn.execute(select(cmi5_registrations.c.id).where(cmi5_registrations.c.id.in_(regs))).first()
             if taken:
                 raise XAPIError(403, f"registration {taken[0]} is a cmi5 registration: only the LMS and the AU "

@@ -95,6 +95,14 @@ def read_transaction(engine):
             yield conn
 
 
+def read_once(engine):
+    """A connection for one query that needs no transaction around it: on PostgreSQL one round trip, not three
+    (BEGIN, the query, COMMIT)."""
+    if is_sqlite(engine):  # our own BEGIN listener would open a transaction nobody ends
+        return read_transaction(engine)
+    return engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+
+
 def bulk_insert(conn, *inserts) -> None:
     """Insert many rows into one or more tables fast, straight through the driver: `(table, rows)` pairs, the rows
     dicts with the same keys. PostgreSQL: one statement for all the tables, so the whole write is one round trip
