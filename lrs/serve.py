@@ -1,5 +1,11 @@
 """gunicorn serving the app: the way `lrs run` starts the LRS, and the way tests and benchmarks start it too."""
+import os
+import re
+import socket
+import time
+
 from gunicorn.app.base import BaseApplication
+from gunicorn.workers import gthread
 
 
 class _Gunicorn(BaseApplication):
@@ -16,8 +22,84 @@ class _Gunicorn(BaseApplication):
         return create_app()
 
 
+_CONTENT_LENGTH = re.compile(rb"\r\ncontent-length:[ \t]*(\d+)")
+_EXPECT = re.compile(rb"(?i)\r\nexpect:[ \t]*100-continue[ \t]*(?=\r\n|$)")
+_CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+_TIMED_OUT = b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
+
+
+class RequestBufferingWorker(gthread.ThreadWorker):
+    """gthread, but a connection gets one of the worker's threads only once its request has arrived: the head and
+    the whole body, or the body's first `enough` bytes (a large upload then streams). Until then it waits in the
+    worker's poller, where it costs no thread, so clients that send a request slowly or stall halfway (slowloris)
+    cannot take every thread from the others. A request that has not arrived within `request_seconds` of its first
+    byte gets 408 and the connection is closed. (What nginx does in front of gunicorn, for `lrs run` on its own.)"""
+
+    request_seconds = float(os.environ.get("LRS_REQUEST_SECONDS", 10))
+    enough = 64 * 1024
+
+    def handle(self, conn):
+        if self.cfg.is_ssl or getattr(conn, "is_http2", False) or self._arrived(conn):
+            conn.lrs_buffer, conn.lrs_since = b"", None  # the next request on this connection is waited for anew
+            return super().handle(conn)
+        since = getattr(conn, "lrs_since", None)
+        if since is not None and time.monotonic() - since > self.request_seconds:
+            try:
+                conn.sock.send(_TIMED_OUT, socket.MSG_DONTWAIT)
+            except OSError:
+                pass
+            return False  # closed
+        return gthread._DEFER  # back to the poller until more arrives
+
+    def _arrived(self, conn) -> bool:
+        """Read what the client has sent so far without waiting; hand it to the parser once the request is in."""
+        got = bytearray(getattr(conn, "lrs_buffer", b""))
+        if conn.parser is not None:  # a kept-alive connection: the parser may hold read-ahead bytes
+            got += conn.parser.unreader.take_buffered()
+        while not self._complete(conn, got):
+            try:
+                chunk = conn.sock.recv(self.enough, socket.MSG_DONTWAIT)
+            except (BlockingIOError, InterruptedError):  # nothing more yet: wait in the poller
+                conn.lrs_buffer = bytes(got)
+                if got and getattr(conn, "lrs_since", None) is None:
+                    conn.lrs_since = time.monotonic()
+                return False
+            except OSError:
+                chunk = b""
+            if not chunk:  # the client closed: the parser finds out and closes too
+                break
+            got += chunk
+        head_end = got.find(b"\r\n\r\n")
+        if getattr(conn, "lrs_continued", False) and head_end >= 0:
+            got[:head_end] = _EXPECT.sub(b"", bytes(got[:head_end]))  # said already: the parser must not again
+            conn.lrs_continued = False
+        conn.init()  # makes the parser of a new connection (and sets the socket blocking for the thread)
+        conn.parser.unreader.unread(bytes(got))
+        return True
+
+    def _complete(self, conn, got: bytearray) -> bool:
+        """Whether the request in `got` has arrived as far as a thread needs to wait for."""
+        head_end = got.find(b"\r\n\r\n")
+        if head_end < 0:
+            return len(got) >= self.enough  # an endless head: the parser refuses it
+        head = bytes(got[:head_end]).lower()
+        length = _CONTENT_LENGTH.search(head)
+        if length is None or b"\r\ntransfer-encoding:" in head or int(length.group(1)) > self._max_body():
+            # No body; or one the parser or the app refuses from the head alone (413 comes before reading);
+            # or a chunked one, rare for xAPI, whose end is the parser's to find.
+            return True
+        if len(got) - head_end - 4 >= min(int(length.group(1)), self.enough):
+            return True
+        if _EXPECT.search(head) and not getattr(conn, "lrs_continued", False):
+            conn.sock.send(_CONTINUE, socket.MSG_DONTWAIT)  # the client waits for this before it sends the body
+            conn.lrs_continued = True
+        return False
+
+    def _max_body(self) -> int:
+        return getattr(self.wsgi, "config", {}).get("MAX_CONTENT_LENGTH") or 2 ** 63
+
+
 def serve(host: str, port: int, workers: int, threads: int = 4) -> None:
-    import os
     import tempfile
     os.environ.setdefault("LRS_SCHEDULER", "1")  # each worker runs the scheduled jobs (once-per-slot ones once)
     # Metrics summed over the workers: each writes its counters to files in this folder (a fresh one per start).
@@ -25,8 +107,8 @@ def serve(host: str, port: int, workers: int, threads: int = 4) -> None:
     _Gunicorn({
         "bind": f"{host}:{port}",
         "workers": workers,
-        # Threads keep a slow or stalled client from holding a whole worker.
-        "worker_class": "gthread",
+        # Threads, and a thread only for a request that has arrived: a slow client holds no worker and no thread.
+        "worker_class": RequestBufferingWorker,
         "threads": threads,
         "timeout": 60,
         "graceful_timeout": 10,
@@ -57,10 +139,8 @@ class Server:
         self.process = None
 
     def start(self, timeout: float = 30.0) -> "Server":
-        import os
         import subprocess
         import sys
-        import time
         import urllib.request
 
         env = {**os.environ, "LRS_DATABASE_URL": self.database_url, **self.env}
@@ -87,7 +167,6 @@ class Server:
     def credential(self, *scopes: str) -> tuple[str, str]:
         """A new (key, secret) made with `lrs credentials create`."""
         import json
-        import os
         import subprocess
         import sys
         args = [sys.executable, "-m", "lrs.cli", "credentials", "create", "--name", "server-test", "--json"]
@@ -100,13 +179,11 @@ class Server:
 
     def kill(self) -> None:
         """kill -9 the whole server (master and workers), as a crash would."""
-        import os
         import signal
         os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait()
 
     def stop(self) -> None:
-        import os
         import signal
         if self.process and self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
@@ -123,7 +200,6 @@ class Server:
 
 
 def _free_port() -> int:
-    import socket
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
