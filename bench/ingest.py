@@ -10,6 +10,14 @@ At the end, the statements stored are counted in the database and compared with 
 With --instances 2: two servers (`lrs run`, each with its workers and scheduler) on one database, the clients
 spread over them, as several app instances behind a load balancer (the scale-out path on PostgreSQL).
 
+With --lrs: the same load against any xAPI LRS already running (another product, for a like-with-like
+comparison on the same machine); no server is started and no database created or counted:
+
+    .venv/bin/python bench/ingest.py --lrs http://127.0.0.1:8100/xAPI/statements --credential KEY:SECRET \
+        --lrs-pid PID --label ralph-fs
+
+--lrs-pid: the server's process (its descendants, e.g. worker processes, are counted too), for the CPU column.
+
 Numbers only: nothing here passes or fails on time. Client, server and database share the machine's cores;
 the CPU columns say who used them.
 """
@@ -30,7 +38,7 @@ import _common as c  # noqa: E402
 PG_DB = "lrs_bench_ingest"
 
 
-def _client(index, url, headers, mode, batch, seconds, warmup, with_ids, seed, barrier, results):
+def _client(index, url, path, headers, mode, batch, seconds, warmup, with_ids, seed, barrier, results):
     """One client process: POST for `seconds` after everyone is ready; report counts and latencies."""
     rng = random.Random(seed)
     single = mode == "single"
@@ -43,7 +51,7 @@ def _client(index, url, headers, mode, batch, seconds, warmup, with_ids, seed, b
 
     def post(template):
         t0 = time.perf_counter()
-        status, data = client.request("POST", "/xapi/statements", template.render())
+        status, data = client.request("POST", path, template.render())
         dt = time.perf_counter() - t0
         if status == 200:
             return len(orjson.loads(data)), dt
@@ -83,11 +91,12 @@ def _client(index, url, headers, mode, batch, seconds, warmup, with_ids, seed, b
     results.put(out)
 
 
-def run_case(servers, headers, mode, args, pg_database):
+def run_case(urls, server_pids, headers, mode, args, pg_database, path="/xapi/statements"):
+    """`urls`: the servers the clients are spread over; `server_pids`: the processes whose CPU is the server's."""
     ctx = mp.get_context("fork")
     barrier = ctx.Barrier(args.clients + 1)
     results = ctx.Queue()
-    procs = [ctx.Process(target=_client, args=(i, servers[i % len(servers)].url, headers, mode, args.batch, args.seconds, args.warmup,
+    procs = [ctx.Process(target=_client, args=(i, urls[i % len(urls)], path, headers, mode, args.batch, args.seconds, args.warmup,
                                                not args.no_ids, zlib.crc32(f"{mode}{i}".encode()),
                                                barrier, results))
              for i in range(args.clients)]
@@ -97,7 +106,7 @@ def run_case(servers, headers, mode, args, pg_database):
         barrier.wait(timeout=args.warmup + 120)
     except Exception:  # noqa: BLE001  (a client failed while warming up: its error comes through the queue)
         pass
-    meter = c.CpuMeter([s.process.pid for s in servers], pg_database).start()
+    meter = c.CpuMeter(server_pids, pg_database).start()
     outs = [results.get() for _ in procs]
     cpu = meter.stop()
     for p in procs:
@@ -116,7 +125,8 @@ def run_case(servers, headers, mode, args, pg_database):
         "errors": sum(o["errors"] for o in outs),
         "first_error": next((o["first_error"] for o in outs if o["first_error"]), None),
         "acked": n_stmts + sum(o["warm_statements"] for o in outs),
-        "cpu_server": cpu["server"], "cpu_postgres": cpu["postgres"], "cpu_client": sum(o["cpu"] for o in outs),
+        "cpu_server": cpu["server"] if server_pids else float("nan"),  # nan: an external LRS, no --lrs-pid
+        "cpu_postgres": cpu["postgres"], "cpu_client": sum(o["cpu"] for o in outs),
         "cpu_machine": cpu["machine"], "cpu_wall": cpu["wall"],
     }
 
@@ -133,7 +143,8 @@ def bench_database(name, url, args, pg_database):
         for mode in args.modes:
             print(f"  {name} {mode}: {args.seconds:.0f}s with {args.clients} clients on {args.instances} "
                   f"instance(s) ...", file=sys.stderr, flush=True)
-            row = run_case(servers, headers, mode, args, pg_database)
+            row = run_case([s.url for s in servers], [s.process.pid for s in servers], headers, mode, args,
+                           pg_database)
             row["database"] = name
             rows.append(row)
             if row["errors"]:
@@ -143,11 +154,35 @@ def bench_database(name, url, args, pg_database):
     return rows, acked, stored
 
 
+def bench_external(args):
+    """The same load against an LRS that is already running (--lrs): nothing started, nothing counted."""
+    from urllib.parse import urlsplit
+    parts = urlsplit(args.lrs)
+    key, _, secret = args.credential.partition(":")
+    headers = c.auth_headers(key, secret)
+    rows = []
+    for mode in args.modes:
+        print(f"  {args.label} {mode}: {args.seconds:.0f}s with {args.clients} clients against {args.lrs} ...",
+              file=sys.stderr, flush=True)
+        row = run_case([f"{parts.scheme}://{parts.netloc}"], args.lrs_pid, headers, mode, args, None,
+                       path=parts.path or "/")
+        row["database"] = args.label
+        rows.append(row)
+        if row["errors"]:
+            print(f"  {row['errors']} failed requests; first: {row['first_error']}", file=sys.stderr)
+    return rows
+
+
 def print_table(rows, args):
     print()
-    print(f"Ingest through HTTP: {args.instances} instance(s) of gunicorn {args.workers} workers x {args.threads} "
-          f"threads, {args.clients} client "
-          f"processes, {args.seconds:.0f}s per case, {os.cpu_count()} CPUs shared by all")
+    if args.lrs:
+        print(f"Ingest through HTTP: the LRS at {args.lrs} (server CPU: "
+              f"{'pids ' + ','.join(map(str, args.lrs_pid)) + ' and descendants' if args.lrs_pid else 'not measured'}), "
+              f"{args.clients} client processes, {args.seconds:.0f}s per case, {os.cpu_count()} CPUs shared by all")
+    else:
+        print(f"Ingest through HTTP: {args.instances} instance(s) of gunicorn {args.workers} workers x {args.threads} "
+              f"threads, {args.clients} client "
+              f"processes, {args.seconds:.0f}s per case, {os.cpu_count()} CPUs shared by all")
     head = (f"{'database':<11} {'mode':<9} {'statements/s':>12} {'requests/s':>10} {'p50 ms':>8} {'p95 ms':>8} "
             f"{'errors':>6}   {'CPU ms per 1000 statements: server / postgres / client':<}")
     print(head)
@@ -177,8 +212,23 @@ def main(argv=None):
     ap.add_argument("--no-ids", action="store_true",
                     help="let the LRS choose statement ids (default: the client sends one, as most clients do)")
     ap.add_argument("--keep", action="store_true", help="keep the databases afterwards (default: removed)")
+    ext = ap.add_argument_group("another LRS, already running (no server started, --db/--workers/--instances unused)")
+    ext.add_argument("--lrs", metavar="URL",
+                     help="full URL of its statements endpoint, e.g. http://127.0.0.1:8100/xAPI/statements")
+    ext.add_argument("--credential", metavar="KEY:SECRET", help="its Basic-auth credential (required with --lrs)")
+    ext.add_argument("--lrs-pid", metavar="PID", type=int, action="append", default=[],
+                     help="its server process, for the CPU column (descendants counted; repeatable)")
+    ext.add_argument("--label", default="external", help="the table's database column for it (default external)")
     args = ap.parse_args(argv)
     args.modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    if args.lrs:
+        if not args.credential or ":" not in args.credential:
+            ap.error("--lrs needs --credential KEY:SECRET")
+        rows = bench_external(args)
+        print_table(rows, args)
+        print()
+        print(f"{args.label}: {sum(r['acked'] for r in rows):,} statements acknowledged (not counted: an external LRS)")
+        return 0
     c.wait_for_app()
 
     rows, checks = [], []
