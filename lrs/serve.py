@@ -47,6 +47,7 @@ class RequestBufferingWorker(gthread.ThreadWorker):
             super().notify()
 
     def handle(self, conn):
+        # gunicorn's own TLS and HTTP/2 are served as by gthread (their bytes are not HTTP/1 heads to look at).
         if self.cfg.is_ssl or getattr(conn, "is_http2", False) or self._arrived(conn):
             conn.lrs_buffer, conn.lrs_since = b"", None  # the next request on this connection is waited for anew
             return super().handle(conn)
