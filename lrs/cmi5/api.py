@@ -1,37 +1,26 @@
 """HTTP of the cmi5 LMS: the JSON API for other systems (credential scope cmi5/admin), the fetch URL, and the
 files of imported packages."""
-import orjson
 from flask import Blueprint, Response, current_app, g, request
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from werkzeug.exceptions import HTTPException
 
 from lrs.cmi5 import lms, package, stats, vocab
 from lrs.competence.directory import agent_for
+from lrs.xapi import auth
+from lrs.xapi.errors import XAPIError, error_response, json_object_body, json_response
 
 bp = Blueprint("cmi5_api", __name__, url_prefix="/cmi5")  # credential-authenticated: no CSRF
 SCOPE = "cmi5/admin"
 
 
-class APIError(Exception):
-    def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status, self.message = status, message
-
-
-def _error(status, message, headers=None):
-    return Response(orjson.dumps({"error": {"code": status, "message": message}}), status=status,
-                    mimetype="application/json", headers=headers)
-
-
-@bp.errorhandler(APIError)
+@bp.errorhandler(XAPIError)
 def _api_error(e):
-    headers = {"WWW-Authenticate": 'Basic realm="kompetanse-lrs"'} if e.status == 401 else None
-    return _error(e.status, e.message, headers)
+    return error_response(e.status, e.message, e.headers)
 
 
 @bp.errorhandler(HTTPException)
 def _http_error(e):
-    return _error(e.code, e.description)
+    return error_response(e.code, e.description)
 
 
 def _engine():
@@ -42,41 +31,25 @@ def _engine():
 def _who_is_asking():
     if not request.path.startswith(bp.url_prefix + "/api/"):
         return None  # the fetch URL carries its own secret; package files are open (the launch URL finds them)
-    auth = request.authorization
-    if auth is None or auth.type != "basic" or not auth.username or auth.password is None:
-        raise APIError(401, "send a credential with HTTP Basic authentication (scope cmi5/admin)")
-    cred = current_app.extensions["lrs.verifier"].verify(auth.username, auth.password)
-    if cred is None:
-        raise APIError(401, "the credential is unknown, revoked or its secret is wrong")
-    if not cred.allows(SCOPE):
-        raise APIError(403, f"this credential lacks the scope {SCOPE}")
-    g.credential = cred
+    auth.authenticate()
+    if not g.credential.allows(SCOPE):
+        raise XAPIError(403, f"this credential lacks the scope {SCOPE}")
     return None
 
 
 def _body(schema: Schema) -> dict:
     try:
-        data = orjson.loads(request.get_data() or b"{}")
-    except orjson.JSONDecodeError as e:
-        raise APIError(400, f"the body is not valid JSON: {e}")
-    if not isinstance(data, dict):
-        raise APIError(400, "the body must be a JSON object")
-    try:
-        return schema.load(data)
+        return schema.load(json_object_body())
     except ValidationError as e:
-        raise APIError(400, "; ".join(f"{k}: {' '.join(map(str, v)) if isinstance(v, list) else v}"
+        raise XAPIError(400, "; ".join(f"{k}: {' '.join(map(str, v)) if isinstance(v, list) else v}"
                                       for k, v in e.messages.items()))
 
 
 def _codes(value) -> list[str]:
     codes = [c.strip() for c in value.split(",")] if isinstance(value, str) else value
     if not isinstance(codes, list) or not all(isinstance(c, str) and c and len(c) <= 64 for c in codes):
-        raise APIError(400, "competences must be a list of competence codes (strings of 1 to 64 characters)")
+        raise XAPIError(400, "competences must be a list of competence codes (strings of 1 to 64 characters)")
     return list(dict.fromkeys(codes))
-
-
-def _json(obj, status=200):
-    return Response(orjson.dumps(obj), status=status, mimetype="application/json")
 
 
 # ------------------------------------------------------------------------------------------------ courses
@@ -86,29 +59,29 @@ def import_course():
     """Body: the package (zip, or cmi5.xml alone). ?competences=A,B overrides the codes in the package."""
     data = request.get_data()
     if not data:
-        raise APIError(400, "send the cmi5 package (a zip with cmi5.xml, or a cmi5.xml) as the request body")
+        raise XAPIError(400, "send the cmi5 package (a zip with cmi5.xml, or a cmi5.xml) as the request body")
     codes = _codes(request.args["competences"]) if "competences" in request.args else None
     try:
         made = lms.import_package(_engine(), data, g.credential.name, current_app.config["CMI5_ID_BASE"], codes)
     except package.PackageError as e:
-        raise APIError(400, str(e))
-    return _json(lms.get_course(_engine(), made["id"]), 201 if made["created"] else 200)
+        raise XAPIError(400, str(e))
+    return json_response(lms.get_course(_engine(), made["id"]), 201 if made["created"] else 200)
 
 
 @bp.get("/api/courses")
 def list_courses():
-    return _json({"courses": lms.list_courses(_engine())})
+    return json_response({"courses": lms.list_courses(_engine())})
 
 
 @bp.get("/api/courses/<int:course_id>")
 def get_course(course_id):
-    return _json(_call(lms.get_course, _engine(), course_id))
+    return json_response(_call(lms.get_course, _engine(), course_id))
 
 
 @bp.get("/api/courses/<int:course_id>/stats")
 def course_stats(course_id):
     _call(lms.get_course, _engine(), course_id)  # 404 for an unknown course
-    return _json(stats.course_numbers(_engine(), course_id))
+    return json_response(stats.course_numbers(_engine(), course_id))
 
 
 class _Competences(Schema):
@@ -120,7 +93,7 @@ class _Competences(Schema):
 @bp.put("/api/courses/<int:course_id>/competences")
 def put_competences(course_id):
     body = _body(_Competences())
-    return _json(_call(lms.set_competences, _engine(), course_id, _codes(body["competences"])))
+    return json_response(_call(lms.set_competences, _engine(), course_id, _codes(body["competences"])))
 
 
 class _Launch(Schema):
@@ -140,7 +113,7 @@ def launch(course_id):
     actor = agent_for(body["employee_id"], current_app.config["IDENTITY_HOMEPAGE"])
     out = _call(lms.launch, _engine(), course_id, body["au"], body["employee_id"], actor, request.url_root,
                 registration=reg, launch_mode=body["launch_mode"], return_url=body["return_url"])
-    return _json(out, 201)
+    return json_response(out, 201)
 
 
 # ------------------------------------------------------------------------------------------------ registrations
@@ -149,17 +122,17 @@ def launch(course_id):
 def list_registrations():
     employee = request.args.get("employee_id")
     if not employee:
-        raise APIError(400, "give employee_id (and optionally course_id)")
+        raise XAPIError(400, "give employee_id (and optionally course_id)")
     course = request.args.get("course_id")
     if course is not None and not course.isdigit():
-        raise APIError(400, "course_id must be a number")
+        raise XAPIError(400, "course_id must be a number")
     regs = lms.registrations_of(_engine(), employee, int(course) if course else None)
-    return _json({"registrations": [lms.progress(_engine(), r) for r in regs]})
+    return json_response({"registrations": [lms.progress(_engine(), r) for r in regs]})
 
 
 @bp.get("/api/registrations/<uuid:registration>")
 def registration_progress(registration):
-    return _json(_call(lms.progress, _engine(), str(registration)))
+    return json_response(_call(lms.progress, _engine(), str(registration)))
 
 
 class _Waive(Schema):
@@ -173,7 +146,7 @@ class _Waive(Schema):
 def waive(registration):
     body = _body(_Waive())
     out = _call(lms.waive, _engine(), str(registration), body["au"], body["reason"])
-    return _json({**out, **lms.progress(_engine(), str(registration))})
+    return json_response({**out, **lms.progress(_engine(), str(registration))})
 
 
 @bp.post("/api/sessions/<uuid:session_id>/abandon")
@@ -186,11 +159,11 @@ def _call(fn, *args, **kwargs):
     try:
         return fn(*args, **kwargs)
     except lms.NotFound as e:
-        raise APIError(404, str(e))
+        raise XAPIError(404, str(e))
     except lms.Refused as e:
-        raise APIError(409, str(e))
+        raise XAPIError(409, str(e))
     except ValueError as e:
-        raise APIError(400, str(e))
+        raise XAPIError(400, str(e))
 
 
 # ------------------------------------------------------------------------------------------------ AU side
@@ -200,12 +173,12 @@ def fetch(token):
     """cmi5 8.2: POST only; always 200 with JSON (errors as error-code/error-text)."""
     if request.method == "OPTIONS":
         return _cors(Response(status=204))
-    return _cors(_json(lms.fetch(_engine(), token)))
+    return _cors(json_response(lms.fetch(_engine(), token)))
 
 
 @bp.get("/fetch/<token>")
 def fetch_get(token):
-    return _error(405, "the fetch URL takes POST only (cmi5 8.2.1)", {"Allow": "POST"})
+    return error_response(405, "the fetch URL takes POST only (cmi5 8.2.1)", {"Allow": "POST"})
 
 
 def _cors(response):
@@ -221,6 +194,6 @@ def _cors(response):
 def content(course_id, path):
     found = lms.file(_engine(), course_id, path)
     if found is None:
-        raise APIError(404, f"course {course_id} has no file {path}")
+        raise XAPIError(404, f"course {course_id} has no file {path}")
     return Response(found.content, mimetype=found.content_type,
                     headers={"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"})

@@ -10,7 +10,7 @@ mapping) keeps one rule per competence here, and the engine does the rest, as fo
 
 Saving re-reads the stored statements for that rule and recomputes the plans it touches, in one transaction."""
 import orjson
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, current_app, request
 from marshmallow import ValidationError
 from sqlalchemy import select
 
@@ -18,7 +18,7 @@ from lrs.competence import imports
 from lrs.competence.tables import rules
 from lrs.store.db import read_transaction
 from lrs.xapi import auth
-from lrs.xapi.errors import XAPIError, error_response
+from lrs.xapi.errors import XAPIError, error_response, json_object_body, json_response
 
 bp = Blueprint("competence_rules_api", __name__, url_prefix="/api/competence/rules")
 SCOPE = "competence/rules"
@@ -34,10 +34,6 @@ def _who_is_asking():
     auth.authenticate()
     if not auth.g.credential.allows(SCOPE):
         raise XAPIError(403, f"this credential lacks the scope {SCOPE}")
-
-
-def _json(obj, status=200):
-    return Response(orjson.dumps(obj), status=status, mimetype="application/json")
 
 
 def _newest(conn, rule_id=None, prefix=None) -> dict:
@@ -58,7 +54,7 @@ def _shown(row) -> dict:
 def list_rules():
     with read_transaction(current_app.extensions["lrs.engine"]) as conn:
         newest = _newest(conn, prefix=request.args.get("prefix", ""))
-    return _json({"rules": [{"id": r.rule_id, "competence": r.competence_code, "version": r.version}
+    return json_response({"rules": [{"id": r.rule_id, "competence": r.competence_code, "version": r.version}
                             for r in newest.values() if r.active]})
 
 
@@ -68,17 +64,12 @@ def get_rule(rule_id):
         row = _newest(conn, rule_id).get(rule_id)
     if row is None:
         raise XAPIError(404, f"no rule {rule_id}")
-    return _json(_shown(row))
+    return json_response(_shown(row))
 
 
 @bp.put("/<rule_id>")
 def put_rule(rule_id):
-    try:
-        raw = orjson.loads(request.get_data() or b"")
-    except orjson.JSONDecodeError as e:
-        raise XAPIError(400, f"the body is not valid JSON: {e}")
-    if not isinstance(raw, dict):
-        raise XAPIError(400, "the body must be a rule as a JSON object")
+    raw = json_object_body()
     if raw.setdefault("id", rule_id) != rule_id:
         raise XAPIError(400, f"the rule's id {raw['id']!r} is not the id in the URL {rule_id!r}")
     dry_run = request.args.get("dry_run", "false").lower() in ("1", "true", "yes")
@@ -91,6 +82,6 @@ def put_rule(rule_id):
         raise XAPIError(400, str(e))
     with read_transaction(current_app.extensions["lrs.engine"]) as conn:
         row = _newest(conn, rule_id).get(rule_id)
-    return _json({"id": rule_id, "changed": made is not None, "dry_run": dry_run,
+    return json_response({"id": rule_id, "changed": made is not None, "dry_run": dry_run,
                   "version": row.version if row else None,
                   "status_changes": len(made) if made is not None else 0})

@@ -19,6 +19,21 @@ def error_response(status: int, message: str, headers=None) -> Response:
     return Response(body, status=status, mimetype="application/json", headers=headers)
 
 
+def json_response(obj, status: int = 200) -> Response:
+    return Response(orjson.dumps(obj), status=status, mimetype="application/json")
+
+
+def json_object_body() -> dict:
+    """The request body as a JSON object, or 400 saying what is wrong with it."""
+    try:
+        data = orjson.loads(request.get_data() or b"")
+    except orjson.JSONDecodeError as e:
+        raise bad_request(f"the body is not valid JSON: {e}")
+    if not isinstance(data, dict):
+        raise bad_request("the body must be a JSON object")
+    return data
+
+
 def register(blueprint):
     @blueprint.errorhandler(XAPIError)
     def _xapi_error(e):
