@@ -55,7 +55,7 @@ def list_rules():
     with read_transaction(current_app.extensions["lrs.engine"]) as conn:
         newest = _newest(conn, prefix=request.args.get("prefix", ""))
     return json_response({"rules": [{"id": r.rule_id, "competence": r.competence_code, "version": r.version}
-                            for r in newest.values() if r.active]})
+                                    for r in newest.values() if r.active]})
 
 
 @bp.get("/<rule_id>")
@@ -83,5 +83,5 @@ def put_rule(rule_id):
     with read_transaction(current_app.extensions["lrs.engine"]) as conn:
         row = _newest(conn, rule_id).get(rule_id)
     return json_response({"id": rule_id, "changed": made is not None, "dry_run": dry_run,
-                  "version": row.version if row else None,
-                  "status_changes": len(made) if made is not None else 0})
+                          "version": row.version if row else None,
+                          "status_changes": len(made) if made is not None else 0})
