@@ -42,7 +42,7 @@ def _body(schema: Schema) -> dict:
         return schema.load(json_object_body())
     except ValidationError as e:
         raise XAPIError(400, "; ".join(f"{k}: {' '.join(map(str, v)) if isinstance(v, list) else v}"
-                                      for k, v in e.messages.items()))
+                                       for k, v in e.messages.items()))
 
 
 def _codes(value) -> list[str]:
