@@ -1,5 +1,6 @@
 """Small builders shared by the HTTP tests."""
 import json
+import re
 import uuid
 
 COMPLETED = "http://adlnet.gov/expapi/verbs/completed"
@@ -55,3 +56,29 @@ def all_pages(xapi, response):
         if not response.json["more"]:
             return out
         response = xapi.get(response.json["more"])
+
+
+PASSWORD = "et langt passord 123"  # of every web account the tests make
+
+
+def create_people(engine, admin_name="Admin Istrator"):
+    """Web accounts: Kari and Per (employees E1 and E3), Lise (employee L1, leader of unit med), and an admin."""
+    from lrs.web import accounts
+    accounts.create(engine, "kari", "Kari Nordmann", ["employee"], PASSWORD, employee_id="E1")
+    accounts.create(engine, "per", "Per Olsen", ["employee"], PASSWORD, employee_id="E3")
+    accounts.create(engine, "lise", "Lise Leder", ["employee", "leader"], PASSWORD, employee_id="L1",
+                    led_units=["med"])
+    accounts.create(engine, "admin", admin_name, ["admin"], PASSWORD)
+
+
+def token_of(html: str) -> str:
+    """The CSRF token of a page's form."""
+    return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html).group(1)
+
+
+def sign_in(client, username):
+    """Sign a test client in through the sign-in form, as a browser would."""
+    page = client.get("/login").get_data(as_text=True)
+    r = client.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": token_of(page)})
+    assert r.status_code == 302, r.get_data(as_text=True)
+    return r

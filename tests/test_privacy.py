@@ -18,9 +18,9 @@ from lrs.privacy.cli import privacy_group
 from lrs.web import accounts
 from tests.competence_support import (COMPLETED, HLR, HOME, PASSED, days_ago, now, passed_hlr, process, send,
                                       statement)
+from tests.helpers import PASSWORD, create_people, sign_in, token_of
 from tests.signing import attachment, multipart_body, with_attachments
 
-PASSWORD = "et langt passord 123"
 KARI = {"account": {"homePage": HOME, "name": "E1"}}
 KARI_MAIL = "kari.nordmann@helse.example.no"
 pytestmark = pytest.mark.usefixtures("trust")
@@ -28,12 +28,7 @@ pytestmark = pytest.mark.usefixtures("trust")
 
 @pytest.fixture
 def people(app):
-    engine = app.extensions["lrs.engine"]
-    accounts.create(engine, "kari", "Kari Nordmann", ["employee"], PASSWORD, employee_id="E1")
-    accounts.create(engine, "per", "Per Olsen", ["employee"], PASSWORD, employee_id="E3")
-    accounts.create(engine, "lise", "Lise Leder", ["employee", "leader"], PASSWORD, employee_id="L1",
-                    led_units=["med"])
-    accounts.create(engine, "admin", "Admin Istrator", ["admin"], PASSWORD)
+    create_people(app.extensions["lrs.engine"])
     app.config["RATELIMIT_ENABLED"] = False
 
 
@@ -42,15 +37,9 @@ def runner(app):
     return FlaskCliRunner(app)
 
 
-def token_of(html: str) -> str:
-    return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html).group(1)
-
-
 def signed_in(app, username):
     client = app.test_client()
-    page = client.get("/login").get_data(as_text=True)
-    r = client.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": token_of(page)})
-    assert r.status_code == 302, r.get_data(as_text=True)
+    sign_in(client, username)
     return client
 
 

@@ -9,31 +9,15 @@ from openpyxl import load_workbook
 
 from lrs.web import accounts
 from tests.competence_support import days_ago, passed_hlr, process, send
+from tests.helpers import PASSWORD, create_people, sign_in, token_of
 
-PASSWORD = "et langt passord 123"
 pytestmark = pytest.mark.usefixtures("trust")
 
 
 @pytest.fixture
 def people(app):
-    engine = app.extensions["lrs.engine"]
-    accounts.create(engine, "kari", "Kari Nordmann", ["employee"], PASSWORD, employee_id="E1")
-    accounts.create(engine, "per", "Per Olsen", ["employee"], PASSWORD, employee_id="E3")
-    accounts.create(engine, "lise", "Lise Leder", ["employee", "leader"], PASSWORD, employee_id="L1",
-                    led_units=["med"])
-    accounts.create(engine, "admin", "Admin", ["admin"], PASSWORD)
+    create_people(app.extensions["lrs.engine"])
     app.config["RATELIMIT_ENABLED"] = True
-
-
-def token_of(html: str) -> str:
-    return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html).group(1)
-
-
-def sign_in(client, username):
-    page = client.get("/login").get_data(as_text=True)
-    r = client.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": token_of(page)})
-    assert r.status_code == 302, r.get_data(as_text=True)
-    return r
 
 
 def test_signing_in_leads_to_my_plan_with_safe_cookies(app, people):

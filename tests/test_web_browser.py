@@ -13,11 +13,11 @@ from lrs.serve import Server
 from lrs.web import accounts
 from tests.competence_support import DATA, days_ago, passed_hlr
 from tests.conftest import fresh_database
+from tests.helpers import PASSWORD
 
 pytestmark = pytest.mark.xdist_group("server")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
-PASSWORD = "et langt passord 123"
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "modules"
 
 if CHROMIUM is None:
