@@ -63,13 +63,20 @@ def find_due(conn, today: date, days: int) -> Report:
     people = conn.execute(select(employees.c.id, employees.c.left_on)
                           .where(employees.c.left_on.is_not(None), employees.c.left_on <= cutoff)
                           .order_by(employees.c.id)).all()
-    due = []
-    for person in people:
-        ifis = agents_of(conn, person.id)
-        docs = conn.execute(select(func.count()).select_from(documents)
-                            .where(documents.c.agent_ifi.in_(ifis))).scalar() if ifis else 0
-        due.append(Due(person.id, person.left_on, _own_statements(conn, ifis), docs))
-    return Report(cutoff, due)
+    ifis_of = {person.id: agents_of(conn, person.id) for person in people}
+    docs = _documents_per_agent(conn, [ifi for ifis in ifis_of.values() for ifi in ifis])
+    return Report(cutoff, [Due(person.id, person.left_on, _own_statements(conn, ifis_of[person.id]),
+                               sum(docs.get(ifi, 0) for ifi in ifis_of[person.id])) for person in people])
+
+
+def _documents_per_agent(conn, ifis) -> dict[str, int]:
+    """Documents per agent, for many agents at once: documents have no index by agent, so one query per person
+    would read the whole table once for each person who ever left, every day."""
+    counts = {}
+    for i in range(0, len(ifis), _CHUNK):
+        counts.update(conn.execute(select(documents.c.agent_ifi, func.count()).where(
+            documents.c.agent_ifi.in_(ifis[i:i + _CHUNK])).group_by(documents.c.agent_ifi)).all())
+    return counts
 
 
 def run(engine, today: date, days: int, dry_run: bool = False, actor: str = "cli") -> Report:
