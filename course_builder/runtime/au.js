@@ -46,12 +46,18 @@
       throw e;
     });
   }
+  // Bookmark writes go one after another: two in flight at once may land in either order, and an older one
+  // landing last would lose the learner's newest answer.
+  var lastBookmark = Promise.resolve();
   function saveBookmark() {
     if (!cmi5) return Promise.resolve();
-    return report(cmi5.xapi.setState({
-      agent: params.actor, activityId: params.activityId, registration: params.registration,
-      stateId: "bookmark", state: state
-    }));
+    lastBookmark = lastBookmark.catch(function () {}).then(function () {
+      return cmi5.xapi.setState({
+        agent: params.actor, activityId: params.activityId, registration: params.registration,
+        stateId: "bookmark", state: state
+      });
+    });
+    return report(lastBookmark);
   }
   function mastery() {
     return typeof launchData.masteryScore === "number" ? launchData.masteryScore : mod.passMark;
