@@ -31,9 +31,7 @@ def _error(e):
 
 @bp.before_request
 def _who_is_asking():
-    auth.authenticate()
-    if not auth.g.credential.allows(SCOPE):
-        raise XAPIError(403, f"this credential lacks the scope {SCOPE}")
+    auth.authenticate(SCOPE)
 
 
 def _newest(conn, rule_id=None, prefix=None) -> dict:

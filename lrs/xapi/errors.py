@@ -14,13 +14,12 @@ def bad_request(message: str) -> XAPIError:
     return XAPIError(400, message)
 
 
+def json_response(obj, status: int = 200, headers=None) -> Response:
+    return Response(orjson.dumps(obj), status=status, mimetype="application/json", headers=headers)
+
+
 def error_response(status: int, message: str, headers=None) -> Response:
-    body = orjson.dumps({"error": {"code": status, "message": message}})
-    return Response(body, status=status, mimetype="application/json", headers=headers)
-
-
-def json_response(obj, status: int = 200) -> Response:
-    return Response(orjson.dumps(obj), status=status, mimetype="application/json")
+    return json_response({"error": {"code": status, "message": message}}, status, headers)
 
 
 def json_object_body() -> dict:

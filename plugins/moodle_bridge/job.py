@@ -1,6 +1,7 @@
 """The bridge inside the LRS's own app: when LRS_MOODLE_BRIDGE_CONFIG names a bridge settings file, a scheduled
 job (lrs/scheduler.py: once per slot across all instances) keeps the course -> competence mapping and runs one
-sync every 15 minutes (LRS_JOB_SECONDS=moodle_bridge.sync=N to change it), by the way in the settings name (log or webservice).
+sync every 15 minutes (LRS_JOB_SECONDS=moodle_bridge.sync=N to change it), by the way in the settings name
+(log or webservice).
 
 It talks to this LRS as any client does, through its HTTP API, handed to the app in-process (as simulation/lrs.py
 does), with a credential of its own kept in the instance folder: every statement passes the LRS's validation and

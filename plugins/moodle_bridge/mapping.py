@@ -15,7 +15,6 @@ import json
 from collections import defaultdict
 from urllib.parse import quote, urlencode, urlsplit
 
-
 from plugins.moodle_bridge import xapi
 from plugins.moodle_bridge.lrs import Refused, error_message, http_sender
 
