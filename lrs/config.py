@@ -11,6 +11,9 @@ DEFAULTS = {
     "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
     # Most statements accepted in one POST; larger batches get 413.
     "MAX_BATCH": 1000,
+    # Deepest nesting of objects and arrays in a JSON body (statements, documents, the JSON APIs); deeper: 400.
+    # At most 200: the JSON encoder stops at 255 levels.
+    "JSON_MAX_DEPTH": 64,
     # Largest State / Activity Profile / Agent Profile document kept (bytes, also after a JSON merge); larger: 413.
     "DOCUMENT_MAX_BYTES": 1024 * 1024,
     # Most statements returned on one page of a query.

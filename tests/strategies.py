@@ -782,3 +782,62 @@ def invalid_statements(draw, version):
     label, _, mutate = draw(st.sampled_from([m for m in MUTATIONS if version in m[1]]))
     stmt = draw(valid_statements(version, voiding=False))
     return label, mutate(copy.deepcopy(stmt))
+
+
+# ------------------------------------------------------------------------------------------------ odd JSON text
+# odd_json()  JSON text (str) an attacker or a broken client may send: nesting deep and shallow, wide arrays and
+#             objects, numbers no double holds, NaN-like tokens, lone surrogates, duplicate keys, long strings,
+#             unicode and control characters in keys, and a little that is not JSON at all.
+
+_DEPTHS = st.sampled_from([1, 2, 60, 61, 62, 63, 64, 65, 100, 200, 253, 254, 255, 256, 300, 999, 1000, 1023, 1024,
+                           1025, 5000, 100_000]) | st.integers(1, 3000)
+_ODD_SCALARS = st.sampled_from([
+    "1" * 5000, "-" + "9" * 400, "1e999999", "-1e-999999", "1E+308", "123456789012345678901234567890", "-0",
+    "0.1e1", "18446744073709551616", "9223372036854775808", "NaN", "Infinity", "-Infinity", "nan", "undefined",
+    "1.", ".5", "01", "+1", "0x10", '"\\ud800"', '"\\udc00x"', '"\\ud800\\ud800"', '"\\u0000"', '"a\\u0000b"',
+    '"\u2028\u2029"', '"\\uFFFF"', '"\U0001F600"', "true", "null", '""', '"\t"', "tru", '"\\x41"', "'single'"])
+
+
+@st.composite
+def _deep(draw):
+    depth = draw(_DEPTHS)
+    kind = draw(st.sampled_from(["array", "object", "mixed"]))
+    leaf = draw(_ODD_SCALARS)
+    if kind == "array":
+        return "[" * depth + leaf + "]" * depth
+    if kind == "object":
+        return '{"k":' * depth + leaf + "}" * depth
+    opens = draw(st.lists(st.booleans(), min_size=min(depth, 300), max_size=min(depth, 300)))
+    return "".join('[' if o else '{"\u00f8":' for o in opens) + leaf + "".join("]" if o else "}" for o in reversed(opens))
+
+
+def _wide(draw):
+    n = draw(st.sampled_from([1000, 10_000, 100_000]))
+    leaf = draw(_ODD_SCALARS)
+    if draw(st.booleans()):
+        return "[" + ",".join([leaf] * n) + "]"
+    return "{" + ",".join(f'"k{i}":{leaf}' for i in range(n)) + "}"
+
+
+_odd_keys = st.text(min_size=0, max_size=8) | st.sampled_from(["", "\x00", "\ud800", "ø", "\u202e", "a" * 10_000])
+
+
+@st.composite
+def odd_json(draw):
+    kind = draw(st.sampled_from(["deep"] * 4 + ["wide", "scalar", "duplicate", "long", "keys", "broken"]))
+    if kind == "deep":
+        return draw(_deep())
+    if kind == "wide":
+        return _wide(draw)
+    if kind == "scalar":
+        return draw(_ODD_SCALARS)
+    if kind == "duplicate":
+        return '{"a":1,"a":' + draw(_ODD_SCALARS) + ',"a":{"a":[]}}'
+    if kind == "long":
+        return '"' + draw(st.sampled_from(["x", "\\\\", "\\n", "æ", "\\ud83d\\ude00"])) * draw(
+            st.sampled_from([70_000, 1_100_000])) + '"'
+    if kind == "keys":
+        keys = draw(st.lists(_odd_keys, min_size=1, max_size=4))
+        return "{" + ",".join(f'"{k}":{draw(_ODD_SCALARS)}' for k in keys) + "}"
+    return draw(st.sampled_from(["", "{", "[1,]", '{"a":}', "[" * 2000, "}" * 10, "\ufeff{}", '{"a":1}x',
+                                 '{"a" 1}', "[1 2]"]))

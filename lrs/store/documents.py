@@ -102,12 +102,18 @@ def is_json(content_type: str) -> bool:
     return content_type.split(";", 1)[0].strip().lower() == JSON
 
 
+def parse_json(content: bytes):
+    """The document's JSON value; ValueError when it is not JSON (strict JSON: no NaN, no BOM, UTF-8), and
+    RecursionError when it nests too deep for the parser. The standard library keeps integers of any size exactly,
+    so a merge loses nothing it does not replace."""
+    return json.loads(content.decode("utf-8"), parse_constant=_reject_constant)
+
+
 def parse_json_object(content: bytes):
-    """The document as a dict, or None when it is not a JSON object (strict JSON: no NaN, no BOM, UTF-8).
-    The standard library keeps integers of any size exactly, so a merge loses nothing it does not replace."""
+    """The document as a dict, or None when it is not a JSON object."""
     try:
-        value = json.loads(content.decode("utf-8"), parse_constant=_reject_constant)
-    except (UnicodeDecodeError, ValueError, RecursionError):
+        value = parse_json(content)
+    except (ValueError, RecursionError):
         return None
     return value if isinstance(value, dict) else None
 

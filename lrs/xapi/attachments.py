@@ -28,6 +28,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwcrypto import jwk, jws
 
+from lrs.xapi.errors import max_depth, too_deep_value
+
 SIGNATURE_USAGE = "http://adlnet.gov/expapi/attachments/signature"
 SIGNATURE_ALGS = ("RS256", "RS384", "RS512")
 
@@ -382,6 +384,9 @@ def _verify_jws(content: bytes, where: str) -> dict:
         payload = orjson.loads(payload_b)
     except orjson.JSONDecodeError as e:
         raise AttachmentError(f"{where}: the JWS payload is not valid JSON ({e})") from None
+    if too_deep_value(payload):  # it is compared with the statement recursively
+        raise AttachmentError(f"{where}: the JWS payload nests JSON more than {max_depth()} levels deep "
+                              "(LRS_JSON_MAX_DEPTH)")
     if not isinstance(payload, dict):
         raise AttachmentError(f"{where}: the JWS payload is not a statement (a JSON object)")
     if "x5c" in header:

@@ -28,7 +28,7 @@ from lrs.store import documents as store
 from lrs.xapi import bp
 from lrs.xapi.agents import ifi
 from lrs.xapi.auth import require
-from lrs.xapi.errors import XAPIError, bad_request
+from lrs.xapi.errors import XAPIError, bad_request, check_depth, too_deep
 from lrs.xapi.validation import (StatementError, validate_activity_id, validate_agent, validate_timestamp,
                                  validate_uuid)
 
@@ -224,6 +224,19 @@ def _body() -> bytes:
     return data
 
 
+def _json_value(content: bytes):
+    """A JSON document's value (None when it is not JSON), or 400 when it nests deeper than LRS_JSON_MAX_DEPTH
+    (stored deeper, it would break merging, export and erasure later)."""
+    try:
+        value = store.parse_json(content)
+    except RecursionError:  # the parser's limit (about 1000 levels) is far above ours
+        raise too_deep("the document")
+    except ValueError:
+        return None
+    check_depth(value, "the document")
+    return value
+
+
 def _too_large(size, limit) -> XAPIError:
     return XAPIError(413, f"the document is {size} bytes; this LRS keeps documents of at most {limit} bytes "
                           "(LRS_DOCUMENT_MAX_BYTES)")
@@ -253,6 +266,8 @@ def _put(res: _Resource):
     params = _params(res, "PUT")
     content = _body()
     ctype = request.headers.get("Content-Type") or _OCTET
+    if store.is_json(ctype):
+        _json_value(content)  # kept byte for byte, but not when it nests too deep
     try:
         etag = store.put(_engine(), _key(res, params), ctype, content, _conditions(res, "PUT"), g.credential.id)
     except (store.PreconditionFailed, store.Conflict) as e:
@@ -267,8 +282,8 @@ def _post(res: _Resource):
     if not store.is_json(ctype):
         raise bad_request(f"POST stores or merges JSON: the Content-Type must be application/json, not "
                           f"{ctype or 'missing'} (use PUT for documents of other types)")
-    posted = store.parse_json_object(content)
-    if posted is None:
+    posted = _json_value(content)
+    if not isinstance(posted, dict):
         raise bad_request("the body of a POST must be a JSON object (it is merged into the stored JSON object)")
     try:
         etag = store.post(_engine(), _key(res, params), ctype, content, posted, _conditions(res, "POST"),

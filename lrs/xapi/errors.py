@@ -1,7 +1,9 @@
 """xAPI-style errors: JSON with a message a person can act on."""
 import orjson
-from flask import Response, request
+from flask import Response, current_app, has_app_context, request
 from werkzeug.exceptions import HTTPException
+
+from lrs import config
 
 
 class XAPIError(Exception):
@@ -22,12 +24,51 @@ def error_response(status: int, message: str, headers=None) -> Response:
     return json_response({"error": {"code": status, "message": message}}, status, headers)
 
 
+def parse_json(data: bytes, what: str = "the body"):
+    """JSON a client sent, or 400 saying what is wrong with it. Every JSON body is read here (documents, read by
+    another parser, go through check_depth), so nothing nested deeper than LRS_JSON_MAX_DEPTH reaches code that
+    walks JSON recursively (hashing, validation, encoding: orjson stops at 255 levels)."""
+    try:
+        value = orjson.loads(data)
+    except orjson.JSONDecodeError as e:
+        if str(e).startswith("depth limit exceeded"):  # orjson's own limit (1024 levels): deeper than ours too
+            raise too_deep(what)
+        raise bad_request(f"{what} is not valid JSON: {e}")
+    check_depth(value, what)
+    return value
+
+
+def check_depth(value, what: str = "the body") -> None:
+    """400 when objects and arrays in `value` nest deeper than LRS_JSON_MAX_DEPTH."""
+    if too_deep_value(value):
+        raise too_deep(what)
+
+
+def too_deep_value(value) -> bool:
+    """Whether objects and arrays in `value` nest deeper than LRS_JSON_MAX_DEPTH (walked without recursion)."""
+    limit = max_depth()
+    stack = [(value, 1)] if isinstance(value, (dict, list)) else []
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in (node.values() if isinstance(node, dict) else node)
+                     if isinstance(child, (dict, list)))
+    return False
+
+
+def max_depth() -> int:
+    return current_app.config["JSON_MAX_DEPTH"] if has_app_context() else config.DEFAULTS["JSON_MAX_DEPTH"]
+
+
+def too_deep(what: str = "the body") -> XAPIError:
+    return bad_request(f"{what} nests JSON objects and arrays more than {max_depth()} levels deep; this LRS accepts "
+                       f"at most {max_depth()} (LRS_JSON_MAX_DEPTH)")
+
+
 def json_object_body() -> dict:
     """The request body as a JSON object, or 400 saying what is wrong with it."""
-    try:
-        data = orjson.loads(request.get_data() or b"")
-    except orjson.JSONDecodeError as e:
-        raise bad_request(f"the body is not valid JSON: {e}")
+    data = parse_json(request.get_data() or b"")
     if not isinstance(data, dict):
         raise bad_request("the body must be a JSON object")
     return data

@@ -13,7 +13,7 @@ from lrs.xapi import attachments as att
 from lrs.xapi import bp, consistent_through
 from lrs.xapi.agents import ifi
 from lrs.xapi.auth import require
-from lrs.xapi.errors import XAPIError, bad_request
+from lrs.xapi.errors import XAPIError, bad_request, parse_json
 from lrs.xapi.formats import canonical, ids_only
 from lrs.xapi.validation import StatementError, validate_agent, validate_statement
 
@@ -80,10 +80,7 @@ def _read_body():
             raise bad_request(str(e))
     elif ctype != _JSON:
         raise bad_request(f"Content-Type must be application/json or multipart/mixed, not {ctype or 'missing'}")
-    try:
-        return orjson.loads(data), parts
-    except orjson.JSONDecodeError as e:
-        raise bad_request(f"the body is not valid JSON: {e}")
+    return parse_json(data, "part 1 (the statements)" if ctype == "multipart/mixed" else "the body"), parts
 
 
 def _store(batch: list, parts: list, single: bool) -> list[str]:
