@@ -14,6 +14,9 @@ DEFAULTS = {
     # Deepest nesting of objects and arrays in a JSON body (statements, documents, the JSON APIs); deeper: 400.
     # At most 200: the JSON encoder stops at 255 levels.
     "JSON_MAX_DEPTH": 64,
+    # Voiding statements: "own" lets a credential void only statements it stored itself, unless it holds the scope
+    # statements/void/any (or all); "permissive" lets any credential that writes statements void any (the xAPI spec).
+    "VOIDING": "own",
     # Largest State / Activity Profile / Agent Profile document kept (bytes, also after a JSON merge); larger: 413.
     "DOCUMENT_MAX_BYTES": 1024 * 1024,
     # Most statements returned on one page of a query.

@@ -15,7 +15,7 @@ from lrs.store.models import credentials
 
 SCOPES = ("statements/write", "statements/read", "statements/read/mine", "state", "define", "profile",
           "all/read", "all", "portal/read", "cmi5/admin",
-          "competence/rules")
+          "competence/rules", "statements/void/any")
 DEFAULT_SCOPES = ("statements/write", "statements/read/mine", "state", "profile", "define")
 
 

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from lrs.store import activities as activity_store
 from lrs.store.db import bulk_insert, read_transaction, reserve_seqs, write_transaction
-from lrs.store.models import attachments, statement_activity, statement_agent, statements
+from lrs.store.models import attachments, credentials, statement_activity, statement_agent, statements
 from lrs.xapi.agents import ifi, members
 
 VOIDED = "http://adlnet.gov/expapi/verbs/voided"
@@ -22,6 +22,16 @@ class Conflict(Exception):
 
 class Rejected(Exception):
     """A batch breaks a rule that needs the stored data to see (400)."""
+
+
+class Forbidden(Exception):
+    """A batch voids a statement its credential may not void (403)."""
+
+
+# Who may void what (the xAPI path passes the LRS_VOIDING setting; the LRS's own writers keep the spec's rule):
+# "permissive": anyone who may write statements (the xAPI spec); "own": a credential voids only statements it stored
+# itself, unless it holds VOID_ANY (or "all").
+VOID_ANY = "statements/void/any"
 
 
 def content_hash(stmt: dict) -> str:
@@ -51,12 +61,13 @@ def now_ms_us() -> int:
     return int(ms) * 1000
 
 
-def save(engine, batch: list[Prepared], parts: dict) -> None:
-    """Store a batch (already validated). Ids already stored with the same content are accepted and skipped."""
+def save(engine, batch: list[Prepared], parts: dict, voiding: str = "permissive") -> None:
+    """Store a batch (already validated). Ids already stored with the same content are accepted and skipped.
+    voiding: "permissive" or "own" (see VOID_ANY); a refused voiding refuses the whole batch (Forbidden)."""
     for attempt in range(3):
         try:
             with write_transaction(engine) as conn:
-                written = _save(conn, batch, parts)
+                written = _save(conn, batch, parts, voiding)
             activity_store.remember(engine, written)
             return
         except IntegrityError:
@@ -79,10 +90,12 @@ def _in_chunks(conn, query_for, values):
 
 
 _ids = bindparam("ids", expanding=True)
-# Built once (on every write): which ids are stored already, and which are targets of voiding statements stored.
+# Built once (on every write): which ids are stored already, and which are targets of voiding statements stored
+# (with the credential that stored the voiding statement).
 _STORED_OR_VOIDED = union_all(
-    select(statements.c.id, statements.c.content_hash).where(statements.c.id.in_(_ids)),
-    select(statements.c.ref_target, null()).where(statements.c.ref_target.in_(_ids), statements.c.is_voiding))
+    select(statements.c.id, statements.c.content_hash, statements.c.credential_id).where(statements.c.id.in_(_ids)),
+    select(statements.c.ref_target, null(), statements.c.credential_id).where(statements.c.ref_target.in_(_ids),
+                                                                              statements.c.is_voiding))
 
 
 def _lock_ids(conn, batch) -> None:
@@ -97,13 +110,13 @@ def _lock_ids(conn, batch) -> None:
                              "FROM unnest(%(keys)s::text[]) AS k ORDER BY 1) AS ordered", {"keys": sorted(keys)})
 
 
-def _save(conn, batch, parts):
+def _save(conn, batch, parts, voiding="permissive"):
     _lock_ids(conn, batch)
     # One query for both: which ids are stored already, and which are targets of voiding statements stored earlier.
-    stored, voided_early = {}, set()
+    stored, voided_early = {}, {}  # voided_early: id -> credentials that stored a voiding statement targeting it
     for row in _in_chunks(conn, lambda ids: (_STORED_OR_VOIDED, {"ids": ids}), (p.id for p in batch if p.given_id)):
         if row.content_hash is None:
-            voided_early.add(row.id)
+            voided_early.setdefault(row.id, set()).add(row.credential_id)
         else:
             stored[row.id] = row.content_hash
     new = []
@@ -117,14 +130,28 @@ def _save(conn, batch, parts):
         return {}
 
     by_id = {p.id: p for p in new}
-    voided_targets = {p.stmt["object"]["id"].lower() for p in new if _is_voiding(p.stmt)}
+    voiders: dict[str, set] = {}  # target id -> credentials of this batch's voiding statements targeting it
+    for p in new:
+        if _is_voiding(p.stmt):
+            voiders.setdefault(p.stmt["object"]["id"].lower(), set()).add(p.credential_id)
+    voided_targets = set(voiders)
+    owners = {}  # target id -> the credential that stored it
     if voided_targets:
         for target in voided_targets & by_id.keys():
             if _is_voiding(by_id[target].stmt):
                 raise Rejected(f"statement {target} is a voiding statement and cannot be voided")
-        for row in _in_chunks(conn, lambda ids: select(statements.c.id).where(
-                statements.c.id.in_(ids), statements.c.is_voiding), voided_targets - by_id.keys()):
-            raise Rejected(f"statement {row.id} is a voiding statement and cannot be voided")
+            owners[target] = by_id[target].credential_id
+        for row in _in_chunks(conn, lambda ids: select(statements.c.id, statements.c.is_voiding,
+                                                       statements.c.credential_id).where(statements.c.id.in_(ids)),
+                              voided_targets - by_id.keys()):
+            if row.is_voiding:
+                raise Rejected(f"statement {row.id} is a voiding statement and cannot be voided")
+            owners[row.id] = row.credential_id
+    may_void = _voiding_rule(conn, voiding, voiders, owners, voided_early, new)
+    for target, owner in owners.items():
+        if not all(may_void(v, owner) for v in voiders[target]):
+            raise Forbidden(f"statement {target} was stored by another credential; this credential may void only "
+                            f"statements it stored itself (the scope {VOID_ANY} voids any)")
 
     stored_us = now_ms_us()
     stored_text = format_stored(stored_us)
@@ -166,7 +193,8 @@ def _save(conn, batch, parts):
             chunk = list(voided_targets)[i:i + _CHUNK]
             conn.execute(update(statements).where(statements.c.id.in_(chunk), ~statements.c.is_voiding)
                          .values(voided=True))
-    early = list(voided_early.intersection(p.id for p in new))
+    # A voiding statement stored before its target voids it only if its credential may void the target's.
+    early = [p.id for p in new if any(may_void(v, p.credential_id) for v in voided_early.get(p.id, ()))]
     if early:
         conn.execute(update(statements).where(statements.c.id.in_(early), ~statements.c.is_voiding)
                      .values(voided=True))
@@ -180,6 +208,22 @@ def _save(conn, batch, parts):
         if fresh:
             conn.execute(insert(attachments), fresh)
     return written
+
+
+def _voiding_rule(conn, voiding, voiders, owners, voided_early, new):
+    """may_void(voider credential id, owner credential id) under the `voiding` rule (anything but "permissive" is
+    "own": a misspelt setting fails closed)."""
+    if voiding == "permissive":
+        return lambda voider, owner: True
+    ids = {v for t, owner in owners.items() for v in voiders[t] if v != owner}
+    ids |= {v for p in new for v in voided_early.get(p.id, ()) if v != p.credential_id}
+    void_any = set()
+    if ids:
+        for row in _in_chunks(conn, lambda c: select(credentials.c.id, credentials.c.scopes).where(
+                credentials.c.id.in_(c)), ids):
+            if {"all", VOID_ANY} & set(row.scopes.split()):
+                void_any.add(row.id)
+    return lambda voider, owner: voider == owner or voider in void_any
 
 
 def _is_voiding(stmt) -> bool:

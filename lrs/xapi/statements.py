@@ -117,9 +117,11 @@ def _store(batch: list, parts: list, single: bool) -> list[str]:
     for check in batch_checks:
         check(batch, cred)
     try:
-        store.save(_engine(), prepared, matched)
+        store.save(_engine(), prepared, matched, voiding=current_app.config["VOIDING"])
     except store.Conflict as e:
         raise XAPIError(409, str(e))
+    except store.Forbidden as e:
+        raise XAPIError(403, str(e))
     except store.Rejected as e:
         raise bad_request(str(e))
     for stored in after_store:
