@@ -1,8 +1,10 @@
 """Engines and transactions for SQLite (embedded default) and PostgreSQL (production, several app instances)."""
 import os
+import sqlite3
 import time
 from contextlib import contextmanager
 
+import psycopg
 from sqlalchemy import create_engine, event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
@@ -17,9 +19,27 @@ def make_engine(url: str):
         return _sqlite_engine(url)
     if url.drivername == "postgresql":  # psycopg 3 is the driver we ship
         url = url.set(drivername="postgresql+psycopg")
-    engine = create_engine(url, pool_size=10, max_overflow=10)
+    # A database that does not answer (down, or a network that drops packets) fails a request within seconds.
+    connect_args = {} if "connect_timeout" in url.query else {"connect_timeout": 5}
+    engine = create_engine(url, pool_size=10, max_overflow=10, pool_timeout=10, connect_args=connect_args)
     _ping_idle_connections(engine)
     return engine
+
+
+def unavailable(e: BaseException) -> bool:
+    """The database could not be reached or went away mid-request (restart, failover, network, no free
+    connection): nothing of the request was committed by us, and the client may retry. Not for errors in what was
+    asked (integrity, syntax, a missing table). SQLAlchemy invalidates the pool on a lost connection, so the next
+    requests connect afresh by themselves."""
+    if isinstance(e, (exc.DisconnectionError, exc.TimeoutError)):
+        return True
+    if isinstance(e, exc.DBAPIError):
+        if e.connection_invalidated:
+            return True
+        e = e.orig
+    # psycopg's OperationalError: connection refused or lost, server shutting down, too many clients (also raised
+    # as is by bulk_insert, which talks to the driver); SQLite's: the database stayed locked past busy_timeout.
+    return isinstance(e, psycopg.OperationalError) or (isinstance(e, sqlite3.OperationalError) and "locked" in str(e))
 
 
 def _ping_idle_connections(engine):

@@ -1,9 +1,17 @@
 """xAPI-style errors: JSON with a message a person can act on."""
+import logging
+
 import orjson
+import psycopg
+import sqlalchemy.exc
 from flask import Response, current_app, has_app_context, request
 from werkzeug.exceptions import HTTPException
 
 from lrs import config
+from lrs.store import db
+
+log = logging.getLogger(__name__)
+RETRY_AFTER_SECONDS = 5  # a restarting PostgreSQL is usually back by then; clients (and the Moodle plugin) retry
 
 
 class XAPIError(Exception):
@@ -78,6 +86,15 @@ def register(blueprint):
     @blueprint.errorhandler(XAPIError)
     def _xapi_error(e):
         return error_response(e.status, e.message, e.headers)
+
+    @blueprint.app_errorhandler(sqlalchemy.exc.SQLAlchemyError)  # app-wide: every API and page reads the database
+    @blueprint.app_errorhandler(psycopg.OperationalError)
+    def _database_error(e):
+        if not db.unavailable(e):
+            raise e  # a bug, not an outage: Flask logs it with its traceback (500)
+        log.warning("database unavailable, answered 503: %s: %s", type(e).__name__, (str(e).splitlines() or [""])[0])
+        return error_response(503, "the database is not available at the moment; try again in a few seconds",
+                              {"Retry-After": str(RETRY_AFTER_SECONDS)})
 
     @blueprint.app_errorhandler(HTTPException)  # app-wide: unknown paths and methods never reach the blueprint
     def _http_error(e):
