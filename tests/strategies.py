@@ -808,7 +808,8 @@ def _deep(draw):
     if kind == "object":
         return '{"k":' * depth + leaf + "}" * depth
     opens = draw(st.lists(st.booleans(), min_size=min(depth, 300), max_size=min(depth, 300)))
-    return "".join('[' if o else '{"\u00f8":' for o in opens) + leaf + "".join("]" if o else "}" for o in reversed(opens))
+    closing = "".join("]" if o else "}" for o in reversed(opens))
+    return "".join("[" if o else '{"\u00f8":' for o in opens) + leaf + closing
 
 
 def _wide(draw):

@@ -108,3 +108,13 @@ def test_no_json_body_gets_a_5xx(xapi, method, target):
         r = send(xapi, method, target, body)
         assert r.status_code < 500, (place, body[:200], r.get_data(as_text=True)[:500])
     check()
+
+
+def test_the_cookie_authenticated_json_api_has_the_same_limit(app, trust, sign_in):
+    """Flask's get_json reads these bodies: a body nested too deep is invalid JSON there (400), not a 500."""
+    from tests.competence_support import EMPLOYEE_E1
+    web = app.test_client()
+    sign_in(EMPLOYEE_E1)
+    body = '{"competence":"HLR","title":' + "[" * 100_000 + "]" * 100_000 + "}"
+    r = web.post("/api/competence/me/evidence", data=body, headers={"Content-Type": "application/json"})
+    assert r.status_code == 400, r.get_data(as_text=True)[:300]

@@ -5,6 +5,7 @@ import orjson
 import psycopg
 import sqlalchemy.exc
 from flask import Response, current_app, has_app_context, request
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
 from lrs import config
@@ -72,6 +73,20 @@ def max_depth() -> int:
 def too_deep(what: str = "the body") -> XAPIError:
     return bad_request(f"{what} nests JSON objects and arrays more than {max_depth()} levels deep; this LRS accepts "
                        f"at most {max_depth()} (LRS_JSON_MAX_DEPTH)")
+
+
+class JSONProvider(DefaultJSONProvider):
+    """Flask's JSON (request.get_json, as the cookie-authenticated JSON API reads bodies) under the same limit:
+    a body nested too deep is invalid JSON there, which Flask answers with 400."""
+
+    def loads(self, s, **kwargs):
+        try:
+            value = super().loads(s, **kwargs)
+        except RecursionError:  # the parser's limit (about 1000 levels) is far above ours
+            raise ValueError(too_deep().message) from None
+        if too_deep_value(value):
+            raise ValueError(too_deep().message)
+        return value
 
 
 def json_object_body() -> dict:
