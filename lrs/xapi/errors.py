@@ -1,12 +1,12 @@
 """xAPI-style errors: JSON with a message a person can act on."""
 import logging
 
+import flask
 import orjson
 import psycopg
 import sqlalchemy.exc
 from flask import Response, current_app, has_app_context, request
-from flask.json.provider import DefaultJSONProvider
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException
 
 from lrs import config
 from lrs.store import db
@@ -75,18 +75,21 @@ def too_deep(what: str = "the body") -> XAPIError:
                        f"at most {max_depth()} (LRS_JSON_MAX_DEPTH)")
 
 
-class JSONProvider(DefaultJSONProvider):
-    """Flask's JSON (request.get_json, as the cookie-authenticated JSON API reads bodies) under the same limit:
-    a body nested too deep is invalid JSON there, which Flask answers with 400."""
+class Request(flask.Request):
+    """request.get_json (the cookie-authenticated JSON API reads bodies so) under LRS_JSON_MAX_DEPTH: a body
+    nested deeper is invalid JSON there (400, or None with silent=True)."""
 
-    def loads(self, s, **kwargs):
+    def get_json(self, force=False, silent=False, cache=True):
         try:
-            value = super().loads(s, **kwargs)
+            value = super().get_json(force=force, silent=silent, cache=cache)
+            deep = too_deep_value(value)
         except RecursionError:  # the parser's limit (about 1000 levels) is far above ours
-            raise ValueError(too_deep().message) from None
-        if too_deep_value(value):
-            raise ValueError(too_deep().message)
-        return value
+            deep = True
+        if not deep:
+            return value
+        if silent:
+            return None
+        raise BadRequest(too_deep().message)
 
 
 def json_object_body() -> dict:
