@@ -86,6 +86,8 @@ DEFAULTS = {
     # The Moodle bridge in this app (docs/moodle.md): its settings file (empty: not run here). It syncs every 15
     # minutes (JOB_SECONDS: moodle_bridge.sync=N).
     "MOODLE_BRIDGE_CONFIG": "",
+    # `lrs run`: seconds a request may take to arrive once its first byte has (408 after; lrs/serve.py).
+    "REQUEST_SECONDS": 10.0,
 }
 
 

@@ -13,8 +13,8 @@ import pytest
 
 from course_builder import cli
 from lrs.cmi5 import vocab
-from lrs.serve import Server
 from tests.conftest import fresh_database
+from tests.server_support import Server
 
 EXAMPLES = os.path.join(os.path.dirname(__file__), "..", "examples", "modules")
 CHROMIUM = os.environ.get("LRS_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")

@@ -8,9 +8,9 @@ import pytest
 import requests
 
 from lrs import create_app
-from lrs.serve import Server
 from tests.competence_support import days_ago, load_trust, passed_hlr, send
 from tests.conftest import fresh_database
+from tests.server_support import Server
 
 
 def test_health_and_ready(app):

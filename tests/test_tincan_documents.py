@@ -1,4 +1,4 @@
-"""The document resources on a real server (lrs.serve.Server: gunicorn, two worker processes), driven by TinCanPython
+"""The document resources on a real server (tests.server_support.Server: gunicorn, two worker processes), driven by TinCanPython
 (tincan 1.0.0, xAPI 1.0.3) the way an outside client uses them, and by plain HTTP where tincan cannot go.
 
 tincan 1.0.0 decodes every request body and response body as UTF-8 text, and http.client sends text as Latin-1,
@@ -15,8 +15,8 @@ import requests
 from tincan import (Activity, ActivityProfileDocument, Agent, AgentAccount, AgentProfileDocument, RemoteLRS,
                     StateDocument)
 
-from lrs.serve import Server
 from tests.conftest import fresh_database
+from tests.server_support import Server
 
 pytestmark = pytest.mark.xdist_group("server")
 

@@ -10,11 +10,11 @@ import pytest
 
 from lrs import create_app
 from lrs.competence import imports
-from lrs.serve import Server
 from lrs.web import accounts
 from tests.competence_support import DATA, days_ago, passed_hlr
 from tests.conftest import fresh_database
 from tests.helpers import PASSWORD
+from tests.server_support import Server
 
 pytestmark = pytest.mark.xdist_group("server")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
