@@ -17,7 +17,7 @@ $(STAMP): $(LOCK) pyproject.toml
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -r $(LOCK)
 	$(BIN)/pip install -q --no-deps -e .
-	@$(BIN)/pip check >/dev/null || { $(BIN)/pip check; echo "pyproject.toml asks for more than $(LOCK): make lock"; exit 1; }
+	@$(BIN)/pip check >/dev/null || { $(BIN)/pip check; echo "pyproject.toml wants more than $(LOCK): make lock"; exit 1; }
 	touch $(STAMP)
 
 # The lock files, resolved anew (pip-tools) after a change to the dependencies in pyproject.toml. The runtime one
