@@ -86,3 +86,10 @@ def test_db_revision_numbers_the_next_migration_and_autogenerate_finds_the_schem
         assert "database at head" in lrs_cli("db", "upgrade")
         assert f"{head + 2:04d}_by_hand.py" in lrs_cli("db", "revision", "-m", "by hand")
         assert "def upgrade() -> None" in (versions / f"{head + 2:04d}_by_hand.py").read_text()
+
+
+def test_lrs_run_names_the_setting_that_is_wrong():
+    out = subprocess.run([sys.executable, "-m", "lrs.cli", "run"], env={**os.environ, "LRS_PORT": "8o8o"},
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert "Invalid value for '--port' (env var: 'LRS_PORT'): '8o8o' is not a valid integer" in out.stderr
