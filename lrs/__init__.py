@@ -1,6 +1,4 @@
 """kompetanse-lrs: an xAPI Learning Record Store for the regional health trusts."""
-import os
-
 from flask import Flask
 
 from lrs import config
@@ -8,7 +6,7 @@ from lrs import config
 
 def create_app(test_config: dict | None = None) -> Flask:
     # The instance folder holds lrs.cfg, the SQLite file and generated secrets (LRS_INSTANCE_PATH in a container).
-    app = Flask(__name__, instance_relative_config=True, instance_path=os.environ.get("LRS_INSTANCE_PATH") or None)
+    app = Flask(__name__, instance_relative_config=True, instance_path=config.instance_path())
     config.load(app, test_config)
 
     from lrs.store.credentials import Verifier

@@ -102,6 +102,11 @@ def _coerce(name: str, value: str):
     return value
 
 
+def instance_path() -> str | None:
+    """The instance folder (lrs.cfg, the SQLite file, secrets): LRS_INSTANCE_PATH, else Flask's default."""
+    return os.environ.get("LRS_INSTANCE_PATH") or None
+
+
 def load(app, test_config=None):
     app.config.update(DEFAULTS)
     app.config.from_pyfile("lrs.cfg", silent=True)
