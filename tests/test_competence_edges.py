@@ -61,10 +61,12 @@ def test_a_timestamp_in_the_future_counts_from_when_it_was_stored_and_says_so(ap
     assert "tidsstempel fram i tid" in web.get("/plan").get_data(as_text=True)
 
 
-def test_the_clock_skew_allowed_is_a_setting(app, xapi, admin):
-    app.config["COMPETENCE_CLOCK_SKEW_SECONDS"] = 3600.0
-    from lrs.competence.engine import Settings
-    app.extensions["competence.settings"] = Settings(app.config)
+@pytest.fixture
+def hour_of_skew(monkeypatch):
+    monkeypatch.setenv("LRS_COMPETENCE_CLOCK_SKEW_SECONDS", "3600")
+
+
+def test_the_clock_skew_allowed_is_a_setting(hour_of_skew, app, xapi, admin):
     load_trust(app)
     send(xapi, passed_hlr("E1", now() + timedelta(minutes=30)))
     process(app)
