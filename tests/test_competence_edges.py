@@ -82,7 +82,8 @@ def test_a_requirement_of_every_role_reaches_everyone_with_a_role_also_roles_add
     assert all("BRANN" in plan_of(admin, e) for e in ("E1", "E2", "E3", "L1"))
     assert plan_of(admin, "E3")["BRANN"]["due_on"] is not None  # the porter's own requirement still holds
     engine, settings = app.extensions["lrs.engine"], app.extensions["competence.settings"]
-    imports.import_catalog(engine, settings, "roles.yaml", "job_roles:\n  - {code: jordmor, nb: Jordmor, en: Midwife}\n")
+    imports.import_catalog(engine, settings, "roles.yaml",
+                           "job_roles:\n  - {code: jordmor, nb: Jordmor, en: Midwife}\n")
     imports.import_hr(engine, settings, "hr.csv", "employee_id,name,email,unit_id,roles,started_on,left_on\n"
                       "E9,Nina Ny,,akutt,jordmor,2026-11-01,\n")
     nina = plan_of(admin, "E9")
@@ -94,7 +95,7 @@ def test_a_requirement_of_every_role_reaches_everyone_with_a_role_also_roles_add
 def test_every_role_within_a_unit_and_from_a_csv_file(app, admin):
     load_trust(app)
     engine, settings = app.extensions["lrs.engine"], app.extensions["competence.settings"]
-    reqs = [r for r in yaml.safe_load((DATA / "catalog.yaml").read_text())["requirements"]]
+    reqs = yaml.safe_load((DATA / "catalog.yaml").read_text())["requirements"]
     csv = "role,competence,mandatory,new_employee_days,unit\n" + "".join(
         f"{r['role']},{r['competence']},{r['mandatory']},{r['new_employee_days']},{r.get('unit') or ''}\n"
         for r in reqs) + "*,BRANN,true,30,akutt\n"
