@@ -26,6 +26,9 @@ DEFAULTS = {
     "COMPETENCE_TIMEZONE": "Europe/Oslo",
     # PostgreSQL: a gap in statement order older than this is a rolled-back write, not one still in flight.
     "COMPETENCE_GAP_SECONDS": 10.0,
+    # A statement timestamped later than it was stored counts from when it was stored; beyond this many seconds
+    # (clocks differ a little) the evidence is marked as having a timestamp in the future.
+    "COMPETENCE_CLOCK_SKEW_SECONDS": 300.0,
     # E-mail reminders (expiring, overdue) and the leaders' weekly digest. No SMTP_HOST: none are sent.
     "SMTP_HOST": "",
     "SMTP_PORT": 25,

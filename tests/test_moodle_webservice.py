@@ -372,7 +372,7 @@ def test_the_rules_api_checks_who_is_asking_and_what_is_sent(trust, client_for):
     assert r.status_code == 200 and r.get_json()["changed"] and r.get_json()["version"] is None  # nothing kept
     r = admin.put("/api/competence/rules/moodle-hlr", json=rule)
     assert r.get_json() == {"id": "moodle-hlr", "changed": True, "dry_run": False, "version": 1,
-                            "status_changes": 0}
+                            "status_changes": 0, "changes": []}
     got = admin.get("/api/competence/rules/moodle-hlr").get_json()
     assert got["competence"] == "HLR" and got["kind"] == "any" and got["active"] and got["version"] == 1
     assert {"id": "moodle-hlr", "competence": "HLR", "version": 1} in admin.get(

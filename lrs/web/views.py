@@ -446,7 +446,7 @@ def admin_rule():
         raw = yaml.safe_load(form.rule.data)
         if not isinstance(raw, dict):
             raise imports.ImportProblem("a rule is a mapping (id, competence, kind, parts …)")
-        made = imports.save_rule(_engine(), _settings(), raw, dry_run=not save)
+        made = imports.change_rule(_engine(), _settings(), raw, dry_run=not save)
     except (yaml.YAMLError, ValidationError, imports.ImportProblem) as e:
         message = e.normalized_messages() if isinstance(e, ValidationError) else str(e)
         flash(_("Regelen er ikke gyldig: ") + str(message), "error")
