@@ -2,7 +2,7 @@
 import pytest
 
 from lrs.cmi5 import competence_map, vocab
-from tests.cmi5_support import AU, COURSE_ID, Admin, course_xml, zip_package
+from tests.cmi5_support import AU, BAD_PACKAGES, COURSE_ID, Admin, au_xml, course_xml, zip_package
 
 
 @pytest.fixture
@@ -57,11 +57,29 @@ def test_reimport_same_package_is_idempotent_and_a_new_one_is_a_version(admin, c
      "course structure schema"),
     (course_xml().replace(b'moveOn="Completed"', b'moveOn="Sometimes"'), "course structure schema"),
     (course_xml(), "relative"),  # cmi5.xml alone must use absolute URLs (14.2)
-    (zip_package(files={"other.html": b""}), "not a file in the package"),
+    (zip_package(files={"other.html": b""}), "names no file in the package"),
 ])
 def test_import_rejects_bad_packages_with_a_reason(admin, data, message):
     r = admin.import_(data)
     assert r.status_code == 400 and message in r.get_json()["error"]["message"]
+
+
+@pytest.mark.parametrize("name", BAD_PACKAGES)
+def test_import_refuses_what_the_xsd_cannot_say_naming_the_element(admin, name):
+    data, message = BAD_PACKAGES[name]
+    r = admin.import_(data)
+    assert r.status_code == 400, r.get_json()
+    assert message in r.get_json()["error"]["message"]
+    assert admin.open("GET", "/cmi5/api/courses").get_json()["courses"] == []  # nothing stored
+
+
+def test_import_takes_objectives_query_strings_and_escaped_names(admin):
+    body = (f'<objectives><objective id="{COURSE_ID}/m"><title><langstring lang="nb">M</langstring></title>'
+            '<description><langstring lang="nb">d</langstring></description></objective></objectives>'
+            + au_xml(1, url="au1/my%20page.html?lang=nb&amp;mode=").replace(
+                "<url>", f'<objectives><objective idref="{COURSE_ID}/m"/></objectives><url>'))
+    r = admin.import_(zip_package(course_xml(body), files={"au1/my page.html": b"<!doctype html>"}))
+    assert r.status_code == 201, r.get_json()
 
 
 def test_api_needs_the_cmi5_scope(app, admin, course):
@@ -93,7 +111,7 @@ def test_launch_url_launch_data_and_launched_statement(app, admin, course, xapi)
     body = r.get_json()
     au = AU(app, body["url"])
     assert body["url"].startswith(f"http://localhost/cmi5/content/{course['id']}/au1/index.html?")
-    assert au.endpoint == "http://localhost/xapi/" and au.activity_id == course["aus"][0]["activity_id"]
+    assert au.endpoint == "http://localhost/xapi" and au.activity_id == course["aus"][0]["activity_id"]
     assert au.actor == {"objectType": "Agent", "account": {"homePage": app.config["IDENTITY_HOMEPAGE"], "name": "e1001"}}
     au.start()
     data = au.launch_data
@@ -109,6 +127,35 @@ def test_launch_url_launch_data_and_launched_statement(app, admin, course, xapi)
     assert ext[vocab.MOVE_ON] == "CompletedAndPassed" and ext[vocab.MASTERY_SCORE] == 0.8
     assert ext[vocab.LAUNCH_URL] == f"http://localhost/cmi5/content/{course['id']}/au1/index.html"
     assert {"id": vocab.CATEGORY} in launch["context"]["contextActivities"]["category"]
+
+
+def test_launched_statement_keeps_the_au_urls_own_query(app, admin, xapi):
+    body = au_xml(1, url="au1/index.html?lang=nb&amp;chapter=2")
+    course = admin.import_(zip_package(course_xml(body), files={"au1/index.html": b"<!doctype html>"})).get_json()
+    url = admin.launch(course["id"]).get_json()["url"]
+    au_url = f"http://localhost/cmi5/content/{course['id']}/au1/index.html?lang=nb&chapter=2"
+    assert url.startswith(au_url + "&endpoint=")
+    au = AU(app, url)
+    [launch] = xapi.get("/xapi/statements", query_string={"registration": au.registration, "verb": vocab.LAUNCHED}
+                        ).get_json()["statements"]
+    assert launch["context"]["extensions"][vocab.LAUNCH_URL] == au_url
+
+
+@pytest.mark.parametrize("path", ["/xapi/statements", "/xapi/statements/", "/xapi//statements", "/xapi//statements/"])
+def test_xapi_paths_answer_without_redirects_for_cross_origin_content(app, admin, course, path):
+    """Content on another origin appends /statements to the launch endpoint (with or without a slash of its own):
+    each form is answered directly, CORS included, because a browser follows no redirect on a preflight."""
+    au = launched(app, admin, course).start()
+    origin = {"Origin": "https://innhold.example.no"}
+    pre = au.client.options(path, headers={**origin, "Access-Control-Request-Method": "POST",
+                                           "Access-Control-Request-Headers": "authorization,content-type"})
+    assert pre.status_code == 204 and pre.headers["Access-Control-Allow-Origin"] == origin["Origin"]
+    assert "Authorization" in pre.headers["Access-Control-Allow-Headers"]
+    r = au.xapi.post(path, json=[au.initialized()], headers=origin)
+    assert r.status_code == 200, (r.status_code, r.headers.get("Location"))
+    assert r.headers["Access-Control-Allow-Origin"] == origin["Origin"]
+    got = au.xapi.get(path, query_string={"registration": au.registration}, headers=origin)
+    assert got.status_code == 200 and got.get_json()["statements"]
 
 
 def test_not_applicable_au_is_satisfied_at_registration(app, admin, course, xapi):
