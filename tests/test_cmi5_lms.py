@@ -3,6 +3,7 @@ import pytest
 
 from lrs.cmi5 import competence_map, vocab
 from tests.cmi5_support import AU, BAD_PACKAGES, COURSE_ID, Admin, au_xml, course_xml, zip_package
+from tests.conftest import XAPIClient
 
 
 @pytest.fixture
@@ -211,6 +212,33 @@ def test_relaunch_abandons_the_open_session(app, admin, course, xapi):
     assert first.send(first.completed()).status_code == 401
     second.start()
     assert second.send(second.initialized()).status_code == 200
+
+
+@pytest.mark.parametrize("end", ["terminated", "abandoned"])
+def test_a_session_token_ends_at_once_on_every_instance(db_url, tmp_path, end):
+    """Two app instances on one database, each remembering good credentials for a minute: the session ends
+    through one, and the other refuses its token on the next request, not when its cache expires."""
+    from lrs import create_app
+    one, two = (create_app({"DATABASE_URL": db_url, "TESTING": True, "SECRET_KEY": "test",
+                            "CREDENTIAL_CACHE_SECONDS": 60}) for _ in range(2))
+    try:
+        admin = Admin(one)
+        course = admin.import_().get_json()
+        au = launched(one, admin, course).start()
+        on_two = XAPIClient(two.test_client(), au.xapi.auth)
+        assert au.send(au.initialized()).status_code == 200
+        query = {"registration": au.registration}
+        assert on_two.get("/xapi/statements", query_string=query).status_code == 200  # two now knows the token
+        if end == "terminated":
+            assert au.send(au.terminated()).status_code == 200
+        else:
+            assert admin.open("POST", f"/cmi5/api/sessions/{au.session_id}/abandon").status_code == 204
+        assert on_two.get("/xapi/statements", query_string=query).status_code == 401
+        assert on_two.post("/xapi/statements", json=[au.statement("http://adlnet.gov/expapi/verbs/experienced",
+                                                                 defined=False)]).status_code == 401
+    finally:
+        for a in (one, two):
+            a.extensions["lrs.engine"].dispose()
 
 
 def test_abandon_through_the_api(app, admin, course):
