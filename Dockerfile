@@ -5,6 +5,7 @@ COPY pyproject.toml README.md ./
 COPY lrs lrs
 COPY simulation simulation
 COPY course_builder course_builder
+COPY cmi5_package cmi5_package
 COPY plugins plugins
 RUN pip wheel --no-cache-dir --wheel-dir /wheels .
 
