@@ -2,7 +2,7 @@
 with course-builder), stored with a content type per file."""
 import mimetypes
 
-from cmi5_package import AU, Course, PackageError, read  # noqa: F401  (the LMS's names for them)
+from cmi5_package import PackageError, read  # noqa: F401  (what the LMS uses of it)
 
 
 def content_type(path: str) -> str:

@@ -8,15 +8,15 @@ _SLASHES = re.compile(r"/{2,}")
 
 
 class XAPIPaths:
-    def __init__(self, app, prefix="/xapi/"):
+    """WSGI middleware, outermost, so routing and the alternate request syntax see the clean path."""
+
+    def __init__(self, app, prefix="/xapi"):
         self.app, self.prefix = app, prefix
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
-        if path.startswith(self.prefix[:-1]):
-            clean = _SLASHES.sub("/", path)
-            if clean.startswith(self.prefix) and clean != self.prefix:
-                clean = clean.rstrip("/")
-            if clean != path and clean.startswith(self.prefix):
+        if path.startswith(self.prefix + "/"):
+            clean = _SLASHES.sub("/", path).rstrip("/")
+            if clean != path and clean != self.prefix:
                 environ["PATH_INFO"] = clean
         return self.app(environ, start_response)
