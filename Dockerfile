@@ -5,6 +5,7 @@ COPY pyproject.toml README.md requirements.lock ./
 COPY lrs lrs
 COPY simulation simulation
 COPY course_builder course_builder
+COPY cmi5_package cmi5_package
 COPY plugins plugins
 # The pinned versions (requirements.lock), then the LRS itself.
 RUN pip wheel --no-cache-dir --wheel-dir /wheels -r requirements.lock \

@@ -13,12 +13,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     from lrs.store.db import make_engine
     from lrs.xapi import bp as xapi_bp
     from lrs.xapi.alternate import AlternateRequestSyntax
+    from lrs.xapi.paths import XAPIPaths
 
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions["lrs.engine"] = engine
     app.extensions["lrs.verifier"] = Verifier(engine, app.config["CREDENTIAL_CACHE_SECONDS"])
     app.register_blueprint(xapi_bp)
-    app.wsgi_app = AlternateRequestSyntax(app.wsgi_app, max_body=app.config["MAX_CONTENT_LENGTH"])
+    app.wsgi_app = XAPIPaths(AlternateRequestSyntax(app.wsgi_app, max_body=app.config["MAX_CONTENT_LENGTH"]))
 
     import lrs.scheduler  # noqa: F401  (its table)
     import simulation
