@@ -12,10 +12,12 @@ from click.testing import CliRunner
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from plugins.moodle_bridge import cli, sync
+from plugins.moodle_bridge import cli, sync, websync
 from plugins.moodle_bridge.logstore import Moodle
 from plugins.moodle_bridge.lrs import CHECKPOINT_PROFILE, LRS, Checkpoint, CheckpointMoved, Refused, remote
+from plugins.moodle_bridge.webservice import WebService
 from plugins.moodle_bridge.xapi import course_completion_id, module_completion_id, statement_id, timestamp
+from tests.moodle_server import TOKEN, Moodle as WSMoodle, running as running_ws
 from tests.moodle_support import SITE, T0, MoodleSite, all_statements, in_process_lrs, moodle_database, settings
 from tests.server_support import database, running
 
@@ -622,3 +624,36 @@ def test_killing_the_bridge_mid_backfill_then_resuming_loses_and_doubles_nothing
         assert len(got) == 1200
         assert sorted(s["id"] for s in got) == sorted(statement_id(SITE, "log", e, 0) for e in events)
         assert reader.get_activity_profile(SITE, CHECKPOINT_PROFILE)[0]["last_log_id"] == events[-1]
+
+
+# ----------------------------------------------------------------- one statement per Moodle fact, either way in
+
+
+def test_a_completion_read_both_ways_is_stored_once(moodle, lrs):
+    """The same site read through web services and then through its log (a site switching ways, or running both):
+    each completion is one statement, with the same id and content, so the LRS holds it once and refuses none."""
+    m = moodle
+    done = T0 + 3600
+    completion(m, m.kari, m.quiz_cm, 2, 1, done)
+    row = m.add("course_completions", userid=m.kari, course=2, timecompleted=done)
+    m.log("\\core\\event\\course_completed", userid=m.kari, relateduserid=m.kari, courseid=2,
+          objecttable="course_completions", objectid=row, other={"relateduserid": m.kari}, at=done + 900)  # cron
+    # The same Moodle as its web services show it.
+    ws = WSMoodle(sitename="Læringsportalen Helse Sør-Øst", release="4.5.1 (Build: 20241209)")
+    ws.add_course(2, "HLR for helsepersonell", "HLR", idnumber="K-HLR")
+    ws.sections[2] = (m.sections[2], 1)
+    ws.add_user(m.kari, "kari.nordmann", "Kari Nordmann", "kari.nordmann@sykehus.example.no", idnumber="E10234")
+    ws.enrol(2, m.kari)
+    ws.add_activity(2, m.quiz_cm, "quiz", "HLR-test")
+    ws.activity_done[(2, m.kari, m.quiz_cm)] = done
+    ws.course_done[(2, m.kari)] = done
+    with running_ws(ws) as url:
+        by_ws = websync.run(settings(m.url, source="webservice", ws_token=TOKEN, ws_per_second=0),
+                            WebService(url, TOKEN, per_second=0), lrs)
+    assert +by_ws.sent == {"activity completions": 1, "course completions": 1}
+    by_log = run(m, lrs)
+    assert by_log.statements == 2 and by_log.kept_earlier == 0  # the same statements again: no 409
+    got = all_statements(lrs)
+    assert sorted(s["id"] for s in got) == sorted([module_completion_id(SITE, m.quiz_cm, m.kari, done, 1),
+                                                   course_completion_id(SITE, 2, m.kari, done)])
+    assert {s["timestamp"] for s in got} == {timestamp(done)}
