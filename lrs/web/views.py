@@ -128,7 +128,7 @@ def logout():
         abort(400)
     who = principal.current()
     if who:
-        accounts.end_session(_engine(), session["sid"])
+        accounts.end_session(_engine(), session.get("sid", ""))
         accounts.audit(_engine(), who.user_id, "sign-out", "", request.remote_addr)
     session.clear()
     return redirect(url_for("web.login"))
