@@ -21,6 +21,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from lrs import principal
 from lrs.cmi5.lms import launch_for_employee, list_courses
 from lrs.competence import evidence, imports, service
+from lrs.competence.api import certificate_download
 from lrs.competence.changes import STATUSES
 from lrs.competence.directory import agent_for
 from lrs.competence.engine import rules_in_force
@@ -30,7 +31,6 @@ from lrs.store import credentials as creds
 from lrs.store import statements as store
 from lrs.store.db import read_transaction
 from lrs.store.types import utcnow
-from lrs.competence.api import certificate_download
 from lrs.web import LANGUAGES, accounts, idle_limit
 
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static", static_url_path="/static/web")
