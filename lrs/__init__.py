@@ -20,6 +20,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["lrs.verifier"] = Verifier(engine, app.config["CREDENTIAL_CACHE_SECONDS"])
     app.register_blueprint(xapi_bp)
     app.wsgi_app = XAPIPaths(AlternateRequestSyntax(app.wsgi_app, max_body=app.config["MAX_CONTENT_LENGTH"]))
+    if app.config["TRUSTED_PROXIES"]:  # the client address and scheme as the trusted proxies saw them
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        hops = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
     import lrs.scheduler  # noqa: F401  (its table)
     import simulation

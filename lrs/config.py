@@ -57,8 +57,16 @@ DEFAULTS = {
     "WEB_SECURE_COOKIES": "",
     # A session ends after this many hours without use.
     "SESSION_HOURS": 8,
-    # Sign-in attempts allowed per client address.
+    # Failed sign-ins allowed per user name and client address, counted in the database across workers and
+    # instances; then that pair waits until the oldest failure is out of the window.
     "LOGIN_RATE_LIMIT": "10 per minute",
+    # Reverse proxies in front of the app that set X-Forwarded-For/-Proto (the client address comes from them);
+    # 0: none, the socket peer is the client.
+    "TRUSTED_PROXIES": 0,
+    # Who may frame the pages (CSP frame-ancestors): 'none', or e.g. "'self' https://moodle.helse.example.no".
+    "FRAME_ANCESTORS": "'none'",
+    # Other origins whose pages may write to the cookie-signed-in JSON APIs (space-separated).
+    "ALLOWED_ORIGINS": "",
     # OpenID Connect (HelseID / Entra ID style): the issuer's discovery URL, the client, and the claim matched to
     # an account's user name (or to its employee id, with OIDC_MATCH=employee_id).
     "OIDC_DISCOVERY_URL": "",
@@ -73,7 +81,7 @@ DEFAULTS = {
     # Logs: "json" (one object per line on stderr, with request ids) or "plain" (Python's default).
     "LOG_FORMAT": "json",
     "LOG_LEVEL": "INFO",
-    # /metrics answers loopback, or a request with "Authorization: Bearer <this>".
+    # /metrics answers "Authorization: Bearer <this>", or a loopback socket peer that came through no proxy.
     "METRICS_TOKEN": "",
     # Run the scheduled jobs (lrs/scheduler.py) in this process. `lrs run` workers do; tests start them by hand.
     "SCHEDULER": False,

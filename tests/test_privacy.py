@@ -18,7 +18,7 @@ from lrs.privacy.cli import privacy_group
 from lrs.web import accounts
 from tests.competence_support import (COMPLETED, HLR, HOME, PASSED, days_ago, now, passed_hlr, process, send,
                                       statement)
-from tests.helpers import PASSWORD, create_people, sign_in, token_of
+from tests.helpers import PASSWORD, create_people, csrf_header, sign_in, token_of
 from tests.signing import attachment, multipart_body, with_attachments
 
 KARI = {"account": {"homePage": HOME, "name": "E1"}}
@@ -66,7 +66,7 @@ def test_each_kind_of_read_is_logged_once_with_who_and_role(app, people, xapi, c
                     json={"lang": "nb"}).status_code == 204
     kari, lise, admin = signed_in(app, "kari"), signed_in(app, "lise"), signed_in(app, "admin")
     reader = client_for("all/read")
-    evidence = kari.post("/api/competence/me/evidence", data={
+    evidence = kari.post("/api/competence/me/evidence", headers=csrf_header(kari, "/privacy"), data={
         "competence": "BRANN", "title": "Brannkurs", "completed_on": "2026-10-01",
         "certificate": (io.BytesIO(b"%PDF-1.4 kursbevis"), "bevis.pdf", "application/pdf")})
     assert evidence.status_code == 201
@@ -267,9 +267,10 @@ def test_erasure_leaves_no_trace_of_the_identity_and_keeps_the_figures(app, peop
                     query_string={"agent": agent_json(mbox), "profileId": "notes"}).status_code == 204
     her = signed_in(app, r["username"])
     her.get("/plan")
-    assert her.post("/api/competence/me/evidence", data={
+    assert her.post("/api/competence/me/evidence", headers=csrf_header(her, "/privacy"), data={
         "competence": "BRANN", "title": f"Brannkurs ({r['name']})", "completed_on": "2026-10-01",
-        "certificate": (io.BytesIO(proof), f"{r['username']}.pdf", "application/pdf")}).status_code == 201
+        "certificate": (io.BytesIO(b"%PDF-1.4\n" + proof), f"{r['username']}.pdf", "application/pdf")}
+    ).status_code == 201
     admin = signed_in(app, "admin")
     admin.get(f"/statements?person={r['email']}")
     admin.get(f"/employees/{r['id']}")

@@ -86,8 +86,12 @@ def browser():
 def page(browser):
     context = browser.new_context(locale="nb-NO", viewport={"width": 1280, "height": 900}, accept_downloads=True)
     page = context.new_page()
+    # The pages' Content-Security-Policy must not block anything they use (the browser says so on the console).
+    blocked = []
+    page.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)
     yield page
     context.close()
+    assert blocked == [], blocked
 
 
 def sign_in(page, site, username):

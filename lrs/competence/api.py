@@ -3,11 +3,12 @@
 Who may read what: an employee their own plan; a leader the subtrees of the units they lead; an admin all.
 Errors have one shape: {"error": {"code": 403, "message": "…"}}. The OpenAPI document is /api/competence/openapi.json,
 built from the marshmallow schemas below."""
+import io
 from datetime import date
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request, send_file
 from marshmallow import Schema, ValidationError, fields, validate
 from werkzeug.exceptions import HTTPException
 
@@ -300,7 +301,8 @@ def unit_forecast(unit_id):
 
 @bp.post("/me/evidence")
 def register_evidence():
-    """Register learning done elsewhere (form fields, optional file `certificate`); a leader attests it."""
+    """Register learning done elsewhere (JSON, or form fields with an optional file `certificate` and the
+    X-CSRFToken header); a leader attests it."""
     who = principal.require()
     if not who.employee_id:
         raise ApiError(404, "your sign-in is not linked to an employee")
@@ -338,8 +340,17 @@ def certificate(evidence_id):
             raise ApiError(404, "no certificate")
         _employee_visible(conn, row.employee_id)
     access.note("certificate", row.employee_id)
-    return Response(row.certificate, mimetype=row.certificate_type,
-                    headers={"Content-Disposition": f'attachment; filename="{row.certificate_name}"'})
+    return certificate_download(row)
+
+
+def certificate_download(row) -> Response:
+    """A stored certificate as a download: the type its content has (older rows kept the declared one; what is
+    none of the allowed types is sent as bytes), the name quoted as RFC 6266 says, and no sniffing."""
+    response = send_file(io.BytesIO(row.certificate), as_attachment=True,
+                         mimetype=evidence.certificate_type(row.certificate) or "application/octet-stream",
+                         download_name=row.certificate_name or "certificate")
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 # ------------------------------------------------------------------------------------------------ OpenAPI

@@ -88,6 +88,17 @@ def can_see_employee(conn, who: Principal, employee_id: str) -> bool:
     return False
 
 
+def can_see_records(conn, who: Principal, employee_id: str) -> bool:
+    """The learning records (statements, scores) of an employee: whoever sees the plan, and an instructor the
+    employees of the units they teach (their led_units, as a leader's) and below."""
+    if can_see_employee(conn, who, employee_id):
+        return True
+    if who.has("instructor") and who.led_units:
+        unit = conn.execute(select(employees.c.unit_id).where(employees.c.id == employee_id)).scalar()
+        return unit is not None and unit in subtree_unit_ids(conn, who.led_units)
+    return False
+
+
 def can_see_unit(conn, who: Principal, unit_id: str) -> bool:
     if who.has("admin"):
         return True
