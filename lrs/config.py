@@ -16,6 +16,9 @@ DEFAULTS = {
     # Most statements returned on one page of a query.
     "MAX_PAGE": 500,
     "DEFAULT_PAGE": 100,
+    # xAPI version of the answers to requests that name none in X-Experience-API-Version (refused with 400) and
+    # of About and CORS answers without one: 2.0.0 or 1.0.3 (docs/conformance.md).
+    "XAPI_DEFAULT_VERSION": "2.0.0",
     # Seconds a write may take to commit; X-Experience-API-Consistent-Through lags "now" by this.
     "CONSISTENCY_WINDOW": 2.0,
     # Seconds a verified credential is trusted before it is looked up again (revocation delay).
