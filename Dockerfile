@@ -1,17 +1,20 @@
 # kompetanse-lrs: gunicorn serving the LRS, the competence engine's jobs and the web UI.
 FROM python:3.11-slim AS build
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md requirements.lock ./
 COPY lrs lrs
 COPY simulation simulation
 COPY course_builder course_builder
+COPY cmi5_package cmi5_package
 COPY plugins plugins
-RUN pip wheel --no-cache-dir --wheel-dir /wheels .
+# The pinned versions (requirements.lock), then the LRS itself.
+RUN pip wheel --no-cache-dir --wheel-dir /wheels -r requirements.lock \
+ && pip wheel --no-cache-dir --no-deps --wheel-dir /wheels .
 
 FROM python:3.11-slim
 RUN useradd --system --uid 10001 --home-dir /srv/lrs --create-home lrs
 COPY --from=build /wheels /wheels
-RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
+RUN pip install --no-cache-dir --no-deps /wheels/*.whl && rm -rf /wheels
 USER lrs
 WORKDIR /srv/lrs
 ENV LRS_HOST=0.0.0.0 LRS_PORT=8080 LRS_INSTANCE_PATH=/srv/lrs/instance PYTHONUNBUFFERED=1

@@ -55,7 +55,7 @@ def main(argv=None):
     ap.add_argument("--threads", type=int, default=4)
     ap.add_argument("--py-spy", help="record a flame graph of one worker to this file (prefix; per case)")
     args = ap.parse_args(argv)
-    from lrs.serve import Server
+    from tests.server_support import Server
     tmp = tempfile.mkdtemp(prefix="lrs-bench-cpu-")
     print(f"{'database':<11} {'mode':<9} {'server CPU ms/request':>22} {'µs/statement':>13} {'postgres ms/request':>20}")
     for db in [d.strip() for d in args.db.split(",") if d.strip()]:

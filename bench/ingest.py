@@ -134,7 +134,7 @@ def run_case(urls, server_pids, headers, mode, args, pg_database, path="/xapi/st
 def bench_database(name, url, args, pg_database):
     from contextlib import ExitStack
 
-    from lrs.serve import Server
+    from tests.server_support import Server
     rows = []
     with ExitStack() as stack:
         servers = [stack.enter_context(Server(url, workers=args.workers, threads=args.threads))

@@ -205,7 +205,7 @@ def main(argv=None):
     if why:
         sys.exit(f"PostgreSQL does not answer on 127.0.0.1:5432 (the LRS's database): {why}")
 
-    from lrs.serve import Server
+    from tests.server_support import Server
     from plugins.moodle_bridge import config, sync
     from plugins.moodle_bridge.logstore import Moodle
     from plugins.moodle_bridge.lrs import remote

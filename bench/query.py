@@ -248,7 +248,7 @@ class Postgres:
 
 
 def bench_database(db, args):
-    from lrs.serve import Server
+    from tests.server_support import Server
     results, previous = [], None
     for size in args.sizes:
         reused = args.keep and db.exists(size) and c.count_statements(db.url(size)) == size

@@ -89,7 +89,7 @@ def grow(url: str) -> float:
 
 
 def measure(url: str, size: int, args) -> dict:
-    from lrs.serve import Server
+    from tests.server_support import Server
     with Server(url, workers=args.workers, threads=args.threads) as server:
         headers = c.auth_headers(*server.credential("all"))
         row = {"database": "postgresql", "size": size, "stored": c.count_statements(url), "populated": 0,

@@ -9,8 +9,8 @@ from xml.sax.saxutils import escape, quoteattr
 
 import markdown
 
+import cmi5_package as package
 from course_builder.source import Module, load
-from lrs.cmi5 import package
 
 RUNTIME = os.path.join(os.path.dirname(__file__), "runtime")
 CMI5_BUNDLE = os.path.join(RUNTIME, "node_modules", "@xapi", "cmi5", "dist", "Cmi5.umd.js")
@@ -118,9 +118,9 @@ def build(folder: str, out_dir: str | None = None) -> str:
     module = load(folder)
     files = package_files(module)
     try:
-        package.parse(files["cmi5.xml"])  # the cmi5 XSD and our reading of it, as the LRS will check it
+        package.check(files["cmi5.xml"], files)  # the package checks the LRS makes on import, in one place
     except package.PackageError as e:
-        raise BuildError(f"the built cmi5.xml is not valid: {e}")
+        raise BuildError(f"the built package is not valid: {e}")
     out_dir = out_dir or os.path.join(folder, "build")
     os.makedirs(out_dir, exist_ok=True)
     slug = module.id.rstrip("/").rsplit("/", 1)[-1]
@@ -132,6 +132,16 @@ def build(folder: str, out_dir: str | None = None) -> str:
             info.external_attr = 0o644 << 16
             z.writestr(info, files[name])
     return path
+
+
+def check_package(zip_path: str) -> "package.Course":
+    """Check a package made elsewhere (a zip, or a cmi5.xml) as the LRS will on import. Raises BuildError."""
+    with open(zip_path, "rb") as f:
+        data = f.read()
+    try:
+        return package.read(data)
+    except package.PackageError as e:
+        raise BuildError(f"{zip_path}: {e}")
 
 
 def unpack(zip_path: str, into: str) -> None:

@@ -1,4 +1,4 @@
-"""course-builder build | preview | publish (see docs/authoring.md)."""
+"""course-builder build | check | preview | publish (see docs/authoring.md)."""
 import argparse
 import base64
 import functools
@@ -10,12 +10,16 @@ import tempfile
 import urllib.error
 import urllib.request
 
-from course_builder.build import BuildError, build, unpack
+from course_builder.build import BuildError, build, check_package, unpack
 from course_builder.source import SourceError
 
 
 def _build(folder, out=None) -> str:
+    """A module folder built into a package, or a ready package (.zip, .xml) checked; the package's path."""
     try:
+        if folder.endswith((".zip", ".xml")):
+            check_package(folder)
+            return folder
         return build(folder, out)
     except SourceError as e:
         print(f"{len(e.problems)} problem(s) in {folder}:", file=sys.stderr)
@@ -29,6 +33,11 @@ def _build(folder, out=None) -> str:
 
 def cmd_build(args):
     print(_build(args.folder, args.out))
+
+
+def cmd_check(args):
+    _build(args.package, tempfile.mkdtemp(prefix="course-builder-"))  # SystemExit(1) with the problems
+    print(f"{args.package}: ok")
 
 
 def cmd_preview(args):
@@ -69,7 +78,7 @@ def publish(package_path: str, lrs: str, key: str, secret: str) -> dict:
 def cmd_publish(args):
     if not (args.lrs and args.key and args.secret):
         raise SystemExit("give --lrs, --key and --secret (or COURSE_BUILDER_LRS, _KEY, _SECRET in the environment)")
-    path = args.folder if args.folder.endswith(".zip") else _build(args.folder)
+    path = _build(args.folder)  # a ready package is checked as the LRS will, before it is sent
     course = publish(path, args.lrs, args.key, args.secret)
     print(f"published {course['publisher_id']} version {course['version']} as course {course['id']} "
           f"(competences: {', '.join(course['competences']) or 'none'})")
@@ -82,6 +91,9 @@ def main(argv=None):
     b.add_argument("folder")
     b.add_argument("-o", "--out", help="folder for the zip (default: <folder>/build)")
     b.set_defaults(func=cmd_build)
+    c = sub.add_parser("check", help="check a module folder, or a cmi5 package (.zip, .xml), as the LRS will")
+    c.add_argument("package")
+    c.set_defaults(func=cmd_check)
     p = sub.add_parser("preview", help="serve the module locally")
     p.add_argument("folder")
     p.add_argument("--host", default="127.0.0.1")

@@ -1,6 +1,4 @@
 """kompetanse-lrs: an xAPI Learning Record Store for the regional health trusts."""
-import os
-
 from flask import Flask
 
 from lrs import config
@@ -8,7 +6,7 @@ from lrs import config
 
 def create_app(test_config: dict | None = None) -> Flask:
     # The instance folder holds lrs.cfg, the SQLite file and generated secrets (LRS_INSTANCE_PATH in a container).
-    app = Flask(__name__, instance_relative_config=True, instance_path=os.environ.get("LRS_INSTANCE_PATH") or None)
+    app = Flask(__name__, instance_relative_config=True, instance_path=config.instance_path())
     config.load(app, test_config)
 
     from lrs.store.credentials import Verifier
@@ -16,13 +14,18 @@ def create_app(test_config: dict | None = None) -> Flask:
     from lrs.xapi import bp as xapi_bp
     from lrs.xapi.alternate import AlternateRequestSyntax
     from lrs.xapi.errors import Request
+    from lrs.xapi.paths import XAPIPaths
 
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions["lrs.engine"] = engine
     app.extensions["lrs.verifier"] = Verifier(engine, app.config["CREDENTIAL_CACHE_SECONDS"])
     app.register_blueprint(xapi_bp)
     app.request_class = Request  # request.get_json under LRS_JSON_MAX_DEPTH too
-    app.wsgi_app = AlternateRequestSyntax(app.wsgi_app, max_body=app.config["MAX_CONTENT_LENGTH"])
+    app.wsgi_app = XAPIPaths(AlternateRequestSyntax(app.wsgi_app, max_body=app.config["MAX_CONTENT_LENGTH"]))
+    if app.config["TRUSTED_PROXIES"]:  # the client address and scheme as the trusted proxies saw them
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        hops = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
     import lrs.scheduler  # noqa: F401  (its table)
     import simulation

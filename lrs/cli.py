@@ -7,6 +7,7 @@ from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from lrs.store import credentials as creds
+from lrs.store import migrate
 from lrs.store.migrate import upgrade
 
 
@@ -25,6 +26,16 @@ def db_group():
 def db_upgrade(revision):
     upgrade(_engine(), revision)
     click.echo(f"database at {revision}: {_engine().url.render_as_string(hide_password=True)}")
+
+
+@db_group.command("revision", help="Write a new migration (lrs/store/migrations/versions), numbered after the newest.")
+@click.option("-m", "--message", required=True, help="What it changes, e.g. 'programmes' (also its file name).")
+@click.option("--autogenerate", is_flag=True,
+              help="Fill it with what the tables in the code have and the database (at head) lacks; check it by hand.")
+@with_appcontext
+def db_revision(message, autogenerate):
+    path = migrate.revision(_engine(), message, autogenerate)
+    click.echo(f"new migration: {os.path.relpath(path)}")
 
 
 @click.group("credentials", help="API credentials (HTTP Basic key and secret, with xAPI scopes).")
@@ -65,14 +76,13 @@ def credentials_revoke(key):
 
 
 @click.command("run", help="Serve the LRS with gunicorn (production-grade; see docs/running.md).")
-@click.option("--host", default=lambda: os.environ.get("LRS_HOST", "127.0.0.1"), show_default="127.0.0.1")
-@click.option("--port", default=lambda: int(os.environ.get("LRS_PORT", 8080)), type=int, show_default="8080")
-@click.option("--workers", default=lambda: int(os.environ.get("LRS_WORKERS", 0)) or (os.cpu_count() or 1) * 2,
-              type=int, show_default="2 x CPUs")
+@click.option("--host", envvar="LRS_HOST", default="127.0.0.1", show_default=True, show_envvar=True)
+@click.option("--port", envvar="LRS_PORT", default=8080, type=int, show_default=True, show_envvar=True)
+@click.option("--workers", envvar="LRS_WORKERS", default=0, type=int, show_default="2 x CPUs", show_envvar=True)
 @click.option("--threads", default=4, type=int, show_default=True, help="Threads per worker.")
 def run_command(host, port, workers, threads):
     from lrs.serve import serve
-    serve(host, port, workers, threads)
+    serve(host, port, workers or (os.cpu_count() or 1) * 2, threads)
 
 
 @click.command("export", help="Write statements (with attachments) and documents as NDJSON (backup, or moving to "

@@ -22,6 +22,9 @@ DEFAULTS = {
     # Most statements returned on one page of a query.
     "MAX_PAGE": 500,
     "DEFAULT_PAGE": 100,
+    # xAPI version of the answers to requests that name none in X-Experience-API-Version (refused with 400) and
+    # of About and CORS answers without one: 2.0.0 or 1.0.3 (docs/conformance.md).
+    "XAPI_DEFAULT_VERSION": "2.0.0",
     # Seconds a write may take to commit; X-Experience-API-Consistent-Through lags "now" by this.
     "CONSISTENCY_WINDOW": 2.0,
     # Seconds a verified credential is trusted before it is looked up again (revocation delay).
@@ -32,6 +35,9 @@ DEFAULTS = {
     "COMPETENCE_TIMEZONE": "Europe/Oslo",
     # PostgreSQL: a gap in statement order older than this is a rolled-back write, not one still in flight.
     "COMPETENCE_GAP_SECONDS": 10.0,
+    # A statement timestamped later than it was stored counts from when it was stored; beyond this many seconds
+    # (clocks differ a little) the evidence is marked as having a timestamp in the future.
+    "COMPETENCE_CLOCK_SKEW_SECONDS": 300.0,
     # E-mail reminders (expiring, overdue) and the leaders' weekly digest. No SMTP_HOST: none are sent.
     "SMTP_HOST": "",
     "SMTP_PORT": 25,
@@ -60,8 +66,16 @@ DEFAULTS = {
     "WEB_SECURE_COOKIES": "",
     # A session ends after this many hours without use.
     "SESSION_HOURS": 8,
-    # Sign-in attempts allowed per client address.
+    # Failed sign-ins allowed per user name and client address, counted in the database across workers and
+    # instances; then that pair waits until the oldest failure is out of the window.
     "LOGIN_RATE_LIMIT": "10 per minute",
+    # Reverse proxies in front of the app that set X-Forwarded-For/-Proto (the client address comes from them);
+    # 0: none, the socket peer is the client.
+    "TRUSTED_PROXIES": 0,
+    # Who may frame the pages (CSP frame-ancestors): 'none', or e.g. "'self' https://moodle.helse.example.no".
+    "FRAME_ANCESTORS": "'none'",
+    # Other origins whose pages may write to the cookie-signed-in JSON APIs (space-separated).
+    "ALLOWED_ORIGINS": "",
     # OpenID Connect (HelseID / Entra ID style): the issuer's discovery URL, the client, and the claim matched to
     # an account's user name (or to its employee id, with OIDC_MATCH=employee_id).
     "OIDC_DISCOVERY_URL": "",
@@ -76,7 +90,7 @@ DEFAULTS = {
     # Logs: "json" (one object per line on stderr, with request ids) or "plain" (Python's default).
     "LOG_FORMAT": "json",
     "LOG_LEVEL": "INFO",
-    # /metrics answers loopback, or a request with "Authorization: Bearer <this>".
+    # /metrics answers "Authorization: Bearer <this>", or a loopback socket peer that came through no proxy.
     "METRICS_TOKEN": "",
     # Run the scheduled jobs (lrs/scheduler.py) in this process. `lrs run` workers do; tests start them by hand.
     "SCHEDULER": False,
@@ -92,6 +106,8 @@ DEFAULTS = {
     # The Moodle bridge in this app (docs/moodle.md): its settings file (empty: not run here). It syncs every 15
     # minutes (JOB_SECONDS: moodle_bridge.sync=N).
     "MOODLE_BRIDGE_CONFIG": "",
+    # `lrs run`: seconds a request may take to arrive once its first byte has (408 after; lrs/serve.py).
+    "REQUEST_SECONDS": 10.0,
 }
 
 
@@ -104,6 +120,11 @@ def _coerce(name: str, value: str):
     if isinstance(default, (int, float)):
         return type(default)(value)
     return value
+
+
+def instance_path() -> str | None:
+    """The instance folder (lrs.cfg, the SQLite file, secrets): LRS_INSTANCE_PATH, else Flask's default."""
+    return os.environ.get("LRS_INSTANCE_PATH") or None
 
 
 def load(app, test_config=None):

@@ -1,4 +1,4 @@
-"""gunicorn serving the app: the way `lrs run` starts the LRS, and the way tests and benchmarks start it too."""
+"""gunicorn serving the app: what `lrs run` starts. (Tests and benchmarks run `lrs run`: tests/server_support.py.)"""
 import os
 import re
 import socket
@@ -32,10 +32,10 @@ class RequestBufferingWorker(gthread.ThreadWorker):
     """gthread, but a connection gets one of the worker's threads only once its request has arrived: the head and
     the whole body, or the body's first `enough` bytes (a large upload then streams). Until then it waits in the
     worker's poller, where it costs no thread, so clients that send a request slowly or stall halfway (slowloris)
-    cannot take every thread from the others. A request that has not arrived within `request_seconds` of its first
-    byte gets 408 and the connection is closed. (What nginx does in front of gunicorn, for `lrs run` on its own.)"""
+    cannot take every thread from the others. A request that has not arrived within REQUEST_SECONDS (the app's
+    config) of its first byte gets 408 and the connection is closed. (What nginx does in front of gunicorn, for
+    `lrs run` on its own.)"""
 
-    request_seconds = float(os.environ.get("LRS_REQUEST_SECONDS", 10))
     enough = 64 * 1024
 
     def notify(self):
@@ -52,7 +52,7 @@ class RequestBufferingWorker(gthread.ThreadWorker):
             conn.lrs_buffer, conn.lrs_since = b"", None  # the next request on this connection is waited for anew
             return super().handle(conn)
         since = getattr(conn, "lrs_since", None)
-        if since is not None and time.monotonic() - since > self.request_seconds:
+        if since is not None and time.monotonic() - since > self._config().get("REQUEST_SECONDS", 10):
             try:
                 conn.sock.send(_TIMED_OUT, socket.MSG_DONTWAIT)
             except OSError:
@@ -105,7 +105,11 @@ class RequestBufferingWorker(gthread.ThreadWorker):
         return False
 
     def _max_body(self) -> int:
-        return getattr(self.wsgi, "config", {}).get("MAX_CONTENT_LENGTH") or 2 ** 63
+        return self._config().get("MAX_CONTENT_LENGTH") or 2 ** 63
+
+    def _config(self):
+        """The served app's settings (lrs/config.py); none for another WSGI app."""
+        return getattr(self.wsgi, "config", {})
 
 
 def serve(host: str, port: int, workers: int, threads: int = 4) -> None:
@@ -129,86 +133,3 @@ def serve(host: str, port: int, workers: int, threads: int = 4) -> None:
         "limit_request_line": 8190,
         "limit_request_fields": 100,
     }).run()
-
-
-class Server:
-    """A real LRS server in a child process (`lrs run`): what tests and benchmarks drive over HTTP.
-
-        with Server("sqlite:////tmp/lrs.db", workers=2) as server:
-            requests.get(server.url + "/xapi/about")
-    """
-
-    def __init__(self, database_url: str, workers: int = 2, threads: int = 4, port: int | None = None,
-                 env: dict | None = None, log: str | None = None):
-        self.database_url, self.workers, self.threads = database_url, workers, threads
-        self.log = log  # a file the server's log (stderr) goes to; None: this process's stderr
-        self.port = port or _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.env = env or {}
-        self.process = None
-
-    def start(self, timeout: float = 30.0) -> "Server":
-        import subprocess
-        import sys
-        import urllib.request
-
-        env = {**os.environ, "LRS_DATABASE_URL": self.database_url, **self.env}
-        subprocess.run([sys.executable, "-m", "lrs.cli", "db", "upgrade"], env=env, check=True,
-                       stdout=subprocess.DEVNULL)
-        stderr = open(self.log, "ab") if self.log else None
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "lrs.cli", "run", "--port", str(self.port), "--workers", str(self.workers),
-             "--threads", str(self.threads)], env=env, start_new_session=True, stderr=stderr)
-        if stderr:
-            stderr.close()  # the child holds its own copy
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"lrs run exited with {self.process.returncode}")
-            try:
-                urllib.request.urlopen(self.url + "/xapi/about", timeout=1).close()
-                return self
-            except OSError:
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"lrs run did not answer on {self.url} within {timeout}s")
-
-    def credential(self, *scopes: str) -> tuple[str, str]:
-        """A new (key, secret) made with `lrs credentials create`."""
-        import json
-        import subprocess
-        import sys
-        args = [sys.executable, "-m", "lrs.cli", "credentials", "create", "--name", "server-test", "--json"]
-        for scope in scopes or ("all",):
-            args += ["--scope", scope]
-        out = subprocess.run(args, env={**os.environ, "LRS_DATABASE_URL": self.database_url, **self.env},
-                             check=True, capture_output=True, text=True).stdout
-        cred = json.loads(out)
-        return cred["key"], cred["secret"]
-
-    def kill(self) -> None:
-        """kill -9 the whole server (master and workers), as a crash would."""
-        import signal
-        os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait()
-
-    def stop(self) -> None:
-        import signal
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except Exception:
-                self.kill()
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]

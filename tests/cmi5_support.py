@@ -43,6 +43,64 @@ def zip_package(xml=None, files=None):
     return buf.getvalue()
 
 
+def objectives(*ids):
+    return "<objectives>" + "".join(f'<objective id="{i}"><title>{langs("M")}</title><description>{langs("d")}'
+                                    f'</description></objective>' for i in ids) + "</objectives>"
+
+
+def _au(n, url=None, au_id=None, refs=()):
+    """An AU element; refs: objective idrefs (the objectives element comes before url in the XSD)."""
+    xml = au_xml(n, url=url)
+    if au_id:
+        xml = xml.replace(f'id="{COURSE_ID}/au/{n}"', f'id="{au_id}"')
+    if refs:
+        xml = xml.replace("<url>", "<objectives>" + "".join(f'<objective idref="{r}"/>' for r in refs)
+                          + "</objectives><url>")
+    return xml
+
+
+def _block(block_id, inner):
+    return f'<block id="{block_id}"><title>{langs("B")}</title><description>{langs("d")}</description>{inner}</block>'
+
+
+# Packages that break a rule the XSD cannot state, each with the words the refusal must hold (the element named).
+# Both the LRS's import and course-builder refuse each of them.
+BAD_PACKAGES = {
+    "duplicate AU ids": (zip_package(course_xml(_au(1) + _au(2, au_id=f"{COURSE_ID}/au/1"))),
+                         f"AU '{COURSE_ID}/au/1': the id is already used by AU"),
+    "AU id is the course id": (zip_package(course_xml(_au(1, au_id=COURSE_ID))),
+                               f"AU '{COURSE_ID}': the id is already used by the course id"),
+    "block id is an AU id": (zip_package(course_xml(_au(1) + _block(f"{COURSE_ID}/au/1", _au(2)))),
+                             f"block '{COURSE_ID}/au/1': the id is already used by AU"),
+    "objective id is a block id": (
+        zip_package(course_xml(objectives(f"{COURSE_ID}/b") + _block(f"{COURSE_ID}/b", _au(1)))),
+        f"block '{COURSE_ID}/b': the id is already used by objective"),
+    "duplicate objectives": (zip_package(course_xml(objectives(f"{COURSE_ID}/m", f"{COURSE_ID}/m") + _au(1))),
+                             f"objective '{COURSE_ID}/m': the id is already used by objective"),
+    "objective idref names nothing": (
+        zip_package(course_xml(objectives(f"{COURSE_ID}/m") + _au(1, refs=[f"{COURSE_ID}/x"]))),
+        f"AU '{COURSE_ID}/au/1': objective idref '{COURSE_ID}/x' names no objective"),
+    "relative AU id": (zip_package(course_xml(_au(1, au_id="au-1"))), "AU 'au-1' is not an absolute IRI"),
+    "relative block id": (zip_package(course_xml(_block("blokk-1", _au(1)))), "block 'blokk-1' is not an absolute IRI"),
+    "relative course id": (zip_package(course_xml().replace(f'<course id="{COURSE_ID}"'.encode(), b'<course id="kurs"')),
+                           "the course id 'kurs' is not an absolute IRI"),
+    "relative objective id": (zip_package(course_xml(objectives("maal") + _au(1))),
+                              "objective 'maal' is not an absolute IRI"),
+    "space in the AU URL": (zip_package(course_xml(_au(1, url="au1/index 1.html")),
+                                        files={"au1/index 1.html": b"x"}),
+                            f"AU '{COURSE_ID}/au/1': url 'au1/index 1.html' is not a valid URL"),
+    "script AU URL": (zip_package(course_xml(_au(1, url="javascript:alert(1)"))),
+                      f"AU '{COURSE_ID}/au/1': url 'javascript:alert(1)' is not a valid URL"),
+    "endpoint in the AU URL": (zip_package(course_xml(_au(1, url="au1/index.html?endpoint=https://evil.example/xapi"))),
+                               f"AU '{COURSE_ID}/au/1': url 'au1/index.html?endpoint=https://evil.example/xapi' "
+                               "carries the launch parameter(s) endpoint"),
+    "fetch and actor in the AU URL": (zip_package(course_xml(_au(1, url="au1/index.html?lang=nb&amp;fetch=x&amp;actor="))),
+                                      "carries the launch parameter(s) actor, fetch"),
+    "relative URL names no file": (zip_package(course_xml(_au(1, url="au9/index.html"))),
+                                   f"AU '{COURSE_ID}/au/1': url 'au9/index.html' names no file in the package"),
+}
+
+
 class Admin:
     """A client of the cmi5 JSON API with a cmi5/admin credential."""
 

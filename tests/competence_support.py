@@ -1,10 +1,11 @@
 """Helpers for the competence tests: a small trust loaded through the importers, statements sent over xAPI,
 and a signed-in principal for the JSON API."""
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 
 import pytest
+import time_machine
 from flask import g
 
 from lrs import scheduler
@@ -88,3 +89,23 @@ EMPLOYEE_E1 = Principal("u-e1", "E1", frozenset({"employee"}))
 EMPLOYEE_E3 = Principal("u-e3", "E3", frozenset({"employee"}))
 LEADER_MED = Principal("u-l1", "L1", frozenset({"employee", "leader"}), frozenset({"med"}))
 ADMIN = Principal("u-admin", None, frozenset({"admin"}))
+
+
+def last_first_of_march(today: date) -> date:
+    """1 March of this year, or of last year when that is less than two months ago (the scenario needs May)."""
+    march = date(today.year, 3, 1)
+    return march if today >= date(today.year, 5, 15) else date(today.year - 1, 3, 1)
+
+
+def compliant_on_first_of_march(app, xapi) -> date:
+    """Unit akutt (Kari, E1: HLR and LMH mandatory) as the trust was set up in January: Kari's HLR from last spring
+    holds until early May, LMH is due in April. So akutt was compliant on 1 March, and is not now (HLR expired,
+    LMH missing) once the daily expiry job has run today. Returns that 1 March."""
+    march = last_first_of_march(app.extensions["competence.settings"].day(now()))
+    with time_machine.travel(datetime.combine(march - timedelta(days=40), time(10), tzinfo=timezone.utc),
+                             tick=False):
+        load_trust(app)
+        send(xapi, passed_hlr("E1", datetime.combine(march - timedelta(days=300), time(10), tzinfo=timezone.utc)))
+        process(app)
+    assert scheduler.run(app, "competence.expiry")
+    return march

@@ -76,6 +76,12 @@ def token_of(html: str) -> str:
     return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html).group(1)
 
 
+def csrf_header(client, page="/plan") -> dict:
+    """The header a page's script sends with a form post to a cookie-signed-in JSON API (the csrf-token meta)."""
+    html = client.get(page).get_data(as_text=True)
+    return {"X-CSRFToken": re.search(r'<meta name="csrf-token" content="([^"]+)"', html).group(1)}
+
+
 def sign_in(client, username):
     """Sign a test client in through the sign-in form, as a browser would."""
     page = client.get("/login").get_data(as_text=True)

@@ -8,8 +8,15 @@ and course completions, grades) that a test fills and changes between syncs.
     moodle = Moodle()
     moodle.add_course(2, "HLR for voksne", idnumber="HLR-1")
     with running(moodle) as site: ...
+
+The token's user has the role docs/moodle.md lists (`capabilities`), and the server leaves out what Moodle 5.1
+leaves out without a capability: a course's manager fields (idnumber, enablecompletion, lang …) in
+core_course_get_courses without moodle/course:update, and every module of a type whose mod/<type>:view the role
+lacks (from the course contents, the completion statuses and the grade report; a course completion criterion still
+names it). With web services or REST switched off it answers 403 with an empty body, as Moodle does.
 """
 import json
+import pathlib
 import re
 import threading
 import time
@@ -35,6 +42,18 @@ PARAMETERS = {
     "core_user_get_users": {"criteria"},  # one the bridge's service lacks
 }
 STUDENT = {"roleid": 5, "name": "", "shortname": "student", "sortorder": 0}
+# core_course_get_courses gives these only to a role with moodle/course:update (course/externallib.php).
+MANAGER_FIELDS = ("categorysortorder", "idnumber", "showgrades", "showreports", "newsitems", "visible", "maxbytes",
+                  "groupmode", "groupmodeforce", "defaultgroupingid", "lang", "timecreated", "timemodified",
+                  "forcetheme", "enablecompletion", "completionnotify", "courseformatoptions")
+
+
+def role_in_docs() -> set[str]:
+    """The capabilities docs/moodle.md tells an administrator to give the bridge's role: every `a/b:c` in the
+    rows of its tables."""
+    text = (pathlib.Path(__file__).parent.parent / "docs" / "moodle.md").read_text()
+    return {cap for line in text.splitlines() if line.lstrip().startswith("|")
+            for cap in re.findall(r"`([a-z]+/[a-z0-9_]+:[a-z0-9_]+)`", line)}
 
 
 class Refusal(Exception):
@@ -64,6 +83,13 @@ class Moodle:
     calls: list = field(default_factory=list)  # (monotonic time, function, parameters) of every answered call
     fail_next: list = field(default_factory=list)  # HTTP statuses to answer the next requests with (transient)
     forbidden: set = field(default_factory=set)  # course ids the token's user may not enter
+    capabilities: set = field(default_factory=role_in_docs)  # the token's user's role
+    web_services: bool = True  # Enable web services (Site administration > General > Advanced features)
+    rest: bool = True  # REST protocol enabled (Site administration > Server > Web services > Manage protocols)
+    sitename: str = "Helse Test Moodle"
+    site_lang: str = ""  # the front page's forced language
+    release: str = "4.4 (Build: 20240422)"
+    sections: dict = field(default_factory=dict)  # course id -> (id, number) of the section its activities are in
 
     # ------------------------------------------------------------------------------------------ filling it
 
@@ -118,19 +144,24 @@ class Moodle:
         return answer
 
     def _core_webservice_get_site_info(self, params):
-        return {"sitename": "Helse Test Moodle", "username": "lrsbridge", "firstname": "LRS", "lastname": "Bridge",
+        return {"sitename": self.sitename, "username": "lrsbridge", "firstname": "LRS", "lastname": "Bridge",
                 "fullname": "LRS Bridge", "lang": "nb", "userid": 2, "siteurl": self.site, "userpictureurl": "",
                 "functions": [{"name": f, "version": "2024042200"} for f in sorted(self.tokens[TOKEN])],
-                "downloadfiles": 0, "uploadfiles": 0, "release": "4.4 (Build: 20240422)", "version": "2024042200",
+                "downloadfiles": 0, "uploadfiles": 0, "release": self.release, "version": "2024042200",
                 "mobilecssurl": "", "advancedfeatures": [{"name": "enablecompletion", "value": 1}],
                 "usercanmanageownfiles": False, "userquota": 0, "usermaxuploadfilesize": -1, "userhomepage": 1,
                 "siteid": 1, "sitecalendartype": "gregorian", "usercalendartype": "gregorian", "theme": "boost"}
 
+    def _front(self) -> dict:
+        return {"id": 1, "shortname": "helse", "fullname": self.sitename, "displayname": self.sitename,
+                "format": "site", "idnumber": "", "categoryid": 0, "enablecompletion": 0, "lang": self.site_lang,
+                "timemodified": 1700000000}
+
     def _core_course_get_courses(self, params):
         ids = [_int(i, "options.ids") for i in (params.get("options") or {}).get("ids", [])]
-        front = {"id": 1, "shortname": "helse", "fullname": "Helse Test Moodle", "format": "site", "idnumber": "",
-                 "categoryid": 0, "enablecompletion": 0, "timemodified": 1700000000}
-        courses = [front, *self.courses.values()]
+        courses = [self._front(), *self.courses.values()]
+        if "moodle/course:update" not in self.capabilities:
+            courses = [{k: v for k, v in c.items() if k not in MANAGER_FIELDS} for c in courses]
         return [c for c in courses if not ids or c["id"] in ids]
 
     def _core_course_get_courses_by_field(self, params):
@@ -139,26 +170,37 @@ class Moodle:
             raise invalid("Invalid field name")
         if name and value == "":
             raise invalid("When using a field you must also provide a value")
-        found = list(self.courses.values())
+        found = [self._front(), *self.courses.values()] if name in ("id", "ids") else list(self.courses.values())
+        if "moodle/course:update" not in self.capabilities:  # enablecompletion and lang stay for who may enter
+            found = [{k: v for k, v in c.items() if k != "idnumber"} for c in found]
+        # A course the user may not enter: its public information only.
+        found = [{k: v for k, v in c.items() if k not in ("enablecompletion", "lang")} if c["id"] in self.forbidden
+                 else c for c in found]
         if name == "id":
             found = [c for c in found if c["id"] == _int(value, "value")]
         elif name == "ids":
             wanted = {_int(v, "value") for v in value.split(",")}
             found = [c for c in found if c["id"] in wanted]
         elif name in ("shortname", "idnumber"):
-            found = [c for c in found if c[name] == value]
+            found = [c for c in found if self.courses[c["id"]][name] == value]
         elif name == "category":
             found = [c for c in found if c["categoryid"] == _int(value, "value")]
         return {"courses": found, "warnings": []}
+
+    def _visible(self, modname: str) -> bool:
+        """cm_info::is_user_access_restricted_by_capability: a module type's mod/<type>:view (where it has one)."""
+        return modname in NO_VIEW_CAPABILITY or f"mod/{modname}:view" in self.capabilities
 
     def _core_course_get_contents(self, params):
         course = self._course(params)
         modules = [{"id": a["cmid"], "name": a["name"], "modname": a["modname"], "instance": a["instance"],
                     "url": f"{self.site}/mod/{a['modname']}/view.php?id={a['cmid']}", "visible": 1,
-                    "uservisible": True, "completion": 2} for a in self.activities[course["id"]]]
+                    "uservisible": True, "completion": 2} for a in self.activities[course["id"]]
+                   if self._visible(a["modname"])]
         general = {"id": course["id"] * 100, "name": "General", "section": 0, "visible": 1, "summary": "",
                    "summaryformat": 1, "modules": []}
-        topic = {"id": course["id"] * 100 + 1, "name": "Topic 1", "section": 1, "visible": 1, "summary": "",
+        section_id, number = self.sections.get(course["id"], (course["id"] * 100 + 1, 1))
+        topic = {"id": section_id, "name": "Topic 1", "section": number, "visible": 1, "summary": "",
                  "summaryformat": 1, "modules": modules}
         return [general, topic]
 
@@ -173,7 +215,9 @@ class Moodle:
                                                                               "limitnumber")
         ids = sorted(self.enrolments[course["id"]])
         ids = ids[start:start + number] if number else ids[start:]
-        return [{**self.users[u], "roles": [STUDENT],
+        hidden = {f for f, cap in (("username", "moodle/user:viewalldetails"),
+                                   ("idnumber", "moodle/site:viewuseridentity")) if cap not in self.capabilities}
+        return [{**{k: v for k, v in self.users[u].items() if k not in hidden}, "roles": [STUDENT],
                  "enrolledcourses": [{"id": course["id"], "fullname": course["fullname"],
                                       "shortname": course["shortname"]}]} for u in ids]
 
@@ -183,6 +227,8 @@ class Moodle:
             raise Refusal("moodle_exception", "completionnotenabled", "Completion is not enabled")
         statuses = []
         for act in self.activities[course["id"]]:
+            if not self._visible(act["modname"]):
+                continue
             done = self.activity_done.get((course["id"], user, act["cmid"]))
             statuses.append({"cmid": act["cmid"], "modname": act["modname"], "instance": act["instance"],
                              "state": 1 if done else 0, "timecompleted": done or 0, "tracking": 2,
@@ -204,7 +250,9 @@ class Moodle:
             criteria.append({"type": 4, "title": f"Activity completion: {act['name']}",
                              "status": "Yes" if done else "No", "complete": bool(done),
                              "timecompleted": done or None,
-                             "details": {"type": "Activity completion", "criteria": act["name"],
+                             "details": {"type": "Activity completion",
+                                         "criteria": f'<a href="{self.site}/mod/{act["modname"]}/view.php?id='
+                                                     f'{act["cmid"]}">{act["name"]}</a>',
                                          "requirement": "Marking yourself complete", "status": ""}})
         if completed:  # the criteria times are what Moodle takes the completion time from
             for c in criteria:
@@ -221,6 +269,8 @@ class Moodle:
         for u in users:
             items = []
             for item in self.grade_items[course["id"]]:
+                if not self._visible(item["itemmodule"]):
+                    continue
                 raw, when = self.grades.get((course["id"], u, item["id"]), (None, None))
                 items.append({**item, "graderaw": raw, "gradedatesubmitted": when, "gradedategraded": when,
                               "gradehiddenbydate": False, "gradeneedsupdate": False, "gradeishidden": False,
@@ -253,6 +303,10 @@ class Moodle:
         if user_id not in self.users:
             raise Refusal("dml_missing_record_exception", "invaliduser", "Invalid user")
         return user_id
+
+
+# Module types without a mod/<type>:view capability (forum, SCORM and book have other ones): nothing restricts them.
+NO_VIEW_CAPABILITY = {"forum", "scorm", "book"}
 
 
 def _int(value, name: str) -> int:
@@ -296,6 +350,8 @@ def wsgi_app(moodle: Moodle):
     def application(request: Request):
         if request.path != "/webservice/rest/server.php":
             return Response("<html><body>Not found</body></html>", 404, content_type="text/html")
+        if not (moodle.web_services and moodle.rest):  # webservice/rest/server.php: 403, nothing more
+            return Response(b"", 403)
         with lock:  # one change or answer at a time, as a database would see it
             if moodle.fail_next:
                 return Response("<html><body>Service unavailable</body></html>", moodle.fail_next.pop(0),

@@ -159,6 +159,10 @@ def moodle_tables(prefix: str = "mdl_") -> MetaData:
           _int("grademethod", 4, nullable=False, default=1), _int("reviewmode", 4, default=1))
     Table(p + "page", md, _id(), _int("course", nullable=False, default=0), _char("name", 255, nullable=False),
           _text("intro"), _text("content"), _int("timemodified", nullable=False, default=0))
+    Table(p + "course_completions", md, _id(), _int("userid", nullable=False, default=0),
+          _int("course", nullable=False, default=0), _int("timeenrolled", nullable=False, default=0),
+          _int("timestarted", nullable=False, default=0), _int("timecompleted"),
+          _int("reaggregate", nullable=False, default=0))
     Table(p + "config", md, _id(), _char("name", 255, nullable=False, unique=True), _text("value", nullable=False))
     return md
 

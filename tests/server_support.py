@@ -1,16 +1,23 @@
-"""Shared pieces of the tests that drive a real server (`lrs run` under gunicorn, via lrs.serve.Server) over HTTP.
+"""Shared pieces of the tests that drive a real server (`lrs run` under gunicorn, via Server below) over HTTP.
 
 Each test gets its own database: a SQLite file in its tmp_path, or a PostgreSQL database `lrs_srv_<worker>`
 (dropped and made again for every test, dropped after it)."""
+import json
 import multiprocessing
+import os
 import random
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 import uuid
 from collections import Counter
 from contextlib import contextmanager
 
 import requests
 
-from lrs.serve import Server
 from tests.conftest import fresh_database
 from tests.helpers import COMPLETED, agent
 
@@ -36,6 +43,83 @@ def running(url: str, workers: int = 2, threads: int = 4, port: int | None = Non
         yield server
     finally:
         server.stop()
+
+
+# ------------------------------------------------------------------------------------------------ the server
+
+
+class Server:
+    """A real LRS server in a child process (`lrs run`, lrs/serve.py): what tests and benchmarks drive over HTTP.
+
+        with Server("sqlite:////tmp/lrs.db", workers=2) as server:
+            requests.get(server.url + "/xapi/about")
+    """
+
+    def __init__(self, database_url: str, workers: int = 2, threads: int = 4, port: int | None = None,
+                 env: dict | None = None, log: str | None = None):
+        self.database_url, self.workers, self.threads = database_url, workers, threads
+        self.log = log  # a file the server's log (stderr) goes to; None: this process's stderr
+        self.port = port or _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = env or {}
+        self.process = None
+
+    def start(self, timeout: float = 30.0) -> "Server":
+        env = {**os.environ, "LRS_DATABASE_URL": self.database_url, **self.env}
+        subprocess.run([sys.executable, "-m", "lrs.cli", "db", "upgrade"], env=env, check=True,
+                       stdout=subprocess.DEVNULL)
+        stderr = open(self.log, "ab") if self.log else None
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "lrs.cli", "run", "--port", str(self.port), "--workers", str(self.workers),
+             "--threads", str(self.threads)], env=env, start_new_session=True, stderr=stderr)
+        if stderr:
+            stderr.close()  # the child holds its own copy
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"lrs run exited with {self.process.returncode}")
+            try:
+                urllib.request.urlopen(self.url + "/xapi/about", timeout=1).close()
+                return self
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"lrs run did not answer on {self.url} within {timeout}s")
+
+    def credential(self, *scopes: str) -> tuple[str, str]:
+        """A new (key, secret) made with `lrs credentials create`."""
+        args = [sys.executable, "-m", "lrs.cli", "credentials", "create", "--name", "server-test", "--json"]
+        for scope in scopes or ("all",):
+            args += ["--scope", scope]
+        out = subprocess.run(args, env={**os.environ, "LRS_DATABASE_URL": self.database_url, **self.env},
+                             check=True, capture_output=True, text=True).stdout
+        cred = json.loads(out)
+        return cred["key"], cred["secret"]
+
+    def kill(self) -> None:
+        """kill -9 the whole server (master and workers), as a crash would."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except Exception:
+                self.kill()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 # ------------------------------------------------------------------------------------------------ HTTP

@@ -4,17 +4,23 @@ order and the registration is satisfied. Needs Chromium (Debian: apt-get install
 
 Screenshots go to LRS_SCREENSHOTS when set (docs/screenshots/ holds the committed ones)."""
 import base64
+import functools
+import http.server
 import json
 import os
 import shutil
+import threading
 import urllib.request
+import zipfile
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from course_builder import cli
+from course_builder.build import build
 from lrs.cmi5 import vocab
-from lrs.serve import Server
 from tests.conftest import fresh_database
+from tests.server_support import Server
 
 EXAMPLES = os.path.join(os.path.dirname(__file__), "..", "examples", "modules")
 CHROMIUM = os.environ.get("LRS_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
@@ -132,3 +138,82 @@ def test_learner_resumes_from_the_bookmark_and_the_left_session_is_abandoned(kin
         assert [s["context"]["extensions"][vocab.SESSION_ID] for s in abandoned] == [first["session_id"]]
         launched = [s["context"]["extensions"][vocab.SESSION_ID] for s in stmts if s["verb"]["id"] == vocab.LAUNCHED]
         assert launched == [first["session_id"], again["session_id"]]
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_module_served_from_another_origin_reports_across_origins(kind, tmp_path):
+    """The module's files on a web server of their own (another origin than the LRS), imported as a cmi5.xml with
+    an absolute AU URL: the AU fetches its token and posts its statements cross-origin (CORS preflights on the
+    fetch URL and on /xapi), and the session completes. Content that appends "/statements" to the endpoint itself
+    reaches the LRS too, with or without a slash of its own: no redirect a preflight cannot follow."""
+    root = tmp_path / "web"
+    with zipfile.ZipFile(build(os.path.join(EXAMPLES, "handhygiene"), str(tmp_path))) as z:
+        z.extractall(root)
+    web = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(root)))
+    threading.Thread(target=web.serve_forever, daemon=True).start()
+    content = f"http://127.0.0.1:{web.server_address[1]}"
+    try:
+        with fresh_database(kind, tmp_path, "origin") as url, Server(url, workers=1, threads=4) as server:
+            assert content != server.url
+            key, secret = server.credential("cmi5/admin", "all/read")
+            auth = "Basic " + base64.b64encode(f"{key}:{secret}".encode()).decode()
+            xml = (root / "cmi5.xml").read_bytes().replace(b"<url>au/index.html</url>",
+                                                            f"<url>{content}/au/index.html</url>".encode())
+            req = urllib.request.Request(server.url + "/cmi5/api/courses", data=xml, method="POST",
+                                         headers={"Authorization": auth, "Content-Type": "application/xml"})
+            with urllib.request.urlopen(req, timeout=30) as r:
+                course = json.loads(r.read())
+            launch = call(server, auth, "POST", f"/cmi5/api/courses/{course['id']}/launch", {"employee_id": "e1001"})
+            assert launch["url"].startswith(content + "/au/index.html?endpoint=")
+
+            with playwright.sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+                page = browser.new_page()
+                errors, failed = [], []
+                page.on("pageerror", lambda e: errors.append(str(e)))
+                # (a 404 of a state not yet written is logged too: only a blocked request counts here)
+                page.on("console", lambda m: ("CORS" in m.text or "blocked" in m.text) and errors.append(m.text))
+                page.on("requestfailed", lambda r: failed.append(r.url))
+                page.goto(launch["url"])
+                page.wait_for_selector("h1:has-text('Hvorfor håndhygiene?')")
+                page.click("button.next")
+                for qid in ("hh-foer-aseptisk", "hh-hansker"):
+                    answer(page, qid)
+                page.click("button.next")
+                for qid in ("hh-forutsetninger", "hh-tid", "hh-vask"):
+                    answer(page, qid)
+                page.click("button.finish")
+                page.wait_for_selector(".result.passed")
+                page.wait_for_load_state("networkidle")
+                # Content of its own making: endpoint + "/statements", and the doubled slash an endpoint with a
+                # trailing slash gave. A preflighted request that a redirect broke would throw here.
+                endpoint = parse_qs(urlsplit(launch["url"]).query)["endpoint"][0]
+                assert endpoint == server.url + "/xapi"
+                statuses = page.evaluate("""async (urls) => Promise.all(urls.map(async (u) => {
+                    const r = await fetch(u, {headers: {"X-Experience-API-Version": "1.0.3",
+                                                        "Authorization": "Basic " + btoa("nobody:wrong")}});
+                    return r.status;
+                }))""", [endpoint + "/statements", endpoint + "//statements", endpoint + "/statements/"])
+                assert statuses == [401, 401, 401]
+                browser.close()
+            assert errors == [] and failed == []
+
+            reg = launch["registration"]
+            stmts = call(server, auth, "GET",
+                         f"/xapi/statements?registration={reg}&ascending=true&limit=100")["statements"]
+            defined = [vocab.name(s["verb"]["id"]) for s in stmts
+                       if {"id": vocab.CATEGORY} in s.get("context", {}).get("contextActivities", {}).get("category", [])]
+            assert defined == ["launched", "initialized", "passed", "completed", "satisfied", "terminated"]
+            launched = next(s for s in stmts if s["verb"]["id"] == vocab.LAUNCHED)
+            assert launched["context"]["extensions"][vocab.LAUNCH_URL] == content + "/au/index.html"
+            progress = call(server, auth, "GET", f"/cmi5/api/registrations/{reg}")
+            assert progress["satisfied"] and progress["sessions"][0]["terminated_at"]
+    finally:
+        web.shutdown()
+        web.server_close()
+

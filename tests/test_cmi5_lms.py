@@ -2,7 +2,8 @@
 import pytest
 
 from lrs.cmi5 import competence_map, vocab
-from tests.cmi5_support import AU, COURSE_ID, Admin, course_xml, zip_package
+from tests.cmi5_support import AU, BAD_PACKAGES, COURSE_ID, Admin, au_xml, course_xml, zip_package
+from tests.conftest import XAPIClient
 
 
 @pytest.fixture
@@ -57,11 +58,29 @@ def test_reimport_same_package_is_idempotent_and_a_new_one_is_a_version(admin, c
      "course structure schema"),
     (course_xml().replace(b'moveOn="Completed"', b'moveOn="Sometimes"'), "course structure schema"),
     (course_xml(), "relative"),  # cmi5.xml alone must use absolute URLs (14.2)
-    (zip_package(files={"other.html": b""}), "not a file in the package"),
+    (zip_package(files={"other.html": b""}), "names no file in the package"),
 ])
 def test_import_rejects_bad_packages_with_a_reason(admin, data, message):
     r = admin.import_(data)
     assert r.status_code == 400 and message in r.get_json()["error"]["message"]
+
+
+@pytest.mark.parametrize("name", BAD_PACKAGES)
+def test_import_refuses_what_the_xsd_cannot_say_naming_the_element(admin, name):
+    data, message = BAD_PACKAGES[name]
+    r = admin.import_(data)
+    assert r.status_code == 400, r.get_json()
+    assert message in r.get_json()["error"]["message"]
+    assert admin.open("GET", "/cmi5/api/courses").get_json()["courses"] == []  # nothing stored
+
+
+def test_import_takes_objectives_query_strings_and_escaped_names(admin):
+    body = (f'<objectives><objective id="{COURSE_ID}/m"><title><langstring lang="nb">M</langstring></title>'
+            '<description><langstring lang="nb">d</langstring></description></objective></objectives>'
+            + au_xml(1, url="au1/my%20page.html?lang=nb&amp;mode=").replace(
+                "<url>", f'<objectives><objective idref="{COURSE_ID}/m"/></objectives><url>'))
+    r = admin.import_(zip_package(course_xml(body), files={"au1/my page.html": b"<!doctype html>"}))
+    assert r.status_code == 201, r.get_json()
 
 
 def test_api_needs_the_cmi5_scope(app, admin, course):
@@ -93,7 +112,7 @@ def test_launch_url_launch_data_and_launched_statement(app, admin, course, xapi)
     body = r.get_json()
     au = AU(app, body["url"])
     assert body["url"].startswith(f"http://localhost/cmi5/content/{course['id']}/au1/index.html?")
-    assert au.endpoint == "http://localhost/xapi/" and au.activity_id == course["aus"][0]["activity_id"]
+    assert au.endpoint == "http://localhost/xapi" and au.activity_id == course["aus"][0]["activity_id"]
     assert au.actor == {"objectType": "Agent", "account": {"homePage": app.config["IDENTITY_HOMEPAGE"], "name": "e1001"}}
     au.start()
     data = au.launch_data
@@ -109,6 +128,35 @@ def test_launch_url_launch_data_and_launched_statement(app, admin, course, xapi)
     assert ext[vocab.MOVE_ON] == "CompletedAndPassed" and ext[vocab.MASTERY_SCORE] == 0.8
     assert ext[vocab.LAUNCH_URL] == f"http://localhost/cmi5/content/{course['id']}/au1/index.html"
     assert {"id": vocab.CATEGORY} in launch["context"]["contextActivities"]["category"]
+
+
+def test_launched_statement_keeps_the_au_urls_own_query(app, admin, xapi):
+    body = au_xml(1, url="au1/index.html?lang=nb&amp;chapter=2")
+    course = admin.import_(zip_package(course_xml(body), files={"au1/index.html": b"<!doctype html>"})).get_json()
+    url = admin.launch(course["id"]).get_json()["url"]
+    au_url = f"http://localhost/cmi5/content/{course['id']}/au1/index.html?lang=nb&chapter=2"
+    assert url.startswith(au_url + "&endpoint=")
+    au = AU(app, url)
+    [launch] = xapi.get("/xapi/statements", query_string={"registration": au.registration, "verb": vocab.LAUNCHED}
+                        ).get_json()["statements"]
+    assert launch["context"]["extensions"][vocab.LAUNCH_URL] == au_url
+
+
+@pytest.mark.parametrize("path", ["/xapi/statements", "/xapi/statements/", "/xapi//statements", "/xapi//statements/"])
+def test_xapi_paths_answer_without_redirects_for_cross_origin_content(app, admin, course, path):
+    """Content on another origin appends /statements to the launch endpoint (with or without a slash of its own):
+    each form is answered directly, CORS included, because a browser follows no redirect on a preflight."""
+    au = launched(app, admin, course).start()
+    origin = {"Origin": "https://innhold.example.no"}
+    pre = au.client.options(path, headers={**origin, "Access-Control-Request-Method": "POST",
+                                           "Access-Control-Request-Headers": "authorization,content-type"})
+    assert pre.status_code == 204 and pre.headers["Access-Control-Allow-Origin"] == origin["Origin"]
+    assert "Authorization" in pre.headers["Access-Control-Allow-Headers"]
+    r = au.xapi.post(path, json=[au.initialized()], headers=origin)
+    assert r.status_code == 200, (r.status_code, r.headers.get("Location"))
+    assert r.headers["Access-Control-Allow-Origin"] == origin["Origin"]
+    got = au.xapi.get(path, query_string={"registration": au.registration}, headers=origin)
+    assert got.status_code == 200 and got.get_json()["statements"]
 
 
 def test_not_applicable_au_is_satisfied_at_registration(app, admin, course, xapi):
@@ -164,6 +212,33 @@ def test_relaunch_abandons_the_open_session(app, admin, course, xapi):
     assert first.send(first.completed()).status_code == 401
     second.start()
     assert second.send(second.initialized()).status_code == 200
+
+
+@pytest.mark.parametrize("end", ["terminated", "abandoned"])
+def test_a_session_token_ends_at_once_on_every_instance(db_url, tmp_path, end):
+    """Two app instances on one database, each remembering good credentials for a minute: the session ends
+    through one, and the other refuses its token on the next request, not when its cache expires."""
+    from lrs import create_app
+    one, two = (create_app({"DATABASE_URL": db_url, "TESTING": True, "SECRET_KEY": "test",
+                            "CREDENTIAL_CACHE_SECONDS": 60}) for _ in range(2))
+    try:
+        admin = Admin(one)
+        course = admin.import_().get_json()
+        au = launched(one, admin, course).start()
+        on_two = XAPIClient(two.test_client(), au.xapi.auth)
+        assert au.send(au.initialized()).status_code == 200
+        query = {"registration": au.registration}
+        assert on_two.get("/xapi/statements", query_string=query).status_code == 200  # two now knows the token
+        if end == "terminated":
+            assert au.send(au.terminated()).status_code == 200
+        else:
+            assert admin.open("POST", f"/cmi5/api/sessions/{au.session_id}/abandon").status_code == 204
+        assert on_two.get("/xapi/statements", query_string=query).status_code == 401
+        assert on_two.post("/xapi/statements", json=[au.statement("http://adlnet.gov/expapi/verbs/experienced",
+                                                                 defined=False)]).status_code == 401
+    finally:
+        for a in (one, two):
+            a.extensions["lrs.engine"].dispose()
 
 
 def test_abandon_through_the_api(app, admin, course):

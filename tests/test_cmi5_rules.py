@@ -25,7 +25,7 @@ def au(app, admin, course):
     return a
 
 
-def refused(au, *stmts, status=400, says=""):
+def refused(au, *stmts, status=403, says=""):
     r = au.send(*stmts)
     assert r.status_code == status, r.get_json()
     assert says in r.get_json()["error"]["message"]
@@ -126,7 +126,29 @@ def test_mastery_score(au):
     s = au.passed()
     del s["context"]["extensions"][vocab.MASTERY_SCORE]
     refused(au, s, says="must carry the masteryScore")
+    s = au.passed()
+    s["context"]["extensions"][vocab.MASTERY_SCORE] = 0.5
+    refused(au, s, says="must carry the masteryScore 0.8")
     assert au.send(au.passed(scaled=0.8)).status_code == 200
+
+
+@pytest.mark.parametrize("verb", ["passed", "failed"])
+def test_verdict_without_a_score_needs_no_mastery_score(au, verb):
+    """cmi5 9.6.3.2: the masteryScore extension belongs in a passed or failed decided by a score; one decided
+    otherwise (no score) is accepted without it."""
+    s = getattr(au, verb)()
+    del s["result"]["score"]
+    del s["context"]["extensions"][vocab.MASTERY_SCORE]
+    assert au.send(s).status_code == 200
+
+
+def test_rule_breaking_statements_are_forbidden_and_malformed_ones_bad(au):
+    """A well-formed statement that breaks a cmi5 rule is 403 Forbidden (what cmi5 content and test tools expect);
+    a statement that is not valid xAPI stays 400."""
+    refused(au, au.completed(), au.completed(), status=403, says="only once per session")
+    s = au.completed()
+    s["verb"]["id"] = "not an iri"
+    assert au.send(s).status_code == 400
 
 
 def test_registration_rules_across_sessions(app, admin, course, au):

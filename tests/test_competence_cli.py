@@ -1,9 +1,12 @@
-"""`lrs competence import|recompute` as an administrator runs them."""
+"""`lrs competence import|recompute|status` as an administrator runs them."""
+from datetime import timedelta
+
 import pytest
 from flask.testing import FlaskCliRunner
 
 from lrs.competence.cli import competence_group
-from tests.competence_support import DATA, days_ago, passed_hlr, send
+from tests.competence_support import (DATA, compliant_on_first_of_march, days_ago, load_trust, now, passed_hlr,
+                                      send)
 
 
 @pytest.fixture
@@ -35,3 +38,27 @@ def test_recompute_matches_all_statements_again(app, runner, xapi):
     out = runner.invoke(competence_group, ["recompute"])
     assert out.exit_code == 0, out.output
     assert "statements read: 2, plans recomputed: 4" in out.output
+
+
+def test_status_as_of_answers_was_this_unit_compliant_on_1_march(app, runner, xapi):
+    march = compliant_on_first_of_march(app, xapi)
+    then = runner.invoke(competence_group, ["status", "--unit", "akutt", "--as-of", march.isoformat()])
+    assert then.exit_code == 0, then.output
+    assert f"akutt at the end of {march.isoformat()}: compliant (3 requirements)" in then.output
+    assert "E1\tKari Nordmann\tHLR\tfulfilled" in then.output
+    current = runner.invoke(competence_group, ["status", "--unit", "akutt"])
+    assert "akutt now: not compliant" in current.output and "E1\tKari Nordmann\tHLR\texpired" in current.output
+    kari = runner.invoke(competence_group, ["status", "--employee", "E1", "--as-of", march.isoformat()])
+    assert kari.exit_code == 0 and f"E1 at the end of {march.isoformat()}: compliant" in kari.output
+
+
+def test_status_says_what_is_wrong(app, runner):
+    load_trust(app)
+    tomorrow = (app.extensions["competence.settings"].day(now()) + timedelta(days=1)).isoformat()
+    for args, problem in ((["--unit", "akutt", "--as-of", "2026-02-30"], "'2026-02-30' does not match"),
+                          (["--unit", "akutt", "--as-of", tomorrow], "is in the future"),
+                          (["--unit", "nowhere"], "no unit nowhere"),
+                          (["--employee", "E404"], "no employee E404"),
+                          ([], "give one of --unit or --employee")):
+        out = runner.invoke(competence_group, ["status", *args])
+        assert out.exit_code != 0 and problem in out.output, (args, out.output)

@@ -12,8 +12,8 @@ import xmlschema
 from course_builder import cli
 from course_builder.build import build
 from course_builder.source import SourceError, load
-from lrs.cmi5.package import XSD
-from tests.cmi5_support import Admin
+from cmi5_package import XSD
+from tests.cmi5_support import BAD_PACKAGES, Admin
 
 EXAMPLES = os.path.join(os.path.dirname(__file__), "..", "examples", "modules")
 MODULES = ["handhygiene", "blodtransfusjon"]
@@ -141,3 +141,26 @@ def test_cli_build_writes_the_zip(module, capsys):
     cli.main(["build", str(module)])
     out = capsys.readouterr().out.strip()
     assert out == str(module / "build" / "handhygiene-1.zip") and os.path.isfile(out)
+
+
+@pytest.mark.parametrize("name", BAD_PACKAGES)
+def test_cli_check_and_publish_refuse_what_the_lrs_refuses(name, tmp_path, capsys):
+    """course-builder checks a package with the LRS's own package checks (cmi5_package): `check` says what is
+    wrong, and `publish` of a ready zip stops before it sends anything (no LRS listens here)."""
+    data, message = BAD_PACKAGES[name]
+    path = tmp_path / "pakke.zip"
+    path.write_bytes(data)
+    for argv in (["check", str(path)], ["publish", str(path), "--lrs", "http://127.0.0.1:9", "--key", "k",
+                                        "--secret", "s"]):
+        with pytest.raises(SystemExit) as e:
+            cli.main(argv)
+        assert e.value.code == 1
+        assert message in capsys.readouterr().err
+
+
+def test_cli_check_passes_a_module_and_its_package(module, tmp_path, capsys):
+    cli.main(["check", str(module)])
+    assert capsys.readouterr().out.strip() == f"{module}: ok"
+    path = build(str(module), str(tmp_path))
+    cli.main(["check", path])
+    assert capsys.readouterr().out.strip() == f"{path}: ok"

@@ -7,8 +7,8 @@ import urllib.request
 import pytest
 
 from course_builder import cli
-from lrs.serve import Server
 from tests.conftest import fresh_database
+from tests.server_support import Server
 
 EXAMPLES = os.path.join(os.path.dirname(__file__), "..", "examples", "modules")
 

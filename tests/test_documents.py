@@ -91,7 +91,7 @@ def client(request, xapi, xapi2):
 @pytest.mark.parametrize("res", ALL, ids=repr)
 def test_json_document_round_trip_with_etag_and_last_modified(client, res):
     body = b'{"x": "foo",  "y": [1, 2.50, {"z": null}]}'  # odd spacing and 2.50: kept as sent
-    r = put(client, res.url("doc-1"), body)
+    r = put(client, res.url("doc-1"), body, headers={"If-None-Match": "*"})
     assert r.status_code == 204
     assert r.headers["ETag"] == sha1(body)
 
@@ -295,13 +295,24 @@ def test_if_none_match_star_creates_only(client, res, method):
 
 @pytest.mark.parametrize("res", PROFILES, ids=repr)
 def test_profile_put_without_concurrency_headers_onto_an_existing_document_is_409(client, res):
-    # No document yet: a PUT without headers creates it (both versions).
-    assert put(client, res.url("p"), {"v": 1}).status_code == 204
+    create(client, res, "p", {"v": 1})
     r = put(client, res.url("p"), {"v": 2})
     assert r.status_code == 409
     assert "If-Match" in error(r) and r.headers["ETag"] == sha1(json.dumps({"v": 1}).encode())
     assert client.get(res.url("p")).json == {"v": 1}
     assert put(client, res.url("p"), {"v": 2}, headers={"If-Match": r.headers["ETag"]}).status_code == 204
+
+
+@pytest.mark.parametrize("res", PROFILES, ids=repr)
+def test_profile_put_without_concurrency_headers_creating_a_document_is_400_under_1_0_3_only(xapi, xapi2, res):
+    # xAPI 1.0.3 3.1.s3.b1: a PUT to either profile resource MUST carry If-Match or If-None-Match; 2.0's LRS
+    # standard (IEEE 9274.1.1 4.1.4) keeps only the 409 for an existing document.
+    r = put(xapi, res.url("new"), {"v": 1})
+    assert r.status_code == 400 and "If-None-Match" in error(r)
+    assert r.headers["X-Experience-API-Version"] == "1.0.3"
+    assert xapi.get(res.url("new")).status_code == 404
+    assert put(xapi2, res.url("new"), {"v": 2}).status_code == 204
+    assert xapi.get(res.url("new")).json == {"v": 2}
 
 
 def test_state_put_without_concurrency_headers_overwrites_under_1_0_3(xapi):
@@ -426,7 +437,7 @@ def test_two_unconditional_creators_of_a_profile_one_wins_the_other_is_409(app, 
     for round_ in range(8):
         doc = f"new-{round_}"
         creators = [lambda c, w=w: put(c, res.url(doc), {"writer": w}) for w in ("a", "b")]
-        statuses = _race(app, credential, creators)
+        statuses = _race(app, credential, creators, version="2.0.0")  # 1.0.3 refuses both (400)
         assert sorted(statuses) == [204, 409], statuses
 
 
@@ -625,7 +636,7 @@ def test_a_nul_character_in_a_parameter_is_400(xapi):
 @pytest.mark.parametrize("res", ALL, ids=repr)
 def test_a_document_over_the_limit_is_413(app, xapi, res):
     app.config["DOCUMENT_MAX_BYTES"] = 1000
-    assert put(xapi, res.url("big"), b"x" * 1000, "text/plain").status_code == 204  # at the limit: fine
+    create(xapi, res, "big", b"x" * 1000, "text/plain")  # at the limit: fine
     r = put(xapi, res.url("big"), b"y" * 1001, "text/plain", headers={"If-Match": "*"})
     assert r.status_code == 413 and "1000" in error(r) and "LRS_DOCUMENT_MAX_BYTES" in error(r)
     assert xapi.get(res.url("big")).get_data() == b"x" * 1000
@@ -663,7 +674,7 @@ def test_state_needs_the_state_scope(client_for):
 @pytest.mark.parametrize("res", PROFILES, ids=repr)
 def test_profiles_need_the_profile_scope(client_for, res):
     profile = client_for("profile")
-    assert put(profile, res.url("p"), {"v": 1}).status_code == 204
+    create(profile, res, "p", {"v": 1})
     assert post(profile, res.url("p"), {"w": 2}).status_code == 204
     assert profile.get(res.url("p")).json == {"v": 1, "w": 2}
     # `define` is for activity and agent definitions, not documents (xAPI's scope table).

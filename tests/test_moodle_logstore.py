@@ -12,10 +12,12 @@ from click.testing import CliRunner
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from plugins.moodle_bridge import cli, sync
+from plugins.moodle_bridge import cli, sync, websync
 from plugins.moodle_bridge.logstore import Moodle
 from plugins.moodle_bridge.lrs import CHECKPOINT_PROFILE, LRS, Checkpoint, CheckpointMoved, Refused, remote
-from plugins.moodle_bridge.xapi import statement_id
+from plugins.moodle_bridge.webservice import WebService
+from plugins.moodle_bridge.xapi import course_completion_id, module_completion_id, statement_id, timestamp
+from tests.moodle_server import TOKEN, Moodle as WSMoodle, running as running_ws
 from tests.moodle_support import SITE, T0, MoodleSite, all_statements, in_process_lrs, moodle_database, settings
 from tests.server_support import database, running
 
@@ -55,9 +57,12 @@ def run(moodle: MoodleSite, lrs: LRS, **over) -> sync.Summary:
 
 
 def by_event(statements, event_id, n=0):
-    wanted = statement_id(SITE, "log", event_id, n)
+    return by_id(statements, statement_id(SITE, "log", event_id, n))
+
+
+def by_id(statements, wanted):
     found = [s for s in statements if s["id"] == wanted]
-    assert len(found) == 1, f"no statement for log event {event_id}"
+    assert len(found) == 1, f"no statement {wanted}"
     return found[0]
 
 
@@ -106,11 +111,14 @@ def test_each_event_kind_becomes_the_statement_logstore_xapi_makes(moodle, lrs):
     scorm_status = m.log("\\mod_scorm\\event\\status_submitted", userid=m.kari, courseid=2, cmid=m.scorm_cm,
                          objecttable="scorm_scoes_value", objectid=2,
                          other={"attemptid": 1, "cmielement": "cmi.core.lesson_status", "cmivalue": "passed"})
-    module_done = m.log("\\core\\event\\course_module_completion_updated", userid=m.kari, relateduserid=m.kari,
-                        courseid=2, cmid=m.quiz_cm, objecttable="course_modules_completion", objectid=1,
-                        other={"relateduserid": m.kari, "overrideby": None, "completionstate": 2})
-    course_done = m.log("\\core\\event\\course_completed", userid=m.kari, relateduserid=m.kari, courseid=2,
-                        objecttable="course_completions", objectid=1, other={"relateduserid": m.kari})
+    m.log("\\core\\event\\course_module_completion_updated", userid=m.kari, relateduserid=m.kari,
+          courseid=2, cmid=m.quiz_cm, objecttable="course_modules_completion", objectid=1,
+          other={"relateduserid": m.kari, "overrideby": None, "completionstate": 2})
+    module_done_at = m.now
+    # Course completion: cron marks it complete as of the last criterion met, and logs it later.
+    completion = m.add("course_completions", userid=m.kari, course=2, timecompleted=module_done_at)
+    m.log("\\core\\event\\course_completed", userid=m.kari, relateduserid=m.kari, courseid=2,
+          objecttable="course_completions", objectid=completion, other={"relateduserid": m.kari})
     h5p = m.log("\\mod_h5pactivity\\event\\statement_received", userid=m.kari, courseid=3, cmid=m.h5p_cm,
                 objecttable="h5pactivity", objectid=m.h5p,
                 other={"verb": {"id": ADL + "answered"},
@@ -168,13 +176,15 @@ def test_each_event_kind_becomes_the_statement_logstore_xapi_makes(moodle, lrs):
     s = by_event(got, scorm_status)
     assert s["verb"] == {"id": ADL + "passed", "display": {"en": "Passed"}} and "result" not in s
 
-    s = by_event(got, module_done)
+    # Completions have the id of the Moodle fact (user, module or course, time, state), as web services give it.
+    s = by_id(got, module_completion_id(SITE, m.quiz_cm, m.kari, module_done_at, 2))
     assert s["verb"]["id"] == ADL + "completed" and s["object"] == quiz
     assert s["result"] == {"completion": True, "success": True}
 
-    s = by_event(got, course_done)
+    s = by_id(got, course_completion_id(SITE, 2, m.kari, module_done_at))
     assert s["verb"]["id"] == ADL + "completed" and s["object"] == hlr
     assert s["context"]["extensions"][INFO]["event_function"] == "core\\course_completed"
+    assert s["timestamp"] == timestamp(module_done_at)  # when completed, not when cron logged it
 
     s = by_event(got, h5p)
     assert s["verb"]["id"] == ADL + "passed"
@@ -193,26 +203,63 @@ def test_each_event_kind_becomes_the_statement_logstore_xapi_makes(moodle, lrs):
     assert lrs.statements(activity=f"{SITE}/course/view.php?id=2", related_activities="true")["statements"]
 
 
+def completion(m: MoodleSite, user: int, cmid: int, course: int, state: int, at: int, by: int | None = None) -> int:
+    """course_module_completion_updated as Moodle logs it (by the learner, or a teacher overriding it)."""
+    return m.log("\\core\\event\\course_module_completion_updated", userid=by or user, relateduserid=user,
+                 courseid=course, cmid=cmid, objecttable="course_modules_completion", objectid=1, at=at,
+                 other={"relateduserid": user, "overrideby": by, "completionstate": state})
+
+
+UNCOMPLETED = "https://xapi.edlm/profiles/edlm-lms/concepts/verbs/uncompleted"
+STATE_0_SKIP = "completion state 0 that takes back no recorded completion"
+
+
+def test_moodle_5_1s_incomplete_before_each_completion_on_view_takes_nothing_back(moodle, lrs):
+    """Moodle 5.1 logs "incomplete" (state 0) right before "complete" (state 1), at the same second, whenever an
+    activity completes on view. Only a completion recorded earlier can be taken back."""
+    m = moodle
+    t1, t2, t3 = T0 + 1000, T0 + 5000, T0 + 9000
+    completion(m, m.kari, m.page_cm, 3, 0, t1)  # Kari opens the page: 5.1's pair …
+    completion(m, m.kari, m.page_cm, 3, 1, t1)
+    m.log("\\mod_page\\event\\course_module_viewed", userid=m.kari, courseid=3, cmid=m.page_cm, at=t1)
+    completion(m, m.ola, m.page_cm, 3, 0, t1)  # … Ola's "incomplete" with nothing recorded before (a reset)
+    summary = run(m, lrs, batch_size=1)  # one event a batch: the pair split across batches
+    got = all_statements(lrs)
+    assert [(s["verb"]["id"], s["timestamp"]) for s in got if s["verb"]["id"] != VIEWED] == [
+        (ADL + "completed", timestamp(t1))]
+    assert summary.skipped == {STATE_0_SKIP: 2}
+
+    # Later a teacher takes Kari's completion back (a real revocation, in a later run), and she completes the page
+    # on view again: 5.1's pair again, which is the completion only.
+    completion(m, m.kari, m.page_cm, 3, 0, t2, by=m.admin)
+    completion(m, m.kari, m.page_cm, 3, 0, t3)
+    completion(m, m.kari, m.page_cm, 3, 1, t3)
+    summary = run(m, lrs)
+    assert summary.skipped == {STATE_0_SKIP: 1}
+    got = all_statements(lrs, verb=UNCOMPLETED)
+    assert [s["id"] for s in got] == [module_completion_id(SITE, m.page_cm, m.kari, t2, 0)]
+    assert got[0]["actor"] == KARI and got[0]["timestamp"] == timestamp(t2)
+    assert [s["timestamp"] for s in all_statements(lrs, verb=ADL + "completed")] == [timestamp(t1), timestamp(t3)]
+
+
 def test_uncompleted_module_and_a_quiz_attempt_not_yet_graded(moodle, lrs):
     m = moodle
-    undone = m.log("\\core\\event\\course_module_completion_updated", userid=m.admin, relateduserid=m.kari,
-                   courseid=2, cmid=m.quiz_cm, other={"relateduserid": m.kari, "overrideby": m.admin,
-                                                      "completionstate": 0})
+    completion(m, m.kari, m.quiz_cm, 2, 1, T0)
+    undone = completion(m, m.kari, m.quiz_cm, 2, 0, T0 + 60, by=m.admin)
     attempt = m.add("quiz_attempts", quiz=m.quiz, userid=m.kari, attempt=2, uniqueid=8, layout="1,0",
                     state="finished", timestart=m.now, timefinish=m.now + 60, sumgrades=None)
     submitted = m.log("\\mod_quiz\\event\\attempt_submitted", userid=m.kari, relateduserid=m.kari, courseid=2,
                       cmid=m.quiz_cm, objecttable="quiz_attempts", objectid=attempt)
-    failed_module = m.log("\\core\\event\\course_module_completion_updated", userid=m.kari, relateduserid=m.kari,
-                          courseid=2, cmid=m.quiz_cm, other={"completionstate": 3})
+    failed_module = completion(m, m.kari, m.quiz_cm, 2, 3, T0 + 300)
     run(m, lrs)
     got = all_statements(lrs)
-    s = by_event(got, undone)
-    assert s["verb"] == {"id": "https://xapi.edlm/profiles/edlm-lms/concepts/verbs/uncompleted",
-                         "display": {"en": "Uncompleted"}}
+    s = by_id(got, module_completion_id(SITE, m.quiz_cm, m.kari, T0 + 60, 0))
+    assert undone and s["verb"] == {"id": UNCOMPLETED, "display": {"en": "Uncompleted"}}
     assert "result" not in s and s["actor"] == KARI  # the learner, not the teacher who changed it
     # Essay questions wait for a teacher: no score yet (rather than a false fail).
     assert by_event(got, submitted)["result"] == {"completion": True, "duration": "PT60S"}
-    assert by_event(got, failed_module)["result"] == {"completion": True, "success": False}
+    assert failed_module and by_id(got, module_completion_id(SITE, m.quiz_cm, m.kari, T0 + 300, 3))["result"] == {
+        "completion": True, "success": False}
 
     # The teacher grades the essay (Moodle 4.4+ logs attempt_graded): the attempt is scored.
     m.update("quiz_attempts", attempt, sumgrades=9)
@@ -238,9 +285,10 @@ def test_old_sites_php_serialized_other_gives_the_same_statements(moodle, lrs):
                    other={"itemid": m.quiz_item, "overridden": True, "finalgrade": 60.0})
     summary = run(m, lrs)
     assert summary.statements == 3 and not summary.skipped
+    # The same fact both ways: the same statement, so the LRS holds it once (another content would be a 409).
+    assert as_json and as_php and summary.kept_earlier == 0
     got = all_statements(lrs)
-    a, b = by_event(got, as_json), by_event(got, as_php)
-    assert {**a, "id": None, "stored": None} == {**b, "id": None, "stored": None}
+    assert len(got) == 2 and by_id(got, module_completion_id(SITE, m.quiz_cm, m.kari, T0, 1))
     s = by_event(got, graded)
     assert s["result"] == {"score": {"raw": 60.0, "min": 0.0, "max": 100.0, "scaled": 0.6}, "success": False}
     assert s["context"]["instructor"]["account"] == {"homePage": SITE, "name": "admin"}
@@ -576,3 +624,36 @@ def test_killing_the_bridge_mid_backfill_then_resuming_loses_and_doubles_nothing
         assert len(got) == 1200
         assert sorted(s["id"] for s in got) == sorted(statement_id(SITE, "log", e, 0) for e in events)
         assert reader.get_activity_profile(SITE, CHECKPOINT_PROFILE)[0]["last_log_id"] == events[-1]
+
+
+# ----------------------------------------------------------------- one statement per Moodle fact, either way in
+
+
+def test_a_completion_read_both_ways_is_stored_once(moodle, lrs):
+    """The same site read through web services and then through its log (a site switching ways, or running both):
+    each completion is one statement, with the same id and content, so the LRS holds it once and refuses none."""
+    m = moodle
+    done = T0 + 3600
+    completion(m, m.kari, m.quiz_cm, 2, 1, done)
+    row = m.add("course_completions", userid=m.kari, course=2, timecompleted=done)
+    m.log("\\core\\event\\course_completed", userid=m.kari, relateduserid=m.kari, courseid=2,
+          objecttable="course_completions", objectid=row, other={"relateduserid": m.kari}, at=done + 900)  # cron
+    # The same Moodle as its web services show it.
+    ws = WSMoodle(sitename="Læringsportalen Helse Sør-Øst", release="4.5.1 (Build: 20241209)")
+    ws.add_course(2, "HLR for helsepersonell", "HLR", idnumber="K-HLR")
+    ws.sections[2] = (m.sections[2], 1)
+    ws.add_user(m.kari, "kari.nordmann", "Kari Nordmann", "kari.nordmann@sykehus.example.no", idnumber="E10234")
+    ws.enrol(2, m.kari)
+    ws.add_activity(2, m.quiz_cm, "quiz", "HLR-test")
+    ws.activity_done[(2, m.kari, m.quiz_cm)] = done
+    ws.course_done[(2, m.kari)] = done
+    with running_ws(ws) as url:
+        by_ws = websync.run(settings(m.url, source="webservice", ws_token=TOKEN, ws_per_second=0),
+                            WebService(url, TOKEN, per_second=0), lrs)
+    assert +by_ws.sent == {"activity completions": 1, "course completions": 1}
+    by_log = run(m, lrs)
+    assert by_log.statements == 2 and by_log.kept_earlier == 0  # the same statements again: no 409
+    got = all_statements(lrs)
+    assert sorted(s["id"] for s in got) == sorted([module_completion_id(SITE, m.quiz_cm, m.kari, done, 1),
+                                                   course_completion_id(SITE, 2, m.kari, done)])
+    assert {s["timestamp"] for s in got} == {timestamp(done)}

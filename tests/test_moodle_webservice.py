@@ -17,7 +17,7 @@ from plugins.moodle_bridge.webservice import (FUNCTIONS, MoodleRefused, MoodleUn
                                               php_array_form)
 from tests.competence_support import ADMIN, process
 from tests.conftest import XAPIClient, basic, make_credential
-from tests.moodle_server import TOKEN, Moodle, running
+from tests.moodle_server import TOKEN, Moodle, role_in_docs, running
 
 
 def small_moodle() -> Moodle:
@@ -196,13 +196,13 @@ def test_sync_sends_completions_and_grades_as_the_log_path_builds_them(app, xapi
     assert summary.statements == 4 and summary.courses == 3 and summary.enrolments == 4
     got = {s["id"]: s for s in stored(xapi)}
     course_url = f"{hospital.site}/course/view.php?id=2"
-    completion = got[xapi_ids.statement_id(hospital.site, "ws", "course_completion", 2, 10, two_days_ago)]
+    completion = got[xapi_ids.course_completion_id(hospital.site, 2, 10, two_days_ago)]
     assert completion["verb"]["id"] == "http://adlnet.gov/expapi/verbs/completed"
     assert completion["object"]["id"] == course_url
     assert completion["actor"]["account"] == {"homePage": HOME, "name": "E1"}
     assert completion["context"]["extensions"][xapi_ids.INFO_EXTENSION]["event_name"] == \
         "\\core\\event\\course_completed"
-    quiz = got[xapi_ids.statement_id(hospital.site, "ws", "module_completion", 22, 10, two_days_ago)]
+    quiz = got[xapi_ids.module_completion_id(hospital.site, 22, 10, two_days_ago, 1)]
     assert quiz["object"]["id"] == f"{hospital.site}/mod/quiz/view.php?id=22"
     assert quiz["object"]["definition"]["type"] == xapi_ids.MODULE_TYPES["quiz"]
     assert [p["id"] for p in quiz["context"]["contextActivities"]["parent"]] == [
@@ -329,7 +329,7 @@ def test_a_moodle_course_completion_fulfils_the_requirement_through_the_mapping(
     process(app)
     hlr = plan_of(app, "E1")["HLR"]
     assert hlr["status"] == "fulfilled"
-    assert hlr["evidence"] == [xapi_ids.statement_id(hospital.site, "ws", "course_completion", 2, 10, completed)]
+    assert hlr["evidence"] == [xapi_ids.course_completion_id(hospital.site, 2, 10, completed)]
     assert plan_of(app, "E2")["HLR"]["status"] in ("missing", "not_yet_due")  # Ola has not completed it
 
     # A competence dropped from the map: its rule is withdrawn, and what it proved is no longer proof.
@@ -372,7 +372,7 @@ def test_the_rules_api_checks_who_is_asking_and_what_is_sent(trust, client_for):
     assert r.status_code == 200 and r.get_json()["changed"] and r.get_json()["version"] is None  # nothing kept
     r = admin.put("/api/competence/rules/moodle-hlr", json=rule)
     assert r.get_json() == {"id": "moodle-hlr", "changed": True, "dry_run": False, "version": 1,
-                            "status_changes": 0}
+                            "status_changes": 0, "changes": []}
     got = admin.get("/api/competence/rules/moodle-hlr").get_json()
     assert got["competence"] == "HLR" and got["kind"] == "any" and got["active"] and got["version"] == 1
     assert {"id": "moodle-hlr", "competence": "HLR", "version": 1} in admin.get(
@@ -511,3 +511,71 @@ def test_the_in_app_job_on_the_log_path_with_the_mapping(db_url, tmp_path, worke
         finally:
             app.extensions["lrs.engine"].dispose()
             site.dispose()
+
+
+# ------------------------------------------------------ what Moodle 5.1 leaves out, and web services switched off
+
+def test_with_the_role_the_docs_list_completions_are_found(app, xapi, hospital):
+    """Moodle gives a course's enablecompletion in core_course_get_courses only to a role with
+    moodle/course:update, which the docs' role has not: the bridge reads it from core_course_get_courses_by_field."""
+    assert hospital.capabilities == role_in_docs() and "moodle/course:update" not in hospital.capabilities
+    assert "enablecompletion" not in client(hospital).courses()[0]
+    hospital.activity_done[(2, 10, 21)] = hospital.activity_done[(2, 10, 22)] = ago(2)
+    hospital.course_done[(2, 10)] = ago(2)
+    summary = websync.run(settings_for(hospital), client(hospital), bridge_lrs(app)[0])
+    assert +summary.sent == {"activity completions": 2, "course completions": 1}
+    assert summary.asked == 4 and summary.problems == []
+    assert "core_course_get_courses_by_field" in {f for _t, f, _p in hospital.calls}
+
+
+def test_what_moodle_leaves_out_is_said_loudly_with_the_capability_to_add(app, hospital, tmp_path, caplog,
+                                                                          monkeypatch):
+    hospital.capabilities.discard("mod/quiz:view")
+    hospital.forbidden.add(3)
+    hospital.activity_done[(2, 10, 21)] = hospital.activity_done[(2, 10, 22)] = ago(2)
+    hospital.course_done[(2, 10)] = ago(2)
+    hospital.grades[(2, 10, 2200)] = (85.0, ago(2))
+    path = tmp_path / "bridge.yaml"
+    path.write_text(yaml.safe_dump({"lrs_url": "http://lrs.invalid/xapi", "lrs_key": "k", "lrs_secret": "s",
+                                    "site_url": hospital.site, "source": "webservice", "ws_token": TOKEN,
+                                    "ws_per_second": 0, "actor_id": "idnumber", "actor_home_page": HOME}))
+    settings = config.load(str(path), {})
+    bridge = bridge_lrs(app)[0]
+    monkeypatch.setattr(cli, "remote", lambda *_a: bridge)  # the CLI's LRS: the app's HTTP API, in-process
+    summary = websync.run(settings, client(hospital), bridge)
+    assert summary.problems == [
+        "Moodle left out quiz module 22 of course 2 (its completions and grades): give the bridge's role "
+        "mod/quiz:view (docs/moodle.md)",
+        "Moodle left out whether course 3 tracks completion (enablecompletion, core_course_get_courses_by_field): "
+        "give the bridge's role moodle/course:view (docs/moodle.md); its completions are asked for anyway"]
+    assert +summary.sent == {"activity completions": 1, "course completions": 1}  # not the quiz, nor its grade
+    assert "2 warnings" in summary.line()
+    assert all(p in caplog.text for p in summary.problems)  # in the log too
+    # The CLI says it on lines of their own (Moodle is asked again: the course completion of course 2 is sent,
+    # but Ola and Kari have not completed it).
+    result = CliRunner().invoke(cli.main, ["--config", str(path), "sync"])
+    assert result.exit_code == 0 and "\nWARNING: Moodle left out quiz module 22" in result.output, result.output
+
+    hospital.capabilities.discard("moodle/site:viewuseridentity")
+    summary = websync.run(settings, client(hospital), bridge)
+    assert any(p.startswith("Moodle left out the participants' idnumber (core_enrol_get_enrolled_users), which "
+                            "names them (actor_id): give the bridge's role moodle/site:viewuseridentity")
+               for p in summary.problems), summary.problems
+
+
+def test_web_services_or_rest_switched_off_is_a_hint_where_to_switch_them_on(hospital, tmp_path):
+    for switch in ("web_services", "rest"):
+        setattr(hospital, switch, False)
+        with pytest.raises(MoodleUnreachable) as off:
+            client(hospital).site_info()
+        setattr(hospital, switch, True)
+        message = str(off.value)
+        assert "HTTP 403" in message and "web services or the REST protocol is switched off" in message
+        assert "Site administration > General > Advanced features > Enable web services" in message
+        assert "Site administration > Server > Web services > Manage protocols > REST protocol" in message
+    hospital.rest = False
+    path = tmp_path / "bridge.yaml"
+    path.write_text(yaml.safe_dump({"lrs_url": "http://127.0.0.1:9/xapi", "lrs_key": "k", "lrs_secret": "s",
+                                    "site_url": hospital.site, "ws_token": TOKEN, "ws_per_second": 0}))
+    result = CliRunner().invoke(cli.main, ["--config", str(path), "sync", "--source", "webservice"])
+    assert result.exit_code == 1 and "Manage protocols > REST protocol" in result.output

@@ -8,9 +8,9 @@ import pytest
 import requests
 
 from lrs import create_app
-from lrs.serve import Server
 from tests.competence_support import days_ago, load_trust, passed_hlr, send
 from tests.conftest import fresh_database
+from tests.server_support import Server
 
 
 def test_health_and_ready(app):
@@ -77,6 +77,6 @@ def test_metrics_are_summed_over_gunicorn_workers(tmp_path):
             text = requests.get(server.url + "/metrics", timeout=10).text
         finally:
             server.stop()
-    line = next(l for l in text.splitlines()
-                if l.startswith('lrs_http_requests_total{endpoint="/health",method="GET",status="200"}'))
+    line = next(row for row in text.splitlines()
+                if row.startswith('lrs_http_requests_total{endpoint="/health",method="GET",status="200"}'))
     assert float(line.split()[-1]) >= 30

@@ -16,11 +16,11 @@ from sqlalchemy import select
 from lrs.portal import connectors, delivery, service
 from lrs.portal.cli import portal_group
 from lrs.portal.tables import outbox
-from lrs.serve import Server
 from lrs.store.types import utcnow
 from tests.competence_support import days_ago, load_trust, passed_hlr, process, send
 from tests.conftest import basic, fresh_database, make_credential
 from tests.portal_support import Portal
+from tests.server_support import Server
 
 SECRET = "portal-secret"
 

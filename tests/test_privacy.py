@@ -18,7 +18,7 @@ from lrs.privacy.cli import privacy_group
 from lrs.web import accounts
 from tests.competence_support import (COMPLETED, HLR, HOME, PASSED, days_ago, now, passed_hlr, process, send,
                                       statement)
-from tests.helpers import PASSWORD, create_people, sign_in, token_of
+from tests.helpers import PASSWORD, create_people, csrf_header, sign_in, token_of
 from tests.signing import attachment, multipart_body, with_attachments
 
 KARI = {"account": {"homePage": HOME, "name": "E1"}}
@@ -63,10 +63,10 @@ def test_each_kind_of_read_is_logged_once_with_who_and_role(app, people, xapi, c
     assert xapi.put("/xapi/activities/state", query_string={"activityId": HLR, "agent": me, "stateId": "s"},
                     json={"step": 3}).status_code == 204
     assert xapi.put("/xapi/agents/profile", query_string={"agent": me, "profileId": "p"},
-                    json={"lang": "nb"}).status_code == 204
+                    json={"lang": "nb"}, headers={"If-None-Match": "*"}).status_code == 204
     kari, lise, admin = signed_in(app, "kari"), signed_in(app, "lise"), signed_in(app, "admin")
     reader = client_for("all/read")
-    evidence = kari.post("/api/competence/me/evidence", data={
+    evidence = kari.post("/api/competence/me/evidence", headers=csrf_header(kari, "/privacy"), data={
         "competence": "BRANN", "title": "Brannkurs", "completed_on": "2026-10-01",
         "certificate": (io.BytesIO(b"%PDF-1.4 kursbevis"), "bevis.pdf", "application/pdf")})
     assert evidence.status_code == 201
@@ -175,7 +175,7 @@ def test_export_holds_everything_of_the_person_and_nothing_of_others(app, people
         assert xapi.put("/xapi/activities/state", json={"doc": doc}, query_string={
             "activityId": HLR, "agent": agent_json(agent), "stateId": doc}).status_code == 204
     assert xapi.put("/xapi/agents/profile", data=b"notater", content_type="text/plain", query_string={
-        "agent": agent_json(KARI), "profileId": "notes"}).status_code == 204
+        "agent": agent_json(KARI), "profileId": "notes"}, headers={"If-None-Match": "*"}).status_code == 204
     signed_in(app, "lise").get("/employees/E1")
 
     out = runner.invoke(privacy_group, ["export", "--employee", "E1", "--out", str(tmp_path / "innsyn")])
@@ -264,12 +264,14 @@ def test_erasure_leaves_no_trace_of_the_identity_and_keeps_the_figures(app, peop
     assert xapi.put("/xapi/activities/state", json={"learner": r["name"], "who": mbox}, query_string={
         "activityId": HLR, "agent": agent_json(account), "stateId": "progress"}).status_code == 204
     assert xapi.put("/xapi/agents/profile", data=f"notater om {r['name']}".encode(), content_type="text/plain",
-                    query_string={"agent": agent_json(mbox), "profileId": "notes"}).status_code == 204
+                    query_string={"agent": agent_json(mbox), "profileId": "notes"},
+                    headers={"If-None-Match": "*"}).status_code == 204
     her = signed_in(app, r["username"])
     her.get("/plan")
-    assert her.post("/api/competence/me/evidence", data={
+    assert her.post("/api/competence/me/evidence", headers=csrf_header(her, "/privacy"), data={
         "competence": "BRANN", "title": f"Brannkurs ({r['name']})", "completed_on": "2026-10-01",
-        "certificate": (io.BytesIO(proof), f"{r['username']}.pdf", "application/pdf")}).status_code == 201
+        "certificate": (io.BytesIO(b"%PDF-1.4\n" + proof), f"{r['username']}.pdf", "application/pdf")}
+    ).status_code == 201
     admin = signed_in(app, "admin")
     admin.get(f"/statements?person={r['email']}")
     admin.get(f"/employees/{r['id']}")

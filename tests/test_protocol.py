@@ -4,7 +4,8 @@ from urllib.parse import urlencode
 
 import pytest
 
-from tests.conftest import basic
+from lrs import create_app
+from tests.conftest import XAPIClient, basic, make_credential
 from tests.helpers import new_id, post, query, statement
 
 
@@ -64,6 +65,43 @@ def test_missing_or_unsupported_versions_are_rejected(xapi, version):
     xapi.version = version
     r = query(xapi)
     assert r.status_code == 400 and "X-Experience-API-Version" in r.json["error"]["message"]
+
+
+@pytest.mark.parametrize("version, answered", [("1.0", "1.0.3"), ("1.0.3", "1.0.3"), ("2.0", "2.0.0"),
+                                               ("2.0.0", "2.0.0")])
+def test_every_answer_says_the_version_the_request_named(app, version, answered):
+    # Refusals too: a 1.0.3 client that gets 401, 404 or 405 reads a 1.0.3 answer (xAPI 1.0.3 3.3.s3.b1).
+    stranger = XAPIClient(app.test_client(), basic("nobody", "wrong"), version)
+    for r, status in ((stranger.get("/xapi/statements"), 401), (stranger.get("/xapi/nowhere"), 404),
+                      (stranger.request("DELETE", "/xapi/statements"), 405), (stranger.get("/xapi/about"), 200),
+                      (stranger.request("OPTIONS", "/xapi/statements"), 204)):
+        assert (r.status_code, r.headers["X-Experience-API-Version"]) == (status, answered)
+    r = app.test_client().post("/xapi/statements?method=GET", **form(**{"X-Experience-API-Version": version}))
+    assert (r.status_code, r.headers["X-Experience-API-Version"]) == (401, answered)
+
+
+@pytest.mark.parametrize("setting, default", [(None, "2.0.0"), ("1.0", "1.0.3"), ("1.0.3", "1.0.3"), ("2.0", "2.0.0")])
+def test_a_request_naming_no_version_is_answered_in_the_default_version(db_url, monkeypatch, setting, default):
+    # Nothing in such a request says which version the client speaks; LRS_XAPI_DEFAULT_VERSION decides
+    # (docs/conformance.md: the 1.0.3 and 2.0 suites send the same request and expect 1.0.3 and 2.0.0).
+    if setting:
+        monkeypatch.setenv("LRS_XAPI_DEFAULT_VERSION", setting)
+    app = create_app({"DATABASE_URL": db_url, "TESTING": True, "SECRET_KEY": "test"})
+    try:
+        cred = make_credential(app)
+        for version in (None, "0.9", "1.1.0", "latest"):
+            r = XAPIClient(app.test_client(), basic(cred["key"], cred["secret"]), version).get("/xapi/statements")
+            assert (r.status_code, r.headers["X-Experience-API-Version"]) == (400, default)
+        assert app.test_client().get("/xapi/about").headers["X-Experience-API-Version"] == default
+    finally:
+        app.extensions["lrs.engine"].dispose()
+
+
+@pytest.mark.parametrize("setting", ["1.1", "0.9.5", "latest", ""])
+def test_an_unknown_default_version_stops_the_app_at_start(tmp_path, monkeypatch, setting):
+    monkeypatch.setenv("LRS_XAPI_DEFAULT_VERSION", setting)
+    with pytest.raises(ValueError, match="LRS_XAPI_DEFAULT_VERSION must be one of 1.0.3, 2.0.0"):
+        create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/lrs.db", "TESTING": True, "SECRET_KEY": "test"})
 
 
 def test_cors_preflight_allows_xapi_headers_without_credential(app):

@@ -6,9 +6,9 @@ from collections import Counter
 from sqlalchemy import select
 
 from lrs.scheduler import job_runs
-from lrs.serve import Server
 from lrs.store.db import make_engine
 from tests.conftest import fresh_database
+from tests.server_support import Server
 
 ONCE_JOBS = ("competence.expiry", "competence.reminders")
 

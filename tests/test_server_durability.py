@@ -14,9 +14,8 @@ import time
 import pytest
 import requests
 
-from lrs.serve import Server
-from tests.server_support import (SERVER_ENV, database, duplicates, make_statement, new_ids, post, running, session,
-                                  stored_ids)
+from tests.server_support import (SERVER_ENV, Server, database, duplicates, make_statement, new_ids, post, running,
+                                  session, stored_ids)
 
 pytestmark = pytest.mark.xdist_group("server")
 

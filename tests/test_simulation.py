@@ -9,10 +9,10 @@ from flask.testing import FlaskCliRunner
 
 from lrs.competence import imports
 from lrs.principal import Principal
-from lrs.serve import Server
 from simulation import cli as sim_cli
 from simulation.sessions import SESSION_TYPE, rating_ext
 from tests.competence_support import process
+from tests.server_support import Server
 
 pytestmark = pytest.mark.usefixtures("trust")
 INSTRUCTOR = Principal("u-l1", "L1", frozenset({"employee", "leader", "instructor"}), frozenset({"med"}))

@@ -1,6 +1,4 @@
 """Reading statements: by id, filters, paging, formats."""
-import time
-
 import pytest
 
 from tests.helpers import ATTEMPTED, COMPLETED, COURSE, agent, all_pages, new_id, post, query, statement

@@ -1,4 +1,4 @@
-"""The document resources on a real server (lrs.serve.Server: gunicorn, two worker processes), driven by TinCanPython
+"""The document resources on a real server (tests.server_support.Server: gunicorn, two worker processes), driven by TinCanPython
 (tincan 1.0.0, xAPI 1.0.3) the way an outside client uses them, and by plain HTTP where tincan cannot go.
 
 tincan 1.0.0 decodes every request body and response body as UTF-8 text, and http.client sends text as Latin-1,
@@ -15,8 +15,8 @@ import requests
 from tincan import (Activity, ActivityProfileDocument, Agent, AgentAccount, AgentProfileDocument, RemoteLRS,
                     StateDocument)
 
-from lrs.serve import Server
 from tests.conftest import fresh_database
+from tests.server_support import Server
 
 pytestmark = pytest.mark.xdist_group("server")
 
@@ -176,10 +176,22 @@ def test_state_per_registration(lrs, activity, server, http):
     assert json.loads(bytes(ok(lrs.retrieve_state(activity, learner(), "r")).content.content)) == {"reg": False}
 
 
-def test_activity_profile(lrs, activity):
+def create_profile(server, http, path, params, body, content_type="application/json"):
+    """tincan 1.0.0 sends If-Match only when the document has an ETag and never If-None-Match, so it cannot create
+    a profile document under xAPI 1.0.3 (3.1.s3.b1: a profile PUT MUST carry one of them): plain HTTP does."""
+    r = http.put(f"{server.url}/xapi/{path}", params=params, data=body,
+                 headers={"Content-Type": content_type, "If-None-Match": "*"})
+    assert r.status_code == 204, r.text
+
+
+def test_activity_profile(server, http, lrs, activity):
     doc = ActivityProfileDocument(id="settings", activity=activity, content=bytearray(b'{"passScore": 0.8}'),
                                   content_type="application/json")
-    assert status(ok(lrs.save_activity_profile(doc))) == 204
+    r = lrs.save_activity_profile(doc)  # neither If-Match nor If-None-Match
+    assert status(r) == 400 and "If-None-Match" in r.data
+    assert status(lrs.retrieve_activity_profile(activity, "settings")) == 404
+    create_profile(server, http, "activities/profile", {"activityId": activity.id, "profileId": "settings"},
+                   b'{"passScore": 0.8}')
     got = ok(lrs.retrieve_activity_profile(activity, "settings"))
     assert got.content.content == bytearray(b'{"passScore": 0.8}')
     current = etag(got)
@@ -194,8 +206,8 @@ def test_activity_profile(lrs, activity):
     assert status(ok(lrs.save_activity_profile(doc))) == 204
     assert ok(lrs.retrieve_activity_profile(activity, "settings")).content.content == bytearray(b'{"passScore": 0.9}')
 
-    ok(lrs.save_activity_profile(ActivityProfileDocument(id="notes", activity=activity, content=bytearray(b"hei"),
-                                                         content_type="text/plain")))
+    create_profile(server, http, "activities/profile", {"activityId": activity.id, "profileId": "notes"}, b"hei",
+                   "text/plain")
     assert ok(lrs.retrieve_activity_profile_ids(activity)).content == ["notes", "settings"]
     assert ok(lrs.retrieve_activity_profile_ids(activity, since="2999-01-01T00:00:00Z")).content == []
 
@@ -207,11 +219,13 @@ def test_activity_profile(lrs, activity):
     assert ok(lrs.retrieve_activity_profile_ids(activity)).content == ["notes"]
 
 
-def test_agent_profile(lrs, activity):
+def test_agent_profile(server, http, lrs, activity):
     who = learner("ap-" + activity.id[-12:])
     doc = AgentProfileDocument(id="preferences", agent=who, content=bytearray(b'{"language": "nb-NO"}'),
                                content_type="application/json")
-    ok(lrs.save_agent_profile(doc))
+    assert status(lrs.save_agent_profile(doc)) == 400
+    create_profile(server, http, "agents/profile", {"agent": who.to_json(VERSION), "profileId": "preferences"},
+                   b'{"language": "nb-NO"}')
     got = ok(lrs.retrieve_agent_profile(who, "preferences"))
     assert got.content.content == bytearray(b'{"language": "nb-NO"}')
     assert status(lrs.save_agent_profile(doc)) == 409

@@ -1,6 +1,7 @@
 """The web UI in a real browser (headless Chromium via Playwright) against a real server: sign in, see the plan,
 register evidence, attest it as a leader, see the status change, export; axe-core finds no serious
-accessibility violations on the main pages. Screenshots (nb) go to docs/screenshots/."""
+accessibility violations on the main pages. Screenshots (nb) go to LRS_SCREENSHOTS when set (`make screenshots`:
+docs/screenshots/, the committed ones), else to a scratch folder."""
 import os
 import shutil
 from pathlib import Path
@@ -9,15 +10,14 @@ import pytest
 
 from lrs import create_app
 from lrs.competence import imports
-from lrs.serve import Server
 from lrs.web import accounts
 from tests.competence_support import DATA, days_ago, passed_hlr
 from tests.conftest import fresh_database
 from tests.helpers import PASSWORD
+from tests.server_support import Server
 
 pytestmark = pytest.mark.xdist_group("server")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-SHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "modules"
 
 if CHROMIUM is None:
@@ -86,8 +86,12 @@ def browser():
 def page(browser):
     context = browser.new_context(locale="nb-NO", viewport={"width": 1280, "height": 900}, accept_downloads=True)
     page = context.new_page()
+    # The pages' Content-Security-Policy must not block anything they use (the browser says so on the console).
+    blocked = []
+    page.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)
     yield page
     context.close()
+    assert blocked == [], blocked
 
 
 def sign_in(page, site, username):
@@ -103,12 +107,14 @@ def no_serious_violations(page):
     assert serious == [], serious
 
 
-def shoot(page, name):
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+@pytest.fixture(scope="module")
+def shoot(tmp_path_factory):
+    folder = Path(os.environ.get("LRS_SCREENSHOTS") or tmp_path_factory.mktemp("screenshots"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return lambda page, name: page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
 
 
-def test_employee_registers_evidence_leader_attests_status_changes(site, page, browser):
+def test_employee_registers_evidence_leader_attests_status_changes(site, page, browser, shoot):
     sign_in(page, site, "kari")
     page.wait_for_url("**/plan")
     assert page.get_by_role("heading", name="Min kompetanseplan").is_visible()
@@ -144,7 +150,7 @@ def test_employee_registers_evidence_leader_attests_status_changes(site, page, b
     assert "Oppfylt" in hlr.inner_text() and "HLR-kurs, Røde Kors" in hlr.inner_text()
 
 
-def test_admin_pages_are_accessible(site, page):
+def test_admin_pages_are_accessible(site, page, shoot):
     sign_in(page, site, "admin")
     page.goto(site.url + "/admin")
     assert page.get_by_role("heading", name="Administrasjon").is_visible()
@@ -155,7 +161,7 @@ def test_admin_pages_are_accessible(site, page):
     no_serious_violations(page)
 
 
-def test_a_person_sees_who_read_their_records_and_admins_search_the_log(site, page, browser):
+def test_a_person_sees_who_read_their_records_and_admins_search_the_log(site, page, browser, shoot):
     admin = browser.new_context(locale="nb-NO", viewport={"width": 1280, "height": 900})
     ap = admin.new_page()
     sign_in(ap, site, "admin")
@@ -179,7 +185,7 @@ def test_a_person_sees_who_read_their_records_and_admins_search_the_log(site, pa
     assert download.value.suggested_filename.endswith(".json")
 
 
-def test_sign_in_page_and_phone_width(site, browser):
+def test_sign_in_page_and_phone_width(site, browser, shoot):
     phone = browser.new_context(locale="nb-NO", viewport={"width": 390, "height": 844})
     page = phone.new_page()
     page.goto(site.url + "/login")
@@ -192,7 +198,7 @@ def test_sign_in_page_and_phone_width(site, browser):
     phone.close()
 
 
-def test_instructor_logs_a_session_on_a_tablet(site, browser):
+def test_instructor_logs_a_session_on_a_tablet(site, browser, shoot):
     tablet = browser.new_context(locale="nb-NO", viewport={"width": 820, "height": 1180})
     page = tablet.new_page()
     sign_in(page, site, "instruktor")
@@ -215,7 +221,7 @@ def test_instructor_logs_a_session_on_a_tablet(site, browser):
     tablet.close()
 
 
-def test_employee_takes_a_module_from_the_plan_and_the_requirement_is_fulfilled(site, page):
+def test_employee_takes_a_module_from_the_plan_and_the_requirement_is_fulfilled(site, page, shoot):
     """The whole way: the plan, the cmi5 module (launched by the LRS as LMS), the answers, passed, and the plan
     again, where the competence engine has made the passed module evidence."""
     from tests.test_cmi5_browser import ANSWERS, answer

@@ -1,6 +1,7 @@
 """Signing in through OpenID Connect, against a small identity provider started on loopback (discovery, authorize,
 token, JWKS; RS256-signed ID tokens)."""
 import http.server
+import re
 import json
 import threading
 import time
@@ -131,3 +132,18 @@ def test_match_by_employee_id(app, idp):
     client = app.test_client()
     oidc_sign_in(client, idp)
     assert client.get("/leader").status_code == 200
+
+
+def test_an_oidc_session_ends_on_the_server_like_any_other(app, idp):
+    """OpenID Connect sign-ins get the same server-side session: a copy of the cookie dies with sign-out."""
+    accounts.create(app.extensions["lrs.engine"], "kari.nordmann", "Kari Nordmann", ["employee"], employee_id="E1")
+    idp.user = {"sub": "helseid-123", "preferred_username": "kari.nordmann"}
+    client = app.test_client()
+    oidc_sign_in(client, idp)
+    copy = app.test_client()
+    copy.set_cookie("session", client.get_cookie("session").value)
+    page = copy.get("/plan")
+    assert page.status_code == 200
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/plan").get_data(as_text=True)).group(1)
+    assert client.post("/logout", data={"csrf_token": token}).status_code == 302
+    assert copy.get("/plan").status_code == 302

@@ -11,9 +11,13 @@ __all__ = ["competence_map", "courses_for_competence", "init_app", "launch_for_e
 
 
 def init_app(app) -> None:
-    from lrs.cmi5 import api, rules
+    from lrs.cmi5 import api, lms, rules
     from lrs.xapi import statements
     app.register_blueprint(api.bp)
+    # A session's token ends with the session (cmi5 8.2.1): on every worker and instance at once, not when a
+    # cached copy expires.
+    verifier = app.extensions["lrs.verifier"]
+    verifier.uncached_prefixes = tuple({*verifier.uncached_prefixes, lms.SESSION_CREDENTIAL})
     if rules.check not in statements.batch_checks:
         statements.batch_checks.append(rules.check)
         statements.after_store.append(rules.stored)

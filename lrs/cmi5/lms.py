@@ -5,7 +5,7 @@ import hashlib
 import secrets
 import uuid
 from datetime import datetime, timezone
-from urllib.parse import urlencode, urlsplit, urlunsplit, parse_qsl
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import orjson
 from sqlalchemy import func, insert, select, update
@@ -346,8 +346,8 @@ def launch(engine, course_id: int, au_ref, employee_id: str, actor: dict, base_u
                                        "extensions": {vocab.SESSION_ID: session_id}},
                    "launchMode": launch_mode, "moveOn": au["move_on"],
                    "launchMethod": au["launch_method"]}
-    extensions = {vocab.LAUNCH_MODE: launch_mode, vocab.MOVE_ON: au["move_on"],
-                  vocab.LAUNCH_URL: urlunsplit(urlsplit(au_url)._replace(query="", fragment=""))}
+    # launchURL: the AU's URL as launched, its own query included, without the launch parameters (a secret).
+    extensions = {vocab.LAUNCH_MODE: launch_mode, vocab.MOVE_ON: au["move_on"], vocab.LAUNCH_URL: au_url}
     if au["mastery_score"] is not None:
         launch_data["masteryScore"] = float(au["mastery_score"])
         extensions[vocab.MASTERY_SCORE] = float(au["mastery_score"])
@@ -364,10 +364,12 @@ def launch(engine, course_id: int, au_ref, employee_id: str, actor: dict, base_u
     _save_lms_statements(engine, [_lms_statement(actor, vocab.LAUNCHED, au["activity_id"], None, registration,
                                                  session_id, au["publisher_id"], now, extensions=extensions)])
     parts = urlsplit(au_url)
-    query = parse_qsl(parts.query) + [
-        ("endpoint", f"{base_url}xapi/"), ("fetch", f"{base_url}cmi5/fetch/{fetch_token}"),
-        ("actor", _dumps(actor)), ("registration", registration), ("activityId", au["activity_id"])]
-    return {"url": urlunsplit(parts._replace(query=urlencode(query))), "registration": registration,
+    # The AU's own query stays as written; the endpoint has no trailing slash, so content that appends
+    # "/statements" asks for /xapi/statements (cmi5 8.1.1).
+    ours = urlencode([("endpoint", f"{base_url}xapi"), ("fetch", f"{base_url}cmi5/fetch/{fetch_token}"),
+                      ("actor", _dumps(actor)), ("registration", registration), ("activityId", au["activity_id"])])
+    query = f"{parts.query}&{ours}" if parts.query else ours
+    return {"url": urlunsplit(parts._replace(query=query)), "registration": registration,
             "session_id": session_id, "activity_id": au["activity_id"]}
 
 

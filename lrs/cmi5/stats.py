@@ -36,7 +36,7 @@ def course_numbers(engine, course_id: int, hardest: int = 5) -> dict:
         entry[1] += 0 if stmt["result"]["success"] else 1
     questions = sorted(({"id": q, "text": text, "answers": n, "wrong": wrong, "wrong_rate": round(wrong / n, 3)}
                         for q, (n, wrong, text) in per_question.items()), key=lambda q: (-q["wrong_rate"], q["id"]))
-    seconds = [(t - l).total_seconds() for l, t in ended]
+    seconds = [(t - launched).total_seconds() for launched, t in ended]
     return {
         "course_id": course_id, "launches": launches, "completions": sum(1 for r in rows if r.completed),
         "passed": sum(1 for r in rows if r.passed),

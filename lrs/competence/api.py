@@ -3,11 +3,12 @@
 Who may read what: an employee their own plan; a leader the subtrees of the units they lead; an admin all.
 Errors have one shape: {"error": {"code": 403, "message": "…"}}. The OpenAPI document is /api/competence/openapi.json,
 built from the marshmallow schemas below."""
+import io
 from datetime import date
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request, send_file
 from marshmallow import Schema, ValidationError, fields, validate
 from werkzeug.exceptions import HTTPException
 
@@ -63,6 +64,13 @@ class CompetenceSchema(Schema):
     start_url = fields.String(allow_none=True)
 
 
+class EvidenceNoteSchema(Schema):
+    statement_id = fields.String()
+    reason = fields.String(metadata={"description": "future_timestamp: the statement's timestamp was later than "
+                                                    "when it was stored (beyond the clock skew allowed); its "
+                                                    "validity counts from when it was stored"})
+
+
 class PlanItemSchema(Schema):
     competence = fields.Nested(CompetenceSchema)
     mandatory = fields.Boolean()
@@ -71,6 +79,8 @@ class PlanItemSchema(Schema):
     fulfilled_on = fields.Date(allow_none=True)
     valid_until = fields.Date(allow_none=True)
     evidence = fields.List(fields.String(), metadata={"description": "ids of the statements that prove it"})
+    evidence_notes = fields.List(fields.Nested(EvidenceNoteSchema),
+                                 metadata={"description": "evidence that does not count from its timestamp, and why"})
 
 
 class HistorySchema(Schema):
@@ -107,6 +117,7 @@ class PlanSchema(Schema):
 
 class CellSchema(Schema):
     status = fields.String()
+    mandatory = fields.Boolean()
     valid_until = fields.Date(allow_none=True)
     due_on = fields.Date(allow_none=True)
 
@@ -120,11 +131,19 @@ class MatrixRowSchema(Schema):
 
 class MatrixSchema(Schema):
     unit_id = fields.String()
+    as_of = fields.Date(allow_none=True)
     competences = fields.List(fields.Nested(CompetenceSchema))
     employees = fields.List(fields.Nested(MatrixRowSchema))
+    compliant = fields.Boolean(metadata={"description": "no mandatory requirement is expired, missing or awaiting "
+                                                        "attestation"})
 
 
-class MatrixQuerySchema(Schema):
+class AsOfQuerySchema(Schema):
+    as_of = fields.Date(load_default=None, metadata={
+        "description": "YYYY-MM-DD, today or earlier: as it stood at the end of that day, from the status history"})
+
+
+class MatrixQuerySchema(AsOfQuerySchema):
     role = fields.String(load_default=None)
     status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
 
@@ -200,6 +219,16 @@ def _out(schema: Schema, data) -> Response:
     return jsonify(schema.dump(data))
 
 
+def _as_of() -> service.AsOf | None:
+    """?as_of=YYYY-MM-DD: a past day (or today) to read the plans as they stood at its end."""
+    day = AsOfQuerySchema().load({"as_of": request.args["as_of"]} if "as_of" in request.args else {})["as_of"]
+    if day is None:
+        return None
+    if day > _today():
+        raise ApiError(400, f"as_of {day.isoformat()} is in the future; plans are known up to today")
+    return service.AsOf(day, _settings().zone)
+
+
 def _employee_visible(conn, employee_id: str):
     who = principal.require()
     if not service.can_see_employee(conn, who, employee_id):
@@ -226,10 +255,12 @@ def my_plan():
 
 @bp.get("/employees/<employee_id>/plan")
 def employee_plan(employee_id):
-    """An employee's plan: each requirement's status, evidence, history and registered evidence."""
+    """An employee's plan: each requirement's status, evidence, history and registered evidence (?as_of=: at the
+    end of that day)."""
+    as_of = _as_of()
     with read_transaction(_engine()) as conn:
         _employee_visible(conn, employee_id)
-        data = service.plan(conn, employee_id)
+        data = service.plan(conn, employee_id, as_of)
     if data is None:
         raise ApiError(404, f"no employee {employee_id}")
     access.note("plan-api", employee_id)
@@ -238,21 +269,23 @@ def employee_plan(employee_id):
 
 @bp.get("/units/<unit_id>/matrix")
 def unit_matrix(unit_id):
-    """Employees of the unit's subtree x the competences their plans require."""
+    """Employees of the unit's subtree x the competences their plans require (?as_of=: at the end of that day)."""
     args = MatrixQuerySchema().load(request.args)
+    as_of = _as_of()
     with read_transaction(_engine()) as conn:
         _unit_visible(conn, unit_id)
-        data = service.matrix(conn, unit_id, args["role"], args["status"])
+        data = service.matrix(conn, unit_id, args["role"], args["status"], as_of)
     access.note("matrix-api", unit_id=unit_id, filter=access.query_text(args))
     return _out(MatrixSchema(), data)
 
 
 @bp.get("/units/<unit_id>/expiring")
 def unit_expiring(unit_id):
-    """How many competences in the subtree run out within 30, 60 and 90 days."""
+    """How many competences in the subtree run out within 30, 60 and 90 days (?as_of=: from the end of that day)."""
+    as_of = _as_of()
     with read_transaction(_engine()) as conn:
         _unit_visible(conn, unit_id)
-        data = service.expiring(conn, unit_id, _today())
+        data = service.expiring(conn, unit_id, as_of.day if as_of else _today(), as_of=as_of)
     return _out(ExpiringSchema(), data)
 
 
@@ -268,7 +301,8 @@ def unit_forecast(unit_id):
 
 @bp.post("/me/evidence")
 def register_evidence():
-    """Register learning done elsewhere (form fields, optional file `certificate`); a leader attests it."""
+    """Register learning done elsewhere (JSON, or form fields with an optional file `certificate` and the
+    X-CSRFToken header); a leader attests it."""
     who = principal.require()
     if not who.employee_id:
         raise ApiError(404, "your sign-in is not linked to an employee")
@@ -306,17 +340,26 @@ def certificate(evidence_id):
             raise ApiError(404, "no certificate")
         _employee_visible(conn, row.employee_id)
     access.note("certificate", row.employee_id)
-    return Response(row.certificate, mimetype=row.certificate_type,
-                    headers={"Content-Disposition": f'attachment; filename="{row.certificate_name}"'})
+    return certificate_download(row)
+
+
+def certificate_download(row) -> Response:
+    """A stored certificate as a download: the type its content has (older rows kept the declared one; what is
+    none of the allowed types is sent as bytes), the name quoted as RFC 6266 says, and no sniffing."""
+    response = send_file(io.BytesIO(row.certificate), as_attachment=True,
+                         mimetype=evidence.certificate_type(row.certificate) or "application/octet-stream",
+                         download_name=row.certificate_name or "certificate")
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 # ------------------------------------------------------------------------------------------------ OpenAPI
 
 _DOCUMENTED = [
-    ("/me/plan", "get", my_plan, None, PlanSchema),
-    ("/employees/{employee_id}/plan", "get", employee_plan, None, PlanSchema),
+    ("/me/plan", "get", my_plan, AsOfQuerySchema, PlanSchema),
+    ("/employees/{employee_id}/plan", "get", employee_plan, AsOfQuerySchema, PlanSchema),
     ("/units/{unit_id}/matrix", "get", unit_matrix, MatrixQuerySchema, MatrixSchema),
-    ("/units/{unit_id}/expiring", "get", unit_expiring, None, ExpiringSchema),
+    ("/units/{unit_id}/expiring", "get", unit_expiring, AsOfQuerySchema, ExpiringSchema),
     ("/units/{unit_id}/forecast", "get", unit_forecast, None, ForecastSchema),
     ("/me/evidence", "post", register_evidence, RegisterEvidenceSchema, None),
     ("/attestations", "get", attestation_queue, None, QueueEntrySchema),
@@ -339,6 +382,7 @@ def openapi_spec() -> dict:
                   for p in path.split("/") if p.startswith("{")]
         if request_schema and method == "get":
             params.append({"in": "query", "schema": request_schema})
+            operation["responses"]["400"] = error
         elif request_schema:
             operation["requestBody"] = {"content": {"application/json": {"schema": request_schema}}}
             operation["responses"]["400"] = error

@@ -34,6 +34,11 @@ def on_change(func: Callable):
     return func
 
 
+def off_change(func: Callable) -> None:
+    """Stop calling `func` (registered with on_change)."""
+    _listeners.remove(func)
+
+
 def emit(conn, changes: list[StatusChange]) -> None:
     if changes:
         for listener in _listeners:
@@ -42,10 +47,11 @@ def emit(conn, changes: list[StatusChange]) -> None:
 
 @contextmanager
 def collected():
-    """Every change announced inside the block, gathered in a list (for previews and reports)."""
+    """Every change announced inside the block, in any thread, gathered in a list (for tests). A preview collects
+    its own changes through `engine.recompute(collect=…)` instead, so it never hears another request's."""
     found: list[StatusChange] = []
     listener = on_change(lambda _conn, batch: found.extend(batch))
     try:
         yield found
     finally:
-        _listeners.remove(listener)
+        off_change(listener)

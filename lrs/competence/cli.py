@@ -1,4 +1,4 @@
-"""`lrs competence import|recompute|process`."""
+"""`lrs competence import|recompute|status`."""
 import os
 
 import click
@@ -7,9 +7,10 @@ from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
 from lrs.competence import engine as eng
-from lrs.competence import imports
-from lrs.competence.tables import employees
+from lrs.competence import imports, service
+from lrs.competence.tables import employees, units
 from lrs.store.db import read_transaction
+from lrs.store.types import utcnow
 
 
 @click.group("competence", help="The competence engine: catalog and HR imports, recomputing plans.")
@@ -85,3 +86,40 @@ def recompute_command():
     if "plans" in bars:
         bars["plans"].render_finish()
     click.echo(f"\nstatements read: {read}, plans recomputed: {plans}")
+
+
+@competence_group.command("status", help="The statuses of a unit's subtree (--unit) or one employee's plan "
+                                         "(--employee), now or as they stood at the end of a past day (--as-of).")
+@click.option("--unit", "unit_id", help="A unit id: everyone in its subtree.")
+@click.option("--employee", "employee_id", help="An employee id.")
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), help="YYYY-MM-DD, today or earlier.")
+@with_appcontext
+def status_command(unit_id, employee_id, as_of):
+    engine, settings = _context()
+    if (unit_id is None) == (employee_id is None):
+        raise click.UsageError("give one of --unit or --employee")
+    day = as_of.date() if as_of else None
+    if day is not None and day > settings.day(utcnow()):
+        raise click.BadParameter(f"{day.isoformat()} is in the future; statuses are known up to today",
+                                 param_hint="--as-of")
+    when = service.AsOf(day, settings.zone) if day else None
+    with read_transaction(engine) as conn:
+        if unit_id is not None:
+            if conn.execute(select(units.c.id).where(units.c.id == unit_id)).first() is None:
+                raise click.ClickException(f"no unit {unit_id}")
+            data = service.matrix(conn, unit_id, as_of=when)
+            rows = [(e["employee_id"], e["name"], code, cell) for e in data["employees"]
+                    for code, cell in sorted(e["cells"].items())]
+            ok = data["compliant"]
+        else:
+            data = service.plan(conn, employee_id, when)
+            if data is None:
+                raise click.ClickException(f"no employee {employee_id}")
+            rows = [(employee_id, data["employee"]["name"], i["competence"]["code"], i) for i in data["items"]]
+            ok = service.compliant([{i["competence"]["code"]: i for i in data["items"]}])
+    for who, name, code, cell in rows:
+        optional = "" if cell["mandatory"] else "\t(optional)"
+        click.echo(f"{who}\t{name}\t{code}\t{cell['status']}\t{cell['valid_until'] or '-'}{optional}")
+    when_text = f"at the end of {day.isoformat()}" if day else "now"
+    click.echo(f"{unit_id or employee_id} {when_text}: {'compliant' if ok else 'not compliant'} "
+               f"({len(rows)} requirements)")

@@ -7,6 +7,7 @@ commit together."""
 import uuid
 from collections import defaultdict
 from datetime import date, datetime, timedelta
+from typing import Callable
 from zoneinfo import ZoneInfo
 
 import orjson
@@ -25,6 +26,7 @@ from lrs.xapi.agents import ifi
 
 ATTESTATION_RULE = "attestation"  # facts from attested manual evidence (lrs.competence.evidence)
 BATCH = 2000  # statements per transaction
+FUTURE_TIMESTAMP = "future_timestamp"  # a fact's note: the statement's timestamp was after it was stored
 
 
 class Settings:
@@ -34,6 +36,7 @@ class Settings:
         self.zone = ZoneInfo(config["COMPETENCE_TIMEZONE"])
         self.gap_seconds = config["COMPETENCE_GAP_SECONDS"]
         self.identity_homepage = config["IDENTITY_HOMEPAGE"]
+        self.clock_skew = timedelta(seconds=config["COMPETENCE_CLOCK_SKEW_SECONDS"])
 
     def day(self, moment: datetime) -> date:
         return moment.astimezone(self.zone).date()
@@ -176,11 +179,23 @@ def _record_facts(conn, parsed, matcher: Matcher, settings: Settings) -> set[tup
     for sid, stmt, part in found:
         employee_id = owners.get(ifi(stmt["actor"]))
         if employee_id:
+            occurred, note = _occurred(stmt, settings)
             rows.append({"statement_id": sid, "rule_id": part.rule_id, "part": part.index,
                          "employee_id": employee_id, "competence_code": part.competence,
-                         "occurred": parse_timestamp(stmt.get("timestamp") or stmt["stored"])})
+                         "occurred": occurred, "note": note})
     bulk_insert(conn, (facts, rows))
     return {(r["employee_id"], r["competence_code"]) for r in rows}
+
+
+def _occurred(stmt: dict, settings: Settings) -> tuple[datetime, str | None]:
+    """When the learning happened: the statement's timestamp, but never later than when the LRS stored it (learning
+    cannot be in the future, and validity would run from that future day). Beyond the clock skew allowed, a note
+    says why the timestamp was not used."""
+    stored = parse_timestamp(stmt["stored"])
+    timestamp = parse_timestamp(stmt.get("timestamp") or stmt["stored"])
+    if timestamp <= stored:
+        return timestamp, None
+    return stored, FUTURE_TIMESTAMP if timestamp > stored + settings.clock_skew else None
 
 
 def _employees_of(conn, ifis) -> dict[str, str]:
@@ -234,7 +249,7 @@ class Catalog:
 
     def __init__(self, conn):
         self.competences = {r.code: r for r in conn.execute(select(competences))}
-        self.requirements = defaultdict(list)  # role -> its requirements
+        self.requirements = defaultdict(list)  # role -> its requirements (None: those of every role)
         for req in conn.execute(select(requirements)):
             self.requirements[req.role_code].append(req)
         self.unit_paths = dict(conn.execute(select(units.c.id, units.c.path)).all())
@@ -249,7 +264,9 @@ class Catalog:
         if key not in self._by_role_and_unit:  # most employees share their roles and unit with many others
             path = self.unit_paths.get(employee.unit_id, "")
             found: dict[str, tuple] = {}
-            for req in (req for role in sorted(roles) for req in self.requirements.get(role, ())):
+            # A requirement of every role applies to anyone with a role, also a role added after it was imported.
+            for req in (req for role in sorted(roles) + ([None] if roles else [])
+                        for req in self.requirements.get(role, ())):
                 if req.unit_id is None or path.startswith(self.unit_paths[req.unit_id]):
                     mandatory, days, since = found.get(req.competence_code,
                                                        (False, req.new_employee_days, req.in_force_from))
@@ -263,20 +280,21 @@ class Catalog:
 
 
 def recompute(conn, employee_ids, settings: Settings, now: datetime, catalog: Catalog | None = None,
-              only: dict[str, set[str]] | None = None) -> int:
+              only: dict[str, set[str]] | None = None, collect: Callable | None = None) -> int:
     """Bring these employees' plans up to date; record and announce every status change. Returns changes made.
-    `only`: just these competences of each employee (what new statements touched)."""
+    `only`: just these competences of each employee (what new statements touched). `collect(changes)`: the caller's
+    own collector (a preview), which hears only this call's changes."""
     employee_ids = sorted(set(employee_ids))
     if not employee_ids:
         return 0
     catalog = catalog or Catalog(conn)
     made = 0
     for i in range(0, len(employee_ids), 500):
-        made += _recompute_chunk(conn, employee_ids[i:i + 500], catalog, settings, now, only)
+        made += _recompute_chunk(conn, employee_ids[i:i + 500], catalog, settings, now, only, collect)
     return made
 
 
-def _recompute_chunk(conn, ids, catalog: Catalog, settings: Settings, now: datetime, only) -> int:
+def _recompute_chunk(conn, ids, catalog: Catalog, settings: Settings, now: datetime, only, collect) -> int:
     today = settings.day(now)
     people = {r.id: r for r in conn.execute(select(employees).where(employees.c.id.in_(ids)))}
     roles, additions, items, pending = defaultdict(set), defaultdict(list), defaultdict(dict), defaultdict(set)
@@ -358,6 +376,8 @@ def _recompute_chunk(conn, ids, catalog: Catalog, settings: Settings, now: datet
              "valid_until": c.valid_until, "evidence": orjson.dumps(list(c.evidence_statement_ids)).decode(),
              "changed": c.changed_at} for c in history])
         changes.emit(conn, history)
+        if collect:
+            collect(history)
     return len(history)
 
 

@@ -3,6 +3,7 @@ attests it, and the attestation is stored as an xAPI statement, which is then th
 import uuid
 from datetime import date, datetime, time
 
+import filetype
 from sqlalchemy import select, update
 
 from lrs.competence import engine as eng
@@ -23,6 +24,12 @@ CERTIFICATE_TYPES = ("application/pdf", "image/png", "image/jpeg")
 CERTIFICATE_MAX = 10 * 1024 * 1024
 
 
+def certificate_type(content: bytes) -> str | None:
+    """The content's type by its magic bytes, when it is one a certificate may be."""
+    detected = filetype.guess_mime(content[:8192])
+    return detected if detected in CERTIFICATE_TYPES else None
+
+
 class EvidenceError(ValueError):
     def __init__(self, status: int, message: str):
         super().__init__(message)
@@ -38,11 +45,13 @@ def register(engine, settings, employee_id: str, competence_code: str, title: st
     if not title.strip():
         raise EvidenceError(400, "title is empty")
     if certificate:
-        name, content_type, content = certificate
-        if content_type not in CERTIFICATE_TYPES:
-            raise EvidenceError(400, f"certificate must be PDF, PNG or JPEG, not {content_type}")
+        name, _declared, content = certificate
         if len(content) > CERTIFICATE_MAX:
             raise EvidenceError(413, "certificate is larger than 10 MB")
+        detected = certificate_type(content)
+        if detected is None:
+            raise EvidenceError(400, f"certificate {name} is not a PDF, PNG or JPEG file (judged by its content)")
+        certificate = (name, detected, content)  # the type the content has, not the one the browser declared
     evidence_id = str(uuid.uuid4())
     with write_transaction(engine) as conn:
         if conn.execute(select(employees.c.id).where(employees.c.id == employee_id)).first() is None:

@@ -12,14 +12,17 @@ import yaml
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 from sqlalchemy import bindparam, delete, insert, select, update
 
-from lrs.competence import changes
+from lrs.competence import changes, service
 from lrs.competence import engine as eng
 from lrs.competence.rules import load_rule
 from lrs.competence.tables import (competences, employee_agents, employee_roles, employees, job_roles,
                                    requirements, rules, units)
-from lrs.store.db import write_transaction
+from lrs.store.db import read_transaction, write_transaction
 from lrs.store.types import utcnow
 from lrs.xapi.agents import ifi
+
+
+EVERY_ROLE = "*"  # a requirement's role: it applies to every employee with a job role, whichever
 
 
 class ImportProblem(ValueError):
@@ -51,7 +54,8 @@ def _schema_error(where: str, err: ValidationError) -> ImportProblem:
 
 
 class _Role(Schema):
-    code = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    code = fields.String(required=True, validate=[validate.Length(min=1, max=64),
+                                                  validate.NoneOf([EVERY_ROLE], error="* means every role")])
     nb = fields.String(required=True)
     en = fields.String(required=True)
 
@@ -162,7 +166,8 @@ def save_rule(engine, settings, raw: dict, dry_run: bool = False):
     changes it makes (dry_run: what it would make, and nothing is kept), or None when the rule is unchanged."""
     rule = load_rule(raw)
     now = utcnow()
-    with changes.collected() as made, engine.connect().execution_options(write=True) as conn:
+    made: list[changes.StatusChange] = []  # this call's own changes only (never another thread's)
+    with engine.connect().execution_options(write=True) as conn:
         transaction = conn.begin()  # rolled back on any error, and for a dry run
         if conn.execute(select(competences.c.code).where(competences.c.code == rule["competence"])).first() is None:
             raise ImportProblem(f"rule {rule['id']}: unknown competence {rule['competence']}")
@@ -171,12 +176,22 @@ def save_rule(engine, settings, raw: dict, dry_run: bool = False):
             return None
         dirty = eng.rescan(conn, settings, rule_ids={rule["id"]})
         holders = conn.execute(select(employees.c.id)).scalars().all()  # a rule can affect anyone's plan
-        eng.recompute(conn, dirty | set(holders), settings, now)
+        eng.recompute(conn, dirty | set(holders), settings, now, collect=made.extend)
         if dry_run:
             transaction.rollback()
         else:
             transaction.commit()
     return made
+
+
+def change_rule(engine, settings, raw: dict, dry_run: bool = False) -> list[dict] | None:
+    """save_rule, with its status changes as a person reads them (who, which requirement, from what to what): what
+    the admin page's preview and the rules API show. None: the rule is unchanged."""
+    made = save_rule(engine, settings, raw, dry_run)
+    if made is None:
+        return None
+    with read_transaction(engine) as conn:
+        return service.changes_shown(conn, made)
 
 
 def _save_rule(conn, rule: dict, now) -> bool:
@@ -198,12 +213,14 @@ def _replace_requirements(conn, wanted, known_competences, report):
     unit_ids = set(conn.execute(select(units.c.id)).scalars())
     by_key = {}
     for i, req in enumerate(wanted):
-        for what, value, known in (("role", req["role"], roles), ("competence", req["competence"], known_competences)):
+        role = None if req["role"] == EVERY_ROLE else req["role"]  # stored as NULL: every role, also later ones
+        for what, value, known in (("role", role, roles | {None}), ("competence", req["competence"],
+                                                                   known_competences)):
             if value not in known:
                 raise ImportProblem(f"requirements[{i}]: unknown {what} {value}")
         if req["unit"] is not None and req["unit"] not in unit_ids:
             raise ImportProblem(f"requirements[{i}]: unknown unit {req['unit']}")
-        by_key[(req["role"], req["unit"], req["competence"])] = req
+        by_key[(role, req["unit"], req["competence"])] = req
     existing = {(r.role_code, r.unit_id, r.competence_code): r for r in conn.execute(select(requirements))}
     for key, req in by_key.items():
         values = {"mandatory": req["mandatory"], "new_employee_days": req["new_employee_days"],

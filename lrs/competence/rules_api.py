@@ -6,7 +6,9 @@ mapping) keeps one rule per competence here, and the engine does the rest, as fo
     GET /api/competence/rules/<id>                one rule's newest version
     PUT /api/competence/rules/<id>                a rule (lrs/competence/rules.py) as JSON: a new version when it
                                                   differs; "active": false withdraws it. ?dry_run=true: what it
-                                                  would change, nothing kept.
+                                                  would change, nothing kept. The answer lists each status
+                                                  change: employee (id, name), competence, previous_status →
+                                                  status, valid_until.
 
 Saving re-reads the stored statements for that rule and recomputes the plans it touches, in one transaction."""
 import orjson
@@ -72,8 +74,8 @@ def put_rule(rule_id):
         raise XAPIError(400, f"the rule's id {raw['id']!r} is not the id in the URL {rule_id!r}")
     dry_run = request.args.get("dry_run", "false").lower() in ("1", "true", "yes")
     try:
-        made = imports.save_rule(current_app.extensions["lrs.engine"], current_app.extensions["competence.settings"],
-                                 raw, dry_run=dry_run)
+        made = imports.change_rule(current_app.extensions["lrs.engine"],
+                                   current_app.extensions["competence.settings"], raw, dry_run=dry_run)
     except ValidationError as e:
         raise XAPIError(400, f"invalid rule: {e.normalized_messages()}")
     except imports.ImportProblem as e:
@@ -82,4 +84,5 @@ def put_rule(rule_id):
         row = _newest(conn, rule_id).get(rule_id)
     return json_response({"id": rule_id, "changed": made is not None, "dry_run": dry_run,
                           "version": row.version if row else None,
-                          "status_changes": len(made) if made is not None else 0})
+                          "status_changes": len(made) if made is not None else 0,
+                          "changes": [{**c, "competence": c["competence"]["code"]} for c in made or []]})

@@ -67,7 +67,7 @@ competences = Table(
 requirements = Table(
     "requirements", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("role_code", String(64), ForeignKey("job_roles.code"), nullable=False),
+    Column("role_code", String(64), ForeignKey("job_roles.code")),  # NULL: every role ("*" in the catalog)
     Column("unit_id", String(64), ForeignKey("units.id")),  # NULL: everywhere
     Column("competence_code", String(64), ForeignKey("competences.code"), nullable=False),
     Column("mandatory", Boolean, nullable=False),
@@ -107,6 +107,8 @@ facts = Table(
     Column("employee_id", String(64), nullable=False),
     Column("competence_code", String(64), nullable=False),
     Column("occurred", UTCDateTime, nullable=False),  # the statement's timestamp: when the learning happened
+    # Why `occurred` is not the statement's timestamp: "future_timestamp" (it was later than when it was stored).
+    Column("note", String(32)),
     Index("ix_facts_employee", "employee_id", "competence_code"),
 )
 

@@ -2,12 +2,10 @@
 
     GET /health    200 while the process serves (liveness)
     GET /ready     200 when the database answers and its schema is at the newest migration, else 503
-    GET /metrics   Prometheus text; from loopback, or with `Authorization: Bearer <LRS_METRICS_TOKEN>`
+    GET /metrics   Prometheus text; with `Authorization: Bearer <LRS_METRICS_TOKEN>`, or from loopback not proxied
 
 Under gunicorn (several worker processes) the metrics are gathered across workers through prometheus_client's
 multiprocess mode: `lrs run` points PROMETHEUS_MULTIPROC_DIR at a fresh folder."""
-import hmac
-import ipaddress
 import logging
 import sys
 import time
@@ -84,17 +82,7 @@ def _ready():
 
 def _metrics():
     from lrs.ops import metrics
-    token = current_app.config["METRICS_TOKEN"]
-    given = request.headers.get("Authorization", "")
-    if not (_loopback(request.remote_addr) or (token and hmac.compare_digest(given, f"Bearer {token}"))):
-        return jsonify({"error": {"code": 403, "message": "metrics are for loopback or a bearer token "
-                                                          "(LRS_METRICS_TOKEN)"}}), 403
+    if not metrics.may_read(request, current_app.config["METRICS_TOKEN"]):
+        return jsonify({"error": {"code": 403, "message": "metrics are for a bearer token (LRS_METRICS_TOKEN), or "
+                                                          "loopback without a proxy in between"}}), 403
     return Response(metrics.render(current_app._get_current_object()), mimetype=metrics.CONTENT_TYPE)
-
-
-def _loopback(address: str | None) -> bool:
-    try:
-        return ipaddress.ip_address(address or "").is_loopback
-    except ValueError:
-        return False
-

@@ -1,5 +1,7 @@
 """Prometheus metrics: request counts and latencies per resource (recorded as requests finish), and what the
 database says at scrape time: statements stored, the competence engine's backlog, the portal queues, job runs."""
+import hmac
+import ipaddress
 import os
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
@@ -69,3 +71,17 @@ class _Local:
     def collect(self):
         yield from REQUESTS.collect()
         yield from LATENCY.collect()
+
+
+def may_read(request, token: str) -> bool:
+    """The bearer token, or a loopback socket peer that no proxy stands behind. The peer is the socket's own
+    address, not one ProxyFix took from X-Forwarded-For; and a request that carries forwarding headers came
+    through a proxy (which may be serving anyone), so loopback alone is not enough for it."""
+    if token and hmac.compare_digest(request.headers.get("Authorization", ""), f"Bearer {token}"):
+        return True
+    peer = request.environ.get("werkzeug.proxy_fix.orig", {}).get("REMOTE_ADDR", request.environ.get("REMOTE_ADDR"))
+    proxied = any(h in request.headers for h in ("X-Forwarded-For", "Forwarded", "X-Real-IP"))
+    try:
+        return ipaddress.ip_address(peer or "").is_loopback and not proxied
+    except ValueError:
+        return False

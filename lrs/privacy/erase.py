@@ -23,7 +23,7 @@ from lrs.store import documents as doc_store
 from lrs.store.db import write_transaction
 from lrs.store.models import attachments, documents, statement_agent, statements
 from lrs.store.statements import content_hash
-from lrs.web.tables import audit_log, users
+from lrs.web.tables import audit_log, sign_in_failures, users
 from lrs.xapi.agents import ifi
 from lrs.xapi.attachments import sha2s_of
 
@@ -199,7 +199,8 @@ def _free_text(conn, identity: Identity, pseudonym: str) -> None:
     for table, key, column in ((audit_log, audit_log.c.seq, audit_log.c.detail),
                                (access_log, access_log.c.seq, access_log.c.filter),
                                (reminders_sent, reminders_sent.c.key, reminders_sent.c.key),
-                               (job_runs, job_runs.c.job_id, job_runs.c.error)):
+                               (job_runs, job_runs.c.job_id, job_runs.c.error),
+                               (sign_in_failures, sign_in_failures.c.seq, sign_in_failures.c.username)):
         if not identity.words:
             return
         mentions = or_(*(column.icontains(w, autoescape=True) for w in identity.words))

@@ -36,6 +36,10 @@ class Conflict(Exception):
         self.etag = etag
 
 
+class HeadersMissing(Exception):
+    """A PUT without If-Match / If-None-Match where they are required even for a new document (HTTP 400)."""
+
+
 class NotMergeable(Exception):
     """A POST onto a document that is not a JSON object (HTTP 400)."""
 
@@ -78,6 +82,8 @@ class Conditions:
     if_none_match: object = None
     # A PUT with neither header onto an existing document is a Conflict (xAPI's "Concurrency").
     headers_required_when_exists: bool = False
+    # ... and onto no document HeadersMissing (xAPI 1.0.3 3.1: profile PUTs MUST carry one of them).
+    headers_required_when_missing: bool = False
 
     @property
     def any(self) -> bool:
@@ -273,6 +279,9 @@ def _check(cond: Conditions, current: Document | None) -> None:
             raise PreconditionFailed("If-None-Match: * was sent but the document already exists")
         if current.etag in cond.if_none_match:
             raise PreconditionFailed("If-None-Match lists the document's current ETag")
+    if current is None and not cond.any and cond.headers_required_when_missing:
+        raise HeadersMissing("a PUT here needs If-None-Match: * to create the document (or If-Match with the ETag "
+                             "of the one you read to replace it); this request has neither")
     if current is not None and not cond.any and cond.headers_required_when_exists:
         raise Conflict("the document already exists and the request has neither If-Match nor If-None-Match: "
                        "GET the document to check its current state, then send If-Match with its ETag "

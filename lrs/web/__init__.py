@@ -1,27 +1,29 @@
 """The web UI: server-rendered pages for employees, leaders and admins, in Norwegian bokmål first, English second.
 
-Sign-in is a local account (argon2) or OpenID Connect; the session carries the user id, and every request gets
-`g.principal` from it (lrs/principal.py), which every page and JSON API checks."""
+Sign-in is a local account (argon2) or OpenID Connect. The signed session cookie carries only the id of a
+server-side session (lrs/web/tables.py: web_sessions), so a session can be ended on the server; every request
+gets `g.principal` from it (lrs/principal.py), which every page and JSON API checks. docs/security.md says what
+else guards the pages: security headers, CSRF on forms and on the cookie-authenticated JSON APIs, rate limits."""
 import os
 import time
+from datetime import timedelta
+from urllib.parse import urlsplit
 
 from flask import g, request, session
 from flask_babel import Babel
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
-from flask_wtf.csrf import CSRFProtect
+from flask_wtf.csrf import CSRFProtect, validate_csrf
+from wtforms.validators import ValidationError
 
-limiter = Limiter(get_remote_address, default_limits=[], storage_uri="memory://")
-
-
-@limiter.request_filter
-def _not_a_page() -> bool:
-    """Only pages have limits (the sign-in form): other requests, xAPI above all, skip the limiter's lookups
-    (a fifth of the CPU of a small xAPI request)."""
-    return request.blueprint != "web"
+from lrs.xapi.errors import error_response
 
 csrf = CSRFProtect()
 LANGUAGES = ("nb", "en")
+# JSON APIs that take the session cookie (not credentials): their writes need JSON or the CSRF header, and an
+# Origin of this site (docs/security.md).
+COOKIE_APIS = ("competence_api", "simulation_api")
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+# Pages that show a signed-in person's data: never kept by a browser or proxy cache.
+PERSONAL = ("web", "privacy", "simulation", "competence_api", "simulation_api")
 
 
 def current_language() -> str:
@@ -29,6 +31,10 @@ def current_language() -> str:
     if lang in LANGUAGES:
         return lang
     return request.accept_languages.best_match(LANGUAGES, default="nb") if request else "nb"
+
+
+def idle_limit(app) -> timedelta:
+    return timedelta(hours=app.config["SESSION_HOURS"])
 
 
 def init_app(app):
@@ -48,9 +54,8 @@ def init_app(app):
         RATELIMIT_ENABLED=app.config.get("RATELIMIT_ENABLED", True),
     )
     Babel(app, locale_selector=current_language)
-    limiter.init_app(app)
-    # Every form post needs its CSRF token. The APIs are exempt: xAPI and the pull feed take HTTP Basic
-    # credentials, not cookies; the session cookie is SameSite=Lax, so other sites cannot post with it.
+    # Every form post needs its CSRF token. xAPI and the credential APIs take HTTP Basic credentials, not cookies;
+    # the cookie APIs are guarded below (JSON or the CSRF header, and the Origin).
     csrf.init_app(app)
     for name, blueprint in app.blueprints.items():
         if name == "xapi" or name.endswith("_api"):
@@ -58,20 +63,66 @@ def init_app(app):
 
     @app.before_request
     def _principal():
-        user_id = session.get("user_id")
-        if not user_id:
+        session_id = session.get("sid")
+        if not session_id:
             return
         # Sessions expire after SESSION_HOURS without use, however the cookie was kept.
         if time.time() - session.get("seen", 0) > app.config["SESSION_HOURS"] * 3600:
             session.clear()
             return
-        user = accounts.by_id(app.extensions["lrs.engine"], user_id)
-        if user is None or user["disabled"]:
+        user = accounts.session_user(app.extensions["lrs.engine"], session_id, idle_limit(app))
+        if user is None:  # signed out (here or everywhere), idle, or the account was disabled
             session.clear()
             return
         session["seen"] = int(time.time())
         g.principal = accounts.principal_of(user)
         g.user = user
 
+    @app.before_request
+    def _cookie_api_writes():
+        if request.blueprint not in COOKIE_APIS or request.method in SAFE_METHODS:
+            return None
+        origin = request.headers.get("Origin")
+        if origin and origin not in allowed_origins(app):
+            return error_response(403, f"requests from {origin} are not allowed (LRS_ALLOWED_ORIGINS)")
+        # POST is the one write another site can send without the browser asking first (CORS preflight), and
+        # then only as form fields or text, never as JSON nor with a header of its own: either proves the request
+        # came from a page of this site.
+        if request.method != "POST" or request.is_json:
+            return None
+        try:
+            validate_csrf(request.headers.get("X-CSRFToken"))
+        except ValidationError:
+            return error_response(400, "a form post here needs the X-CSRFToken header (the csrf-token meta tag "
+                                       "of any page); or send JSON")
+        return None
+
+    @app.after_request
+    def _security_headers(response):
+        headers = response.headers
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        if response.mimetype == "text/html" and request.endpoint != "cmi5_api.content":  # course content is the
+            headers.setdefault("Content-Security-Policy", content_security_policy(app))  # author's own
+            if app.config["FRAME_ANCESTORS"].strip() == "'none'":
+                headers.setdefault("X-Frame-Options", "DENY")
+        if g.get("principal") and request.blueprint in PERSONAL and request.endpoint != "web.static":
+            headers["Cache-Control"] = "no-store"
+        return response
+
     app.register_blueprint(bp)
     app.cli.add_command(users_group)
+
+
+def content_security_policy(app) -> str:
+    """Scripts and styles from this site only (no inline script: the pages have none), no plugins, and framing
+    only by FRAME_ANCESTORS."""
+    return ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
+            f"base-uri 'none'; form-action 'self'; frame-ancestors {app.config['FRAME_ANCESTORS']}")
+
+
+def allowed_origins(app) -> set[str]:
+    """This site (as the request reached it, and as PUBLIC_URL names it) and ALLOWED_ORIGINS."""
+    public = urlsplit(app.config["PUBLIC_URL"])
+    return {request.host_url.rstrip("/"), f"{public.scheme}://{public.netloc}",
+            *app.config["ALLOWED_ORIGINS"].replace(",", " ").split()}

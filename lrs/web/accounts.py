@@ -1,14 +1,17 @@
-"""Accounts: local passwords (argon2) or OpenID Connect, roles, and the units a leader leads."""
+"""Accounts: local passwords (argon2) or OpenID Connect, roles, the units a leader leads (or an instructor
+teaches), the server-side sessions of signed-in browsers, and the failed sign-ins the rate limit counts."""
+import secrets
 import uuid
+from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 
 from lrs.principal import ROLES, Principal
 from lrs.store.db import read_transaction, write_transaction
 from lrs.store.types import utcnow
-from lrs.web.tables import audit_log, users
+from lrs.web.tables import audit_log, sign_in_failures, users, web_sessions
 
 _hasher = PasswordHasher()
 # Verified against when the user does not exist, so a wrong user name takes as long as a wrong password.
@@ -73,12 +76,92 @@ def all_users(engine) -> list[dict]:
 
 
 def set_roles(engine, user_id: str, roles, led_units) -> None:
+    """New roles and units; taking any away also ends the person's sessions (they sign in again)."""
     unknown = set(roles) - set(ROLES)
     if unknown:
         raise AccountError(f"unknown role(s) {', '.join(sorted(unknown))}")
     with write_transaction(engine) as conn:
+        old = conn.execute(select(users.c.roles, users.c.led_units).where(users.c.id == user_id)).first()
+        if old is None:
+            raise AccountError(f"no user {user_id}")
         conn.execute(update(users).where(users.c.id == user_id).values(
             roles=" ".join(sorted(set(roles))), led_units=" ".join(led_units)))
+        if set(old.roles.split()) - set(roles) or set(old.led_units.split()) - set(led_units):
+            conn.execute(delete(web_sessions).where(web_sessions.c.user_id == user_id))
+
+
+def set_password(engine, username: str, password: str) -> None:
+    """A new password; every session of the account ends."""
+    if len(password) < 12:
+        raise AccountError("a password needs at least 12 characters")
+    with write_transaction(engine) as conn:
+        user_id = conn.execute(select(users.c.id).where(users.c.username == username)).scalar()
+        if user_id is None:
+            raise AccountError(f"no user {username}")
+        conn.execute(update(users).where(users.c.id == user_id).values(password_hash=_hasher.hash(password)))
+        conn.execute(delete(web_sessions).where(web_sessions.c.user_id == user_id))
+
+
+# ------------------------------------------------------------------------------------------------ sessions
+
+SEEN_EVERY = timedelta(minutes=5)  # how stale a session's `seen` may get before a request writes it again
+
+
+def start_session(engine, user_id: str, idle: timedelta) -> str:
+    """A new session of the user (its id goes in the signed cookie); idle sessions of anyone are purged."""
+    session_id, now = secrets.token_urlsafe(32), utcnow()
+    with write_transaction(engine) as conn:
+        conn.execute(delete(web_sessions).where(web_sessions.c.seen < now - idle))
+        conn.execute(insert(web_sessions).values(id=session_id, user_id=user_id, created=now, seen=now))
+    return session_id
+
+
+def session_user(engine, session_id: str, idle: timedelta) -> dict | None:
+    """The account of a live session, or None when it was ended, went idle, or its account is disabled."""
+    now = utcnow()
+    with read_transaction(engine) as conn:
+        row = conn.execute(select(users, web_sessions.c.seen.label("session_seen"))
+                           .join(web_sessions, web_sessions.c.user_id == users.c.id)
+                           .where(web_sessions.c.id == session_id)).mappings().first()
+    if row is None or row["disabled"] or row["session_seen"] < now - idle:
+        return None
+    if row["session_seen"] < now - SEEN_EVERY:
+        with write_transaction(engine) as conn:
+            conn.execute(update(web_sessions).where(web_sessions.c.id == session_id).values(seen=now))
+    return {k: v for k, v in row.items() if k != "session_seen"}
+
+
+def end_session(engine, session_id: str) -> None:
+    with write_transaction(engine) as conn:
+        conn.execute(delete(web_sessions).where(web_sessions.c.id == session_id))
+
+
+def end_sessions(engine, user_id: str) -> int:
+    """Sign a user out everywhere; returns how many sessions ended."""
+    with write_transaction(engine) as conn:
+        return conn.execute(delete(web_sessions).where(web_sessions.c.user_id == user_id)).rowcount
+
+
+# ------------------------------------------------------------------------------------------------ rate limit
+
+def sign_in_wait(engine, username: str, address: str, limit: int, window: timedelta) -> float:
+    """Seconds until this user name may be tried again from this address (0: now): `limit` failures within
+    `window` lock the pair until the oldest of them is out of the window."""
+    since = utcnow() - window
+    with read_transaction(engine) as conn:
+        times = conn.execute(select(sign_in_failures.c.at).where(
+            sign_in_failures.c.username == username[:100], sign_in_failures.c.address == address[:64],
+            sign_in_failures.c.at > since).order_by(sign_in_failures.c.at.desc()).limit(limit)).scalars().all()
+    if len(times) < limit:
+        return 0.0
+    return max(0.0, (times[-1] - since).total_seconds())
+
+
+def sign_in_failed(engine, username: str, address: str, window: timedelta) -> None:
+    now = utcnow()
+    with write_transaction(engine) as conn:
+        conn.execute(delete(sign_in_failures).where(sign_in_failures.c.at < now - window))
+        conn.execute(insert(sign_in_failures).values(username=username[:100], address=address[:64], at=now))
 
 
 def principal_of(user: dict) -> Principal:

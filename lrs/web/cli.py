@@ -39,3 +39,19 @@ def list_command():
     for user in accounts.all_users(current_app.extensions["lrs.engine"]):
         click.echo(f"{user['username']:20} {user['roles']:30} employee={user['employee_id'] or '-'} "
                    f"leads={user['led_units'] or '-'}")
+
+
+@users_group.command("password", help="Set a new password (asked for unless given); every session of the account "
+                                      "ends.")
+@click.argument("username")
+@click.option("--password", help="At least 12 characters; omit to be asked.")
+@with_appcontext
+def password_command(username, password):
+    if not password:
+        password = click.prompt("new password", hide_input=True, confirmation_prompt=True)
+    try:
+        accounts.set_password(current_app.extensions["lrs.engine"], username, password)
+    except accounts.AccountError as e:
+        raise click.ClickException(str(e))
+    accounts.audit(current_app.extensions["lrs.engine"], None, "password-changed", f"{username} (cli)")
+    click.echo(f"new password for {username}; signed out everywhere")

@@ -30,3 +30,26 @@ audit_log = Table(
     Column("ip", String(64)),
     Index("ix_audit_log_at", "at"),
 )
+
+# A signed-in browser: the cookie carries only this row's id, so deleting the row ends the session everywhere
+# (sign-out, password change, role removal, an admin's "sign out everywhere").
+web_sessions = Table(
+    "web_sessions", metadata,
+    Column("id", String(64), primary_key=True),  # random (secrets.token_urlsafe)
+    Column("user_id", String(36), nullable=False),
+    Column("created", UTCDateTime, nullable=False),
+    Column("seen", UTCDateTime, nullable=False),  # refreshed every few minutes of use; idle ones are purged
+    Index("ix_web_sessions_user_id", "user_id"),
+    Index("ix_web_sessions_seen", "seen"),
+)
+
+# Failed sign-ins, counted per user name and client address across every worker and instance (the rate limit).
+sign_in_failures = Table(
+    "sign_in_failures", metadata,
+    Column("seq", SeqType, primary_key=True, autoincrement=True),
+    Column("username", String(100), nullable=False),
+    Column("address", String(64), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Index("ix_sign_in_failures_key", "username", "address", "at"),
+    Index("ix_sign_in_failures_at", "at"),
+)

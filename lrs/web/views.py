@@ -1,7 +1,10 @@
 """Pages. Each view asks lrs.principal who is asking and a service what to show; no SQL here."""
 import csv
 import io
+import math
+from datetime import timedelta
 
+import limits
 import orjson
 import yaml
 from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session,
@@ -18,7 +21,9 @@ from wtforms.validators import DataRequired, Length, Optional
 from lrs import principal
 from lrs.cmi5.lms import launch_for_employee, list_courses
 from lrs.competence import evidence, imports, service
+from lrs.competence.api import certificate_download
 from lrs.competence.changes import STATUSES
+from lrs.competence.directory import agent_for
 from lrs.competence.engine import rules_in_force
 from lrs.portal import service as portal_service
 from lrs.privacy import access
@@ -26,7 +31,7 @@ from lrs.store import credentials as creds
 from lrs.store import statements as store
 from lrs.store.db import read_transaction
 from lrs.store.types import utcnow
-from lrs.web import LANGUAGES, accounts, limiter
+from lrs.web import LANGUAGES, accounts, idle_limit
 
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static", static_url_path="/static/web")
 
@@ -84,12 +89,21 @@ class PlainForm(FlaskForm):
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
 def login():
     form = LoginForm()
     if form.validate_on_submit():
+        limit = limits.parse(current_app.config["LOGIN_RATE_LIMIT"])
+        window = timedelta(seconds=limit.get_expiry())
+        wait = accounts.sign_in_wait(_engine(), form.username.data, request.remote_addr or "", limit.amount, window) \
+            if current_app.config["RATELIMIT_ENABLED"] else 0
+        if wait:
+            minutes = math.ceil(wait / 60)
+            flash(_("For mange innloggingsforsøk. Prøv igjen om %(n)s minutter.", n=minutes), "error")
+            return render_template("login.html", form=form, oidc=bool(current_app.config["OIDC_DISCOVERY_URL"])), \
+                429, {"Retry-After": str(math.ceil(wait))}
         user = accounts.check_password(_engine(), form.username.data, form.password.data)
         if user is None:
+            accounts.sign_in_failed(_engine(), form.username.data, request.remote_addr or "", window)
             accounts.audit(_engine(), None, "sign-in-failed", form.username.data, request.remote_addr)
             flash(_("Feil brukernavn eller passord."), "error")
         else:
@@ -100,9 +114,11 @@ def login():
 
 
 def _start_session(user: dict, how: str):
+    """One session mechanism for every way of signing in: a server-side session, its id in the cookie."""
     session.clear()
     session.permanent = True
-    session.update(user_id=user["id"], lang=user["lang"], seen=int(utcnow().timestamp()))
+    session.update(sid=accounts.start_session(_engine(), user["id"], idle_limit(current_app)), lang=user["lang"],
+                   seen=int(utcnow().timestamp()))
     accounts.audit(_engine(), user["id"], "sign-in", how, request.remote_addr)
 
 
@@ -112,6 +128,7 @@ def logout():
         abort(400)
     who = principal.current()
     if who:
+        accounts.end_session(_engine(), session.get("sid", ""))
         accounts.audit(_engine(), who.user_id, "sign-out", "", request.remote_addr)
     session.clear()
     return redirect(url_for("web.login"))
@@ -387,8 +404,7 @@ def certificate(evidence_id):
         if not service.can_see_employee(conn, who, row.employee_id):
             abort(403)
     access.note("certificate", row.employee_id)
-    return Response(row.certificate, mimetype=row.certificate_type,
-                    headers={"Content-Disposition": f'attachment; filename="{row.certificate_name}"'})
+    return certificate_download(row)
 
 
 # ------------------------------------------------------------------------------------------------ admin
@@ -446,7 +462,7 @@ def admin_rule():
         raw = yaml.safe_load(form.rule.data)
         if not isinstance(raw, dict):
             raise imports.ImportProblem("a rule is a mapping (id, competence, kind, parts …)")
-        made = imports.save_rule(_engine(), _settings(), raw, dry_run=not save)
+        made = imports.change_rule(_engine(), _settings(), raw, dry_run=not save)
     except (yaml.YAMLError, ValidationError, imports.ImportProblem) as e:
         message = e.normalized_messages() if isinstance(e, ValidationError) else str(e)
         flash(_("Regelen er ikke gyldig: ") + str(message), "error")
@@ -496,6 +512,17 @@ def admin_user_roles(user_id):
         accounts.audit(_engine(), who.user_id, "roles-changed", f"{user_id}: {' '.join(form.roles.data)}",
                        request.remote_addr)
         flash(_("Rollene er endret."), "ok")
+    return redirect(url_for("web.admin") + "#users")
+
+
+@bp.post("/admin/users/<user_id>/sign-out")
+def admin_sign_out_everywhere(user_id):
+    who = signed_in("admin")
+    if not PlainForm().validate_on_submit():
+        abort(400)
+    ended = accounts.end_sessions(_engine(), user_id)
+    accounts.audit(_engine(), who.user_id, "signed-out-everywhere", f"{user_id}: {ended}", request.remote_addr)
+    flash(_("Logget ut overalt (%(n)s økter).", n=ended), "ok")
     return redirect(url_for("web.admin") + "#users")
 
 
@@ -564,14 +591,13 @@ def author():
 
 @bp.get("/statements")
 def statements_page():
-    """The statement browser for admins and instructors: filter by person, activity, verb and time."""
+    """The statement browser for admins and instructors: filter by person, activity, verb and time. An instructor
+    sees the people of the units they teach, and the sessions they led (as context.instructor)."""
     who = signed_in("admin", "instructor")
     args = {k: request.args.get(k, "").strip() for k in ("person", "activity", "verb", "since", "until")}
     query = {}
     if args["person"]:
-        query["agent"] = orjson.dumps({"account": {"homePage": current_app.config["IDENTITY_HOMEPAGE"],
-                                                   "name": args["person"]}}).decode() \
-            if "@" not in args["person"] else orjson.dumps({"mbox": "mailto:" + args["person"]}).decode()
+        query["agent"] = orjson.dumps(_person_agent(args["person"])).decode()
     for key in ("activity", "verb", "since", "until"):
         if args[key]:
             query[key] = args[key]
@@ -580,6 +606,12 @@ def statements_page():
     with read_transaction(_engine()) as conn:
         person = access.employee_of_person_filter(conn, args["person"], current_app.config["IDENTITY_HOMEPAGE"]) \
             if args["person"] else None
+        whole = who.has("admin") or (person is not None and service.can_see_records(conn, who, person))
+    me = agent_for(who.employee_id, current_app.config["IDENTITY_HOMEPAGE"]) if who.employee_id else None
+    if not whole:  # an instructor: the statements of the sessions they led, of that person if one is named
+        if me is None:
+            return render_template("statements.html", args=args, statements=[], error=None, scoped=True)
+        query.update(agent=orjson.dumps(me).decode(), related_agents="true", limit=str(current_app.config["MAX_PAGE"]))
     logged = {k: v for k, v in args.items() if v and not (person and k == "person")}
     access.note("statement-browser", person, filter=orjson.dumps(logged).decode() if logged else None)
     accounts.audit(_engine(), who.user_id, "statements-browsed",
@@ -587,9 +619,29 @@ def statements_page():
     # The xAPI resource itself answers, so the browser filters exactly as any xAPI client would.
     response = current_app.test_client().get("/xapi/statements", query_string=query,
                                              headers=_internal_auth())
-    found = response.get_json() if response.status_code == 200 else {"statements": []}
+    found = response.get_json()["statements"] if response.status_code == 200 else []
     error = None if response.status_code == 200 else response.get_json()["error"]["message"]
-    return render_template("statements.html", args=args, statements=found["statements"], error=error)
+    if not whole:
+        wanted = _person_agent(args["person"]) if args["person"] else None
+        found = [s for s in found if _instructs(s, me) and (wanted is None or _same_agent(s["actor"], wanted))][:50]
+    return render_template("statements.html", args=args, statements=found, error=error, scoped=not whole)
+
+
+def _person_agent(person: str) -> dict:
+    """The agent a search field names: an e-mail address, else an employee id (an account at the trust)."""
+    if "@" in person:
+        return {"mbox": "mailto:" + person}
+    return {"account": {"homePage": current_app.config["IDENTITY_HOMEPAGE"], "name": person}}
+
+
+def _same_agent(agent: dict, other: dict) -> bool:
+    return any(key in agent and agent[key] == other.get(key) for key in ("mbox", "account"))
+
+
+def _instructs(stmt: dict, me: dict) -> bool:
+    """Whether `me` is the statement's instructor (an Agent, or a member of a Group of facilitators)."""
+    instructor = (stmt.get("context") or {}).get("instructor") or {}
+    return any(_same_agent(a, me) for a in [instructor, *instructor.get("member", [])])
 
 
 def _internal_auth() -> dict:
@@ -605,12 +657,18 @@ def _internal_auth() -> dict:
 
 @bp.get("/statements/<statement_id>")
 def statement_page(statement_id):
-    signed_in("admin", "instructor")
+    who = signed_in("admin", "instructor")
     row = store.get(_engine(), statement_id, voided=False) or store.get(_engine(), statement_id, voided=True)
     if row is None:
         abort(404)
     with read_transaction(_engine()) as conn:
-        for person in access.employees_in_statement(conn, statement_id):
+        people = access.employees_in_statement(conn, statement_id)
+        if not who.has("admin"):  # an instructor: a statement of a session they led, or about people they teach
+            me = agent_for(who.employee_id, current_app.config["IDENTITY_HOMEPAGE"]) if who.employee_id else None
+            if not (me and _instructs(orjson.loads(row.body), me)) and not (
+                    people and all(service.can_see_records(conn, who, p) for p in people)):
+                abort(403)
+        for person in people:
             access.note("statement-page", person, filter=f"statementId={statement_id.lower()}")
     pretty = orjson.dumps(orjson.loads(row.body), option=orjson.OPT_INDENT_2).decode()
     return render_template("statement.html", statement=pretty, statement_id=statement_id)

@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 from flask import Blueprint, Response, current_app, g, request
 
 from lrs.xapi import auth, errors
-from lrs.xapi.versions import SUPPORTED, negotiate
+from lrs.xapi.versions import SUPPORTED, negotiate, parse
 
 bp = Blueprint("xapi", __name__, url_prefix="/xapi")
 errors.register(bp)
@@ -17,18 +17,26 @@ _EXPOSE_HEADERS = "ETag, Last-Modified, X-Experience-API-Version, X-Experience-A
 _OPEN = {"xapi.about"}  # answered without credential or version header
 
 
+@bp.record_once
+def _check_setting(state):
+    version = parse(str(state.app.config["XAPI_DEFAULT_VERSION"]))
+    if version is None:
+        raise ValueError(f"LRS_XAPI_DEFAULT_VERSION must be one of {', '.join(SUPPORTED)}, "
+                         f"not {state.app.config['XAPI_DEFAULT_VERSION']!r}")
+    state.app.config["XAPI_DEFAULT_VERSION"] = version
+
+
 @bp.before_request
 def _check_request():
+    g.xapi_version = _answer_version()
     if request.method == "OPTIONS":
         return Response(status=204)
     if "xapi.alternate_syntax_error" in request.environ:
         raise errors.bad_request(request.environ["xapi.alternate_syntax_error"])
     if request.endpoint in _OPEN:
-        g.xapi_version = SUPPORTED[-1]
         return None
-    g.xapi_version = SUPPORTED[-1]  # errors below are answered in the newest version
     auth.authenticate()
-    g.xapi_version = negotiate(request.headers.get("X-Experience-API-Version"))
+    negotiate(request.headers.get("X-Experience-API-Version"))  # 400 unless it names a version served here
     if request.environ.get("xapi.alternate_syntax") and g.xapi_version == "2.0.0":
         raise errors.bad_request("xAPI 2.0 has no alternate request syntax; send the real method and headers")
     return None
@@ -41,7 +49,7 @@ def _response_headers(response):
     h = response.headers
     if response.status_code == 204:
         h.pop("Content-Type", None)  # no content, so no type (Flask adds text/html by default)
-    h["X-Experience-API-Version"] = g.get("xapi_version", SUPPORTED[-1])
+    h["X-Experience-API-Version"] = _answer_version()
     if request.path.startswith(bp.url_prefix + "/statements") and "X-Experience-API-Consistent-Through" not in h:
         h["X-Experience-API-Consistent-Through"] = consistent_through()  # on every answer, errors included
     origin = request.headers.get("Origin")
@@ -54,6 +62,11 @@ def _response_headers(response):
     # Answers depend on the credential and change with every write: never let a cache reuse one.
     h["Cache-Control"] = "no-store"
     return response
+
+
+def _answer_version() -> str:
+    """Every answer, a 401 or 404 included, says the version the request named; one that named none, the default."""
+    return parse(request.headers.get("X-Experience-API-Version")) or current_app.config["XAPI_DEFAULT_VERSION"]
 
 
 def consistent_through() -> str:

@@ -7,6 +7,8 @@ request declares:
 - A PUT without either header onto an existing document is 409 for the two profile resources in both versions,
   and for State only under 2.0: 1.0.3 lets State be written without concurrency headers ("since state conflicts
   are unlikely"); 2.0 dropped that exception and lists State among the resources the rule covers.
+- Under 1.0.3 a profile PUT without either header is refused (400) when there is no document yet, too: 1.0.3
+  3.1.s3.b1 says the Client MUST send one of them; 2.0 (9274.1.1 4.1.4) has no such rule for an LRS.
 
 Scopes: State needs `state`; both profile resources need `profile` (xAPI's `define` is about activity and agent
 definitions, not documents). `all` does everything, `all/read` reads. The documents are shared by every
@@ -47,6 +49,8 @@ class _Resource:
     groups: bool  # an identified Group may stand for the agent
     # PUT without concurrency headers onto an existing document: 409 under these versions
     headers_required: frozenset
+    # ... and onto no document: 400 under these versions
+    headers_required_when_missing: frozenset = frozenset()
 
     @property
     def name(self) -> str:
@@ -57,11 +61,13 @@ STATE = _Resource(store.STATE, "/activities/state", "stateId", "state", activity
                   registration=True, groups=True, headers_required=frozenset({"2.0.0"}))
 ACTIVITY_PROFILE = _Resource(store.ACTIVITY_PROFILE, "/activities/profile", "profileId", "profile", activity=True,
                              agent=False, registration=False, groups=False,
-                             headers_required=frozenset({"1.0.3", "2.0.0"}))
+                             headers_required=frozenset({"1.0.3", "2.0.0"}),
+                             headers_required_when_missing=frozenset({"1.0.3"}))
 # xAPI 1.0.3 2.6: "The agent parameter is an Agent Object and not a Group" (a Group's identifier goes in an Agent).
 AGENT_PROFILE = _Resource(store.AGENT_PROFILE, "/agents/profile", "profileId", "profile", activity=False,
                           agent=True, registration=False, groups=False,
-                          headers_required=frozenset({"1.0.3", "2.0.0"}))
+                          headers_required=frozenset({"1.0.3", "2.0.0"}),
+                          headers_required_when_missing=frozenset({"1.0.3"}))
 
 
 # ------------------------------------------------------------------------------------------------ parameters
@@ -209,8 +215,10 @@ def _conditions(res: _Resource, method: str) -> store.Conditions:
     if "If-None-Match" in request.headers:
         tags = parse_etags(request.headers["If-None-Match"])
         if_none_match = "*" if tags.star_tag else frozenset(t.lower() for t in tags.as_set(include_weak=True))
+    put = method == "PUT"
     return store.Conditions(if_match=if_match, if_none_match=if_none_match,
-                            headers_required_when_exists=(method == "PUT" and g.xapi_version in res.headers_required))
+                            headers_required_when_exists=put and g.xapi_version in res.headers_required,
+                            headers_required_when_missing=put and g.xapi_version in res.headers_required_when_missing)
 
 
 def _body() -> bytes:
@@ -272,6 +280,8 @@ def _put(res: _Resource):
         etag = store.put(_engine(), _key(res, params), ctype, content, _conditions(res, "PUT"), g.credential.id)
     except (store.PreconditionFailed, store.Conflict) as e:
         raise _concurrency_error(e)
+    except store.HeadersMissing as e:
+        raise bad_request(f"{e} (xAPI {g.xapi_version})")
     return _empty(headers={"ETag": _etag_header(etag)})
 
 

@@ -4,8 +4,9 @@ Log-store path (this package's `logstore`, `events`, `sync`; CLI `moodle-bridge 
 standard log read from a checkpoint, each event translated as Moodle's logstore_xapi plugin translates it (`xapi`
 holds the shared builders), sent in batches, the checkpoint (last log id) kept in the LRS as an activity profile
 of the site, advanced with If-Match after the batch is stored. Statement ids are UUID v5 of site + log id (+ the
-statement's number within its event) and no statement holds the time of sending, so a re-send after a crash is
-a repeat the LRS recognises.
+statement's number within its event), those of completions UUID v5 of site + the fact (user, module or course,
+time, state), the same from both paths; no statement holds the time of sending, so a re-send after a crash, or
+the same completion read the other way, is a repeat the LRS recognises.
 
 Web-services path (`webservice`, `websync`; `moodle-bridge sync --source webservice`, or `source: webservice`):
 Moodle's REST functions with a token, for sites that give no database access; activity and course completions

@@ -68,6 +68,8 @@ def sync_command(config_path, source):
             click.echo(summary.line())
             for reason, n in summary.skipped.most_common():
                 click.echo(f"  skipped {n}: {reason}")
+            for problem in summary.problems:
+                click.echo(f"WARNING: {problem}", err=True)
             return
         _report(sync.run(settings, Moodle(settings.log_db_url, settings.table_prefix), lrs))
     _guarded(work)

@@ -28,7 +28,9 @@ class Translator:
         if e.other.get("_unreadable") and kind[1] in READS_OTHER:
             raise Skip("unreadable 'other' column")
         statements = kind[1](self, e, facts)
-        return [{**s, "id": xapi.statement_id(self.site_url, "log", e.id, n)} for n, s in enumerate(statements)]
+        # Completions carry the id of the Moodle fact (the same from web services); the rest that of the log row.
+        return [s if s["id"] else {**s, "id": xapi.statement_id(self.site_url, "log", e.id, n)}
+                for n, s in enumerate(statements)]
 
     # ------------------------------------------------------------------------------------------- parts
 
@@ -87,25 +89,28 @@ class Translator:
 
     def course_completed(self, e: Event, facts: Facts):
         course, activity = self._course(facts, e.courseid)
-        return [self._statement(e, self._actor(facts, e.relateduserid), xapi.COMPLETED, activity,
-                                self._context(e, facts, course, "core\\course_completed"))]
+        # The completion's own time (course_completions.timecompleted, what web services give too), not the time
+        # the event was logged (a cron run later); the event's time when the row is gone (completion reset).
+        row = facts.course_completions.get(e.objectid) if e.objecttable == "course_completions" else None
+        when = e.timecreated
+        if row and row["timecompleted"] and (row["userid"], row["course"]) == (e.relateduserid, e.courseid):
+            when = int(row["timecompleted"])
+        return [xapi.course_completion(self.site_url, e.relateduserid, self._actor(facts, e.relateduserid),
+                                       course["id"], activity, self._lang(course), self._site(facts), facts.release,
+                                       when)]
 
     def module_completion(self, e: Event, facts: Facts):
         state = e.other.get("completionstate")
         if state is None:
             raise Skip("completion event without completionstate")
         _m, course, activity, parents = self._module(facts, e.contextinstanceid)
-        state = int(state)
         # 1 complete, 2 complete and passed, 3 complete and failed; 0 incomplete (completion taken back).
-        result = None
-        verb = xapi.UNCOMPLETED
-        if state:
-            verb, result = xapi.COMPLETED, {"completion": True}
-            if state > 1:
-                result["success"] = state == 2
-        return [self._statement(e, self._actor(facts, e.relateduserid), verb, activity,
-                                self._context(e, facts, course, "core\\course_module_completion_updated", parents),
-                                result)]
+        state = int(state)
+        if state == 0 and not _takes_back(e, facts):
+            raise Skip("completion state 0 that takes back no recorded completion")
+        return [xapi.module_completion(self.site_url, e.relateduserid, self._actor(facts, e.relateduserid),
+                                       e.contextinstanceid, activity, parents, self._lang(course), self._site(facts),
+                                       facts.release, e.timecreated, state)]
 
     def quiz_attempt_submitted(self, e: Event, facts: Facts):
         return self._quiz_attempt(e, facts, xapi.COMPLETED, "mod_quiz\\attempt_submitted\\handler")
@@ -214,6 +219,18 @@ class Translator:
                                 result)]
 
 
+def _takes_back(e: Event, facts: Facts) -> bool:
+    """Whether an "incomplete" event takes back a completion really recorded: the same user's and module's last
+    completion event before it was a completion, and it is not the first of Moodle 5.1's pair (state 0, then state
+    1 at the same time, logged whenever an activity completes on view)."""
+    history = facts.completion_history.get((e.relateduserid, e.contextinstanceid), [])
+    before = [state for log_id, _t, state in history if log_id < e.id]
+    after = [(t, state) for log_id, t, state in history if log_id > e.id]
+    if not before or not before[-1]:
+        return False
+    return not (after and after[0][0] == e.timecreated and after[0][1])
+
+
 def _int(x):
     try:
         return int(x)
@@ -242,6 +259,11 @@ def _in_course(who):
     return lambda e: _plus(who(e), Wants(courses={e.courseid} - {None}))
 
 
+def _course_completed(e):
+    completion = {e.objectid} if e.objecttable == "course_completions" and e.objectid else set()
+    return _plus(_in_course(_related)(e), Wants(course_completions=completion))
+
+
 def _in_module(who):
     return lambda e: _plus(who(e), Wants(modules={e.contextinstanceid} if e.contextlevel == MODULE_CONTEXT else set()))
 
@@ -260,6 +282,14 @@ def _scorm(e):
                                                             _int(e.other.get("attemptid")))}))
 
 
+def _completion(e):
+    """A module completion; one that says "incomplete" also needs that user's and module's completion history."""
+    wants = _in_module(_related)(e)
+    if _int(e.other.get("completionstate")) == 0 and e.contextlevel == MODULE_CONTEXT:
+        wants.completion_history.add((e.contextid, e.relateduserid, e.contextinstanceid))
+    return wants
+
+
 def _plus(a: Wants, b: Wants) -> Wants:
     a.add(b)
     return a
@@ -268,8 +298,8 @@ def _plus(a: Wants, b: Wants) -> Wants:
 # eventname -> (wants, translate). Module views: every module type's course_module_viewed, as in logstore_xapi.
 KINDS = {
     "\\core\\event\\course_viewed": (_in_course(_user), Translator.course_viewed),
-    "\\core\\event\\course_completed": (_in_course(_related), Translator.course_completed),
-    "\\core\\event\\course_module_completion_updated": (_in_module(_related), Translator.module_completion),
+    "\\core\\event\\course_completed": (_course_completed, Translator.course_completed),
+    "\\core\\event\\course_module_completion_updated": (_completion, Translator.module_completion),
     "\\mod_quiz\\event\\attempt_submitted": (_quiz, Translator.quiz_attempt_submitted),
     "\\mod_quiz\\event\\attempt_graded": (_quiz, Translator.quiz_attempt_graded),
     "\\core\\event\\user_graded": (_graded, Translator.user_graded),

@@ -15,6 +15,7 @@ from sqlalchemy.exc import DBAPIError, NoSuchTableError, ProgrammingError
 
 MODULE_CONTEXT = 70  # CONTEXT_MODULE: the event's contextinstanceid is a course-module id
 CACHE_LIMIT = 200_000  # rows of one kind kept during a run
+COMPLETION_EVENT = "\\core\\event\\course_module_completion_updated"
 
 
 class MoodleUnavailable(Exception):
@@ -34,6 +35,7 @@ class Event:
     relateduserid: int | None
     other: dict
     timecreated: int
+    contextid: int = 0
 
 
 @dataclasses.dataclass
@@ -60,6 +62,9 @@ class Facts:
     grade_items: dict = dataclasses.field(default_factory=dict)  # id -> row
     grade_item_of: dict = dataclasses.field(default_factory=dict)  # (module name, instance) -> row
     scorm_tracks: dict = dataclasses.field(default_factory=dict)  # (user, scorm id, attempt no.) -> {element: value}
+    course_completions: dict = dataclasses.field(default_factory=dict)  # id -> row (course, userid, timecompleted)
+    # (user, cmid) -> [(log id, timecreated, completion state)] of every completion event of that user and module
+    completion_history: dict = dataclasses.field(default_factory=dict)
 
 
 def decode_other(raw) -> dict:
@@ -94,8 +99,8 @@ class Moodle:
         self.engine = create_engine(url, pool_pre_ping=True)
         _read_only(self.engine)
         t = self._table
-        self.log = t("logstore_standard_log", "id", "eventname", "objecttable", "objectid", "contextlevel",
-                     "contextinstanceid", "userid", "courseid", "relateduserid", "other", "timecreated")
+        self.log = t("logstore_standard_log", "id", "eventname", "objecttable", "objectid", "contextid",
+                     "contextlevel", "contextinstanceid", "userid", "courseid", "relateduserid", "other", "timecreated")
         self.user = t("user", "id", "username", "idnumber", "firstname", "lastname", "deleted")
         self.course = t("course", "id", "fullname", "shortname", "idnumber", "lang")
         self.course_modules = t("course_modules", "id", "course", "module", "instance", "section")
@@ -110,6 +115,7 @@ class Moodle:
         self.scorm_scoes_value = t("scorm_scoes_value", "id", "attemptid", "elementid", "value")
         self.scorm_scoes_track = t("scorm_scoes_track", "id", "userid", "scormid", "attempt", "element", "value")
         self.scorm_element = t("scorm_element", "id", "element")
+        self.course_completions = t("course_completions", "id", "userid", "course", "timecompleted")
         self.config = t("config", "name", "value")
         self._site = None
         self._release = None
@@ -183,7 +189,32 @@ class Moodle:
                 scorm.add((user, module.instance, attempt))
         if scorm:
             facts.scorm_tracks = self._scorm_tracks(scorm)
+        if need.course_completions:
+            facts.course_completions = self._by_id(self.course_completions, need.course_completions)
+        if need.completion_history:
+            facts.completion_history = self._completion_history(need.completion_history)
         return facts
+
+    def _completion_history(self, keys) -> dict:
+        """Every completion event of these (context id, user, cmid), in log order: whether a completion was
+        recorded before an "incomplete" one, and what follows it. By context id, which the log indexes."""
+        log, wanted = self.log, {(user, cmid) for _ctx, user, cmid in keys}
+        rows = self._rows(select(log.c.id, log.c.relateduserid, log.c.contextinstanceid, log.c.timecreated,
+                                 log.c.other)
+                          .where(log.c.eventname == COMPLETION_EVENT,
+                                 log.c.contextid.in_(sorted({ctx for ctx, _u, _c in keys})))
+                          .order_by(log.c.id))
+        history = defaultdict(list)
+        for r in rows:
+            key = (r["relateduserid"], r["contextinstanceid"])
+            if key in wanted:
+                try:
+                    state = decode_other(r["other"]).get("completionstate")
+                except ValueError:
+                    continue
+                if state is not None:
+                    history[key].append((int(r["id"]), int(r["timecreated"]), int(state)))
+        return dict(history)
 
     def _cached(self, name: str, keys: set, fetch) -> dict:
         """The rows for keys, from this run's cache or else fetched (None for rows that are gone)."""
@@ -288,6 +319,8 @@ class Wants:
     grade_items: set = dataclasses.field(default_factory=set)
     grade_item_of: set = dataclasses.field(default_factory=set)
     scorm_tracks: set = dataclasses.field(default_factory=set)  # (user, course module, attempt number)
+    course_completions: set = dataclasses.field(default_factory=set)
+    completion_history: set = dataclasses.field(default_factory=set)  # (context id, user, cmid)
 
     def add(self, other: "Wants | None"):
         if other:
@@ -302,7 +335,7 @@ def _event(r) -> Event:
         other = {"_unreadable": True}
     return Event(int(r["id"]), r["eventname"], r["objecttable"], r["objectid"], int(r["contextlevel"]),
                  int(r["contextinstanceid"]), int(r["userid"]), r["courseid"], r["relateduserid"], other,
-                 int(r["timecreated"]))
+                 int(r["timecreated"]), int(r["contextid"]))
 
 
 def _read_only(engine):

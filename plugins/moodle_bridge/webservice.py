@@ -135,6 +135,12 @@ class WebService:
             response = self.session.post(self.url, data=form, timeout=self.timeout)
         except requests.RequestException as e:
             raise MoodleUnreachable(f"Moodle at {self.site} did not answer {function}: {e}") from e
+        if response.status_code == 403:  # Moodle's answer, with an empty body, when either is off
+            raise MoodleUnreachable(
+                f"Moodle at {self.site} answered {function} with HTTP 403 Forbidden: web services or the REST "
+                "protocol is switched off. Enable web services (Site administration > General > Advanced features "
+                "> Enable web services) and the REST protocol (Site administration > Server > Web services > "
+                "Manage protocols > REST protocol); see docs/moodle.md, steps 1 and 2")
         if response.status_code != 200:
             raise MoodleUnreachable(f"Moodle at {self.site} answered {function} with HTTP {response.status_code}")
         try:
@@ -157,9 +163,19 @@ class WebService:
         return self.call("core_webservice_get_site_info")
 
     def courses(self, ids: list[int] | None = None) -> list[dict]:
-        """Every course (or these), without the site's front page (format "site")."""
+        """Every course (or these), without the site's front page (format "site"). Without moodle/course:update
+        Moodle leaves out a course's enablecompletion and lang here: `details` has them."""
         answer = self.call("core_course_get_courses", options={"ids": ids} if ids else None)
         return [c for c in answer if c.get("format") != "site"]
+
+    def details(self, ids: list[int], chunk: int = 100) -> dict[int, dict]:
+        """id -> the course as core_course_get_courses_by_field gives it: with enablecompletion and lang for any
+        course the bridge may enter (no moodle/course:update needed)."""
+        found = {}
+        for i in range(0, len(ids), chunk):
+            part = ids[i:i + chunk]
+            found.update({c["id"]: c for c in self.courses_by_field("ids", ",".join(map(str, part)))})
+        return found
 
     def courses_by_field(self, field: str, value) -> list[dict]:
         """Courses where `field` (id, ids, shortname, idnumber, category) is `value`."""

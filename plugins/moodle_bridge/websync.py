@@ -15,6 +15,7 @@ not asked about again: on a big site that is most enrolments, and two calls each
 import dataclasses
 import json
 import logging
+import re
 from collections import Counter
 
 from plugins.moodle_bridge import xapi
@@ -38,11 +39,26 @@ class Summary:
     kept_earlier: int = 0
     sent: Counter = dataclasses.field(default_factory=Counter)  # statements by kind
     skipped: Counter = dataclasses.field(default_factory=Counter)  # reason -> count
+    # What Moodle left out that the bridge needs, each with the capability to add: said loudly, never skipped over.
+    problems: list = dataclasses.field(default_factory=list)
 
     def line(self) -> str:
         kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(self.sent.items()) if n) or "nothing new"
+        warned = f"; {len(self.problems)} warnings: Moodle left out what the bridge needs" if self.problems else ""
         return (f"{self.courses} courses, {self.enrolments} enrolments ({self.asked} asked about): "
-                f"{self.statements} statements sent ({kinds})")
+                f"{self.statements} statements sent ({kinds}){warned}")
+
+    def problem(self, message: str) -> None:
+        if message not in self.problems:
+            self.problems.append(message)
+            log.warning("%s", message)
+
+
+# The capability that makes Moodle give a participant's field in core_enrol_get_enrolled_users (user_get_user_details).
+USER_FIELD_CAPABILITY = {
+    "username": "moodle/user:viewalldetails",
+    "idnumber": "moodle/site:viewuseridentity (and idnumber in Show user identity, showuseridentity)",
+}
 
 
 def web_service(settings) -> WebService:
@@ -58,8 +74,13 @@ def run(settings, ws: WebService, lrs: LRS) -> Summary:
         log.warning("site_url is %s but the token's Moodle calls itself %s: statements use site_url",
                     settings.site_url, info["siteurl"])
     summary = Summary()
-    site = _Site(settings, info)
-    for course in ws.courses():
+    courses = ws.courses()
+    # enablecompletion and lang from core_course_get_courses_by_field: core_course_get_courses gives them only to
+    # a role with moodle/course:update, which the bridge should not have.
+    details = ws.details([1, *(c["id"] for c in courses)])
+    site = _Site(settings, info, details.get(1, {}))
+    for course in courses:
+        course = {**course, **details.get(course["id"], {})}
         summary.courses += 1
         try:
             _sync_course(site, ws, lrs, course, summary)
@@ -86,9 +107,13 @@ def status(settings, ws: WebService, lrs: LRS) -> dict:
 class _Site:
     """What every statement of this site needs."""
 
-    def __init__(self, settings, info: dict):
+    def __init__(self, settings, info: dict, front_page: dict):
         self.settings, self.url = settings, settings.site_url
-        self.name, self.release = info.get("sitename"), info.get("release", "")
+        self.release = info.get("release", "")
+        # The site as the log path names it (the front page's name and language), so a completion is the same
+        # statement whichever way in read it.
+        self.site = xapi.site_activity(self.url, info.get("sitename"),
+                                       xapi.course_lang(front_page.get("lang"), settings.lang))
 
     def lang(self, course) -> str:
         return xapi.course_lang(course.get("lang"), self.settings.lang)
@@ -101,22 +126,28 @@ class _Site:
                           user.get("fullname") if self.settings.send_name else None)
 
     def context(self, course, event_name: str, made_by: str, parents=None) -> dict:
-        lang = self.lang(course)
-        return xapi.context(lang, event_name, FUNCTION + made_by, xapi.site_activity(self.url, self.name, lang),
-                            parents, self.release)
+        return xapi.context(self.lang(course), event_name, FUNCTION + made_by, self.site, parents, self.release)
 
 
 def _sync_course(site: _Site, ws: WebService, lrs: LRS, course: dict, summary: Summary):
     checkpoint = CourseCheckpoint(lrs, xapi.course_activity(site.url, course["id"], None, "en")["id"])
     state = checkpoint.load()
     course_activity = xapi.course_activity(site.url, course["id"], course.get("fullname"), site.lang(course))
-    tracked = bool(course.get("enablecompletion"))
+    if "enablecompletion" not in course:
+        summary.problem(f"Moodle left out whether course {course['id']} tracks completion (enablecompletion, "
+                        "core_course_get_courses_by_field): give the bridge's role moodle/course:view "
+                        "(docs/moodle.md); its completions are asked for anyway")
+    tracked = bool(course.get("enablecompletion", True))
     modules = _modules(site, ws, course, course_activity) if tracked else {}
     users, statements = {}, []
     asking = {"course completion": tracked}
     for user in ws.enrolled_users(course["id"]):  # also whom the course's grades are of
         summary.enrolments += 1
         users[user["id"]] = user
+        field = site.settings.actor_id
+        if field not in user:
+            summary.problem(f"Moodle left out the participants' {field} (core_enrol_get_enrolled_users), which "
+                            f"names them (actor_id): give the bridge's role {USER_FIELD_CAPABILITY[field]}")
         if tracked:
             statements += _completions(site, ws, course, user, modules, course_activity,
                                        state.setdefault(str(user["id"]), {}), asking, summary)
@@ -140,7 +171,7 @@ def _completions(site, ws, course, user, modules, course_activity, mine, asking,
     found = _activity_completions(site, ws, course, user, who, modules, mine, summary)
     if asking["course completion"]:
         try:
-            found += _course_completion(site, ws, course, user, who, course_activity, mine, summary)
+            found += _course_completion(site, ws, course, user, who, course_activity, modules, mine, summary)
         except MoodleRefused as e:
             if e.errorcode not in ("nocriteriaset", "nottracked"):
                 raise
@@ -176,15 +207,8 @@ def _activity_completions(site, ws, course, user, who, modules, mine, summary) -
             summary.skipped["completion of a module the course does not list"] += 1
             continue
         activity, parents = modules[status["cmid"]]
-        result = {"completion": True}
-        if status["state"] > 1:
-            result["success"] = status["state"] == 2
-        out.append(xapi.statement(
-            xapi.statement_id(site.url, "ws", "module_completion", status["cmid"], user["id"], done), who,
-            xapi.COMPLETED, activity,
-            site.context(course, "\\core\\event\\course_module_completion_updated", "activities_completion_status",
-                         parents),
-            xapi.timestamp(done), result))
+        out.append(xapi.module_completion(site.url, user["id"], who, status["cmid"], activity, parents,
+                                          site.lang(course), site.site, site.release, done, status["state"]))
         newest, at_newest = (done, [*at_newest, status["cmid"]]) if done == newest else (done, [status["cmid"]])
     if out:
         mine["a"] = [newest, sorted(at_newest)]
@@ -192,8 +216,14 @@ def _activity_completions(site, ws, course, user, who, modules, mine, summary) -
     return out
 
 
-def _course_completion(site, ws, course, user, who, course_activity, mine, summary) -> list[dict]:
+def _course_completion(site, ws, course, user, who, course_activity, modules, mine, summary) -> list[dict]:
     status = ws.course_completion(course["id"], user["id"])
+    for criterion in status.get("completions", ()):
+        # An activity criterion links its module; one the contents left out is one the role may not see.
+        link = re.search(r"/mod/(\w+)/view\.php\?id=(\d+)", str((criterion.get("details") or {}).get("criteria")))
+        if link and int(link[2]) not in modules:
+            summary.problem(f"Moodle left out {link[1]} module {link[2]} of course {course['id']} (its completions "
+                            f"and grades): give the bridge's role mod/{link[1]}:view (docs/moodle.md)")
     if not status.get("completed"):
         return []
     # Moodle's web service gives no course completion time; the time of the last criterion met is that time.
@@ -205,10 +235,8 @@ def _course_completion(site, ws, course, user, who, course_activity, mine, summa
         return []
     mine["c"] = done
     summary.sent["course completions"] += 1
-    return [xapi.statement(
-        xapi.statement_id(site.url, "ws", "course_completion", course["id"], user["id"], done), who, xapi.COMPLETED,
-        course_activity, site.context(course, "\\core\\event\\course_completed", "course_completion_status"),
-        xapi.timestamp(done))]
+    return [xapi.course_completion(site.url, user["id"], who, course["id"], course_activity, site.lang(course),
+                                   site.site, site.release, done)]
 
 
 def _grades(site, ws, course, course_activity, users, state, summary) -> list[dict]:

@@ -68,6 +68,18 @@ def statement_id(site_url: str, *key) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, site_url + "#" + "/".join(str(k) for k in key)))
 
 
+def module_completion_id(site_url: str, cmid: int, user_id: int, when: int, state: int) -> str:
+    """The id of "user reached completion state `state` (0 incomplete, 1 complete, 2 passed, 3 failed) of course
+    module cmid at `when`": the same whichever way in (log or web services) read the fact, so reading it both ways
+    stores it once."""
+    return statement_id(site_url, "module_completion", cmid, user_id, when, state)
+
+
+def course_completion_id(site_url: str, course_id: int, user_id: int, when: int) -> str:
+    """The id of "user completed the course at `when`" (course_completions.timecompleted), whichever way in."""
+    return statement_id(site_url, "course_completion", course_id, user_id, when)
+
+
 def timestamp(epoch_seconds: int) -> str:
     """Moodle's timecreated as logstore_xapi writes it (UTC, milliseconds)."""
     return datetime.fromtimestamp(int(epoch_seconds), timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
@@ -148,6 +160,35 @@ def statement(sid: str, who: dict, verb: dict, obj: dict, ctx: dict, when: str, 
     stmt["context"] = ctx
     stmt["timestamp"] = when
     return stmt
+
+
+# ------------------------------------------------- completions: one statement per Moodle fact, either way in
+
+MODULE_COMPLETION_EVENT = "\\core\\event\\course_module_completion_updated"
+COURSE_COMPLETED_EVENT = "\\core\\event\\course_completed"
+
+
+def module_completion(site_url: str, user_id: int, who: dict, cmid: int, activity: dict, parents: list[dict],
+                      lang: str, site: dict, release: str, when: int, state: int) -> dict:
+    """A course module's completion state (1 complete, 2 passed, 3 failed; 0 taken back) at `when`, built alike by
+    the log path (from the event) and the web-services path (from the completion status), so the same fact is the
+    same statement, id and content, and reading it both ways stores it once."""
+    verb, result = UNCOMPLETED, None
+    if state:
+        verb, result = COMPLETED, {"completion": True}
+        if state > 1:
+            result["success"] = state == 2
+    return statement(module_completion_id(site_url, cmid, user_id, when, state), who, verb, activity,
+                     context(lang, MODULE_COMPLETION_EVENT, "core\\course_module_completion_updated", site, parents,
+                             release), timestamp(when), result)
+
+
+def course_completion(site_url: str, user_id: int, who: dict, course_id: int, activity: dict, lang: str,
+                      site: dict, release: str, when: int) -> dict:
+    """A course completed at `when` (its completion time), built alike by both ways in."""
+    return statement(course_completion_id(site_url, course_id, user_id, when), who, COMPLETED, activity,
+                     context(lang, COURSE_COMPLETED_EVENT, "core\\course_completed", site, None, release),
+                     timestamp(when))
 
 
 # -------------------------------------------------------------------------------------------- results

@@ -3,7 +3,18 @@ from alembic import context
 
 from lrs.store.models import metadata
 
+
+
+def render_item(kind, obj, autogen_context):
+    """`lrs db revision --autogenerate`: the LRS's own column types written as `UTCDateTime()` with their import
+    (Alembic would write `lrs.store.types.UTCDateTime()` and no import)."""
+    if kind == "type" and type(obj).__module__ == "lrs.store.types":
+        autogen_context.imports.add(f"from lrs.store.types import {type(obj).__name__}")
+        return repr(obj)
+    return False
+
+
 connection = context.config.attributes["connection"]
-context.configure(connection=connection, target_metadata=metadata, render_as_batch=True)
+context.configure(connection=connection, target_metadata=metadata, render_as_batch=True, render_item=render_item)
 with context.begin_transaction():
     context.run_migrations()

@@ -1,7 +1,7 @@
 """statements, attachments, credentials
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-24 15:06:18.055148
 
 """
