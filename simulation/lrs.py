@@ -12,7 +12,8 @@ import requests
 from lrs.store import credentials as creds
 
 VERSION = {"X-Experience-API-Version": "1.0.3"}
-SCOPES = ("statements/write", "statements/read", "profile", "define")
+# statements/void/any: a correction voids what another instance (with its own kept credential) logged.
+SCOPES = ("statements/write", "statements/read", "profile", "define", "statements/void/any")
 
 
 class Refused(Exception):

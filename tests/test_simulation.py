@@ -87,6 +87,20 @@ def test_correction_voids_and_resends_deletion_voids_all(app, instructor, xapi):
     assert instructor.get(f"/api/simulation/sessions/{session_id}").status_code == 404
 
 
+def test_a_correction_on_another_instance_voids_what_this_one_logged(app, instructor, xapi):
+    """Each instance keeps its own simulation credential (in its instance folder); voiding is limited to a
+    credential's own statements unless it holds statements/void/any, which simulation's credential does."""
+    import os
+    session_id = instructor.post("/api/simulation/sessions", json=session()).get_json()["id"]
+    for name in os.listdir(app.instance_path):  # another instance: no kept credential yet
+        if name.startswith("simulation-credential-"):
+            os.remove(os.path.join(app.instance_path, name))
+    app.extensions.pop("simulation.credential", None)
+    r = instructor.delete(f"/api/simulation/sessions/{session_id}")
+    assert r.status_code == 200 and r.get_json()["voided"] == 6, r.get_json()
+    assert [s for s in stored(xapi) if s["verb"]["id"] != ADL + "voided"] == []
+
+
 @pytest.mark.parametrize("change, message", [
     ({"participants": [{"employee_id": "E99", "profession": "lis", "role": "lege"}]}, "no employee with id «E99»"),
     ({"team_ratings": {"team": {"global": 11}}}, "is rated 11, outside 1–10"),
