@@ -9,7 +9,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True, instance_path=config.instance_path())
     config.load(app, test_config)
 
-    from lrs.csrf import credential_api
     from lrs.store.credentials import Verifier
     from lrs.store.db import make_engine
     from lrs.xapi import bp as xapi_bp
@@ -19,7 +18,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions["lrs.engine"] = engine
     app.extensions["lrs.verifier"] = Verifier(engine, app.config["CREDENTIAL_CACHE_SECONDS"])
-    app.register_blueprint(credential_api(xapi_bp))  # xAPI clients authenticate by credential, never a cookie
+    app.register_blueprint(xapi_bp)
     app.wsgi_app = XAPIPaths(AlternateRequestSyntax(app.wsgi_app, max_body=app.config["MAX_CONTENT_LENGTH"]))
     if app.config["TRUSTED_PROXIES"]:  # the client address and scheme as the trusted proxies saw them
         from werkzeug.middleware.proxy_fix import ProxyFix

@@ -3,14 +3,16 @@
 Every form post needs its CSRF token (flask-wtf, turned on by lrs.web). A blueprint that authenticates by
 credential (HTTP Basic, never a cookie) says so with `credential_api`; a JSON API that takes the session cookie
 says so with `cookie_api`, which guards its writes instead: JSON or the X-CSRFToken header, and an Origin of this
-site. Nothing is exempt by its name."""
+site. Nothing is exempt by its name.
+
+It imports nothing of the LRS: the xAPI blueprint and the blueprints of clients loaded into the app
+(simulation) use it too."""
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, request
+import orjson
+from flask import Blueprint, Response, current_app, request
 from flask_wtf.csrf import CSRFProtect, validate_csrf
 from wtforms.validators import ValidationError
-
-from lrs.xapi.errors import error_response
 
 csrf = CSRFProtect()
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -34,7 +36,7 @@ def _cookie_api_writes():
         return None
     origin = request.headers.get("Origin")
     if origin and origin not in allowed_origins(current_app):
-        return error_response(403, f"requests from {origin} are not allowed (LRS_ALLOWED_ORIGINS)")
+        return _refused(403, f"requests from {origin} are not allowed (LRS_ALLOWED_ORIGINS)")
     # POST is the one write another site can send without the browser asking first (CORS preflight), and
     # then only as form fields or text, never as JSON nor with a header of its own: either proves the request
     # came from a page of this site.
@@ -43,9 +45,15 @@ def _cookie_api_writes():
     try:
         validate_csrf(request.headers.get("X-CSRFToken"))
     except ValidationError:
-        return error_response(400, "a form post here needs the X-CSRFToken header (the csrf-token meta tag "
+        return _refused(400, "a form post here needs the X-CSRFToken header (the csrf-token meta tag "
                                    "of any page); or send JSON")
     return None
+
+
+def _refused(status: int, message: str) -> Response:
+    """The APIs' error shape (lrs.xapi.errors.error_response), written out so that this module stays standalone."""
+    return Response(orjson.dumps({"error": {"code": status, "message": message}}), status=status,
+                    mimetype="application/json")
 
 
 def allowed_origins(app) -> set[str]:
