@@ -8,7 +8,7 @@ import pytest
 from openpyxl import load_workbook
 
 from lrs.web import accounts
-from tests.competence_support import days_ago, passed_hlr, process, send
+from tests.competence_support import days_ago, passed_hlr, process, send, statement
 from tests.helpers import PASSWORD, create_people, sign_in, token_of
 
 pytestmark = pytest.mark.usefixtures("trust")
@@ -180,6 +180,30 @@ def test_upgrading_removes_the_credentials_the_statement_browser_made(tmp_path):
     moodle = credentials.create(engine, "Moodle", ("statements/write",))
     migrate.upgrade(engine)
     assert [c["key"] for c in credentials.list_all(engine)] == [moodle["key"]]
+
+
+def test_the_plan_reads_its_evidence_in_one_query(app, people, xapi):
+    """Every statement behind the plan is named on the page, read in one query however many there are."""
+    from sqlalchemy import event
+    done = "http://adlnet.gov/expapi/verbs/completed"
+    send(xapi, passed_hlr("E1", days_ago(3)),
+         *[statement("E1", done, f"https://kurs.helse.example.no/lmh/{n}", days_ago(2)) for n in (1, 2, 3)])
+    process(app)
+    client = app.test_client()
+    sign_in(client, "kari")
+    engine = app.extensions["lrs.engine"]
+    sql = []
+
+    def seen(conn, cursor, statement_text, *args):
+        sql.append(statement_text)
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        page = client.get("/plan").get_data(as_text=True)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert all(f"https://kurs.helse.example.no/lmh/{n}" in page for n in (1, 2, 3))
+    assert "https://kurs.helse.example.no/hlr" in page
+    assert len([q for q in sql if "FROM statements" in q]) == 1
 
 
 def test_every_text_has_its_english(app):

@@ -270,3 +270,12 @@ def job_roles(conn) -> list[dict]:
 
 def unit_tree(conn) -> list[dict]:
     return [dict(r) for r in conn.execute(select(units).order_by(units.c.path)).mappings()]
+
+
+def units_seen_by(conn, who: Principal) -> list[dict]:
+    """The units of `unit_tree` this person may see (as `can_see_unit`), with the led subtrees read once."""
+    tree = unit_tree(conn)
+    if who.has("admin"):
+        return tree
+    seen = subtree_unit_ids(conn, who.led_units) if who.has("leader") else set()
+    return [u for u in tree if u["id"] in seen]

@@ -19,7 +19,7 @@ from lrs.web.pages.forms import PlainForm
 
 def _leader_unit(who):
     with read_transaction(engine()) as conn:
-        units = [u for u in service.unit_tree(conn) if service.can_see_unit(conn, who, u["id"])]
+        units = service.units_seen_by(conn, who)
     if not units:
         abort(403)
     wanted = request.args.get("unit") or units[0]["id"]
