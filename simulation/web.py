@@ -7,12 +7,13 @@ from flask import Blueprint, abort, current_app, flash, jsonify, redirect, rende
 from flask_wtf import FlaskForm
 
 from lrs import principal
+from lrs.csrf import cookie_api
 from lrs.xapi.errors import error_response
 from simulation import catalog, service
 from simulation.lrs import Refused
 from simulation.sessions import Invalid
 
-api = Blueprint("simulation_api", __name__, url_prefix="/api/simulation")
+api = cookie_api(Blueprint("simulation_api", __name__, url_prefix="/api/simulation"))
 pages = Blueprint("simulation", __name__, url_prefix="/sim", template_folder="templates")
 
 

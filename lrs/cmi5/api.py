@@ -6,10 +6,11 @@ from werkzeug.exceptions import HTTPException
 
 from lrs.cmi5 import lms, package, stats, vocab
 from lrs.competence.directory import agent_for
+from lrs.csrf import credential_api
 from lrs.xapi import auth
 from lrs.xapi.errors import XAPIError, error_response, json_object_body, json_response
 
-bp = Blueprint("cmi5_api", __name__, url_prefix="/cmi5")  # credential-authenticated: no CSRF
+bp = credential_api(Blueprint("cmi5_api", __name__, url_prefix="/cmi5"))
 SCOPE = "cmi5/admin"
 
 

@@ -16,10 +16,11 @@ from lrs import principal
 from lrs.competence import evidence, service
 from lrs.competence.changes import STATUSES
 from lrs.privacy import access
+from lrs.csrf import cookie_api
 from lrs.store.db import read_transaction
 from lrs.xapi.errors import error_response
 
-bp = Blueprint("competence_api", __name__, url_prefix="/api/competence")
+bp = cookie_api(Blueprint("competence_api", __name__, url_prefix="/api/competence"))
 
 
 class ApiError(Exception):
