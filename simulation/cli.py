@@ -4,11 +4,13 @@ import json
 import click
 import yaml
 from flask import current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
 
 from simulation import csvfile, service
 from simulation.lrs import Refused
 from simulation.sessions import Invalid
+
+LRS_APP = "lrs:create_app"
 
 
 def _load(path: str) -> dict:
@@ -78,11 +80,12 @@ def rules_command():
 
 
 def main():
-    from lrs import create_app
-    cli = FlaskGroup(create_app=create_app, add_default_commands=False, help="Team-training sessions (simulation).")
+    cli = FlaskGroup(add_default_commands=False, help="Team-training sessions (simulation).")
     for command in (log_command, import_command, correct_command, delete_command, rules_command):
         cli.add_command(command)
-    cli.main(prog_name="sim")
+    # The commands run in the LRS's app (its settings; its WSGI app when no LRS_SIMULATION_LRS_URL), named as
+    # Flask names an app (--app or FLASK_APP override it), not imported: simulation/ imports nothing of the LRS.
+    cli.main(prog_name="sim", obj=ScriptInfo(app_import_path=LRS_APP))
 
 
 if __name__ == "__main__":

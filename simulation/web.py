@@ -7,7 +7,6 @@ from flask import Blueprint, abort, current_app, flash, jsonify, redirect, rende
 from flask_wtf import FlaskForm
 
 from lrs import principal
-from lrs.xapi.errors import error_response
 from simulation import catalog, service
 from simulation.lrs import Refused
 from simulation.sessions import Invalid
@@ -18,6 +17,11 @@ pages = Blueprint("simulation", __name__, url_prefix="/sim", template_folder="te
 
 def _app():
     return current_app._get_current_object()
+
+
+def error_response(status: int, message: str):
+    """An error as the LRS's APIs give one: {"error": {"code", "message"}}."""
+    return jsonify({"error": {"code": status, "message": message}}), status
 
 
 @api.errorhandler(Invalid)

@@ -134,7 +134,7 @@ def test_cli_logs_through_a_live_lrs_and_csv_imports_a_day(app, db_url, tmp_path
         pytest.skip("one live-server run is enough (SQLite)")
     server = Server(db_url, workers=1, threads=2, env={"LRS_SECRET_KEY": "t"}).start(timeout=60)
     try:
-        key, secret = server.credential("statements/write", "statements/read", "profile")
+        key, secret = server.credential("statements/write", "statements/read", "profile", "competence/directory")
         app.config.update(SIMULATION_LRS_URL=server.url + "/xapi", SIMULATION_LRS_KEY=key,
                           SIMULATION_LRS_SECRET=secret)
         runner = FlaskCliRunner(app)
