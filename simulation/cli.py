@@ -7,7 +7,7 @@ from flask import current_app
 from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
 
 from simulation import csvfile, service
-from simulation.lrs import Refused
+from simulation.lrs import Refused, Unreachable
 from simulation.sessions import Invalid
 
 LRS_APP = "lrs:create_app"
@@ -24,7 +24,7 @@ def _load(path: str) -> dict:
 def log_command(path):
     try:
         done = service.log(current_app._get_current_object(), _load(path))
-    except (Invalid, Refused) as e:
+    except (Invalid, Refused, Unreachable) as e:
         raise click.ClickException(str(e))
     click.echo(f"logged session {done['id']}: {done['statements']} statements")
 
@@ -42,7 +42,7 @@ def import_command(path):
         try:
             done = service.log(app, raw)
             click.echo(f"line {line}: logged session {done['id']} ({done['statements']} statements)")
-        except (Invalid, Refused) as e:
+        except (Invalid, Refused, Unreachable) as e:
             failed += 1
             click.echo(f"line {line}: not logged: {e}", err=True)
     if failed:
@@ -56,7 +56,7 @@ def import_command(path):
 def correct_command(session_id, path):
     try:
         done = service.correct(current_app._get_current_object(), session_id, _load(path))
-    except (Invalid, Refused) as e:
+    except (Invalid, Refused, Unreachable) as e:
         raise click.ClickException(str(e))
     click.echo(f"corrected session {session_id}: {done['voided']} voided, {done['statements']} sent")
 
@@ -67,7 +67,7 @@ def correct_command(session_id, path):
 def delete_command(session_id):
     try:
         done = service.delete(current_app._get_current_object(), session_id)
-    except (Invalid, Refused) as e:
+    except (Invalid, Refused, Unreachable) as e:
         raise click.ClickException(str(e))
     click.echo(f"deleted session {session_id}: {done['voided']} statements voided")
 

@@ -5,7 +5,7 @@ In the LRS's own app (the default): the same requests, handed to the app's WSGI 
 credential of its own that the LRS keeps in its instance folder (the plugin host's `credential`). Either way every
 statement passes the LRS's validation, authorisation and atomic batch write, exactly as for any other client."""
 import xapi_client
-from xapi_client import Refused  # noqa: F401  (what the LRS refused, for the callers)
+from xapi_client import Refused, Unreachable  # noqa: F401  (what the LRS refused, or no answer: for the callers)
 
 SCOPES = ("statements/write", "statements/read", "profile", "define", "competence/directory")
 

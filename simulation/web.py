@@ -8,7 +8,7 @@ from flask_wtf import FlaskForm
 
 from lrs import principal
 from simulation import catalog, service
-from simulation.lrs import Refused
+from simulation.lrs import Refused, Unreachable
 from simulation.sessions import Invalid
 
 api = Blueprint("simulation_api", __name__, url_prefix="/api/simulation")
@@ -33,6 +33,11 @@ def _invalid(e):
 @api.errorhandler(Refused)
 def _refused(e):
     return error_response(502 if e.status >= 500 else 400, str(e))
+
+
+@api.errorhandler(Unreachable)
+def _unreachable(e):
+    return error_response(502, str(e))
 
 
 @api.before_request
@@ -114,7 +119,7 @@ def new_session():
         raw = _from_form(request.form, scenario, who)
         try:
             done = service.log(_app(), raw)
-        except (Invalid, Refused) as e:
+        except (Invalid, Refused, Unreachable) as e:
             flash(str(e), "error")
         else:
             flash(f"Økten er logget: {done['statements']} utsagn sendt.", "ok")

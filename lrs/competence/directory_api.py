@@ -13,16 +13,13 @@ from lrs.competence.directory import agent_for
 from lrs.competence.tables import employees
 from lrs.store.db import read_transaction
 from lrs.xapi import auth
-from lrs.xapi.errors import XAPIError, error_response, json_response
+from lrs.xapi import errors
+from lrs.xapi.errors import XAPIError, json_response
 
 bp = Blueprint("competence_directory_api", __name__, url_prefix="/api/competence/directory")
+errors.register(bp)  # refusals as {"error": {"code", "message"}}
 SCOPE = "competence/directory"
 MAX_IDS = 500
-
-
-@bp.errorhandler(XAPIError)
-def _error(e):
-    return error_response(e.status, e.message, e.headers)
 
 
 @bp.before_request
