@@ -28,16 +28,12 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
     import lrs.scheduler  # noqa: F401  (its table)
-    import simulation
-    from lrs import cmi5, competence, ops, portal, privacy, web
+    from lrs import cmi5, competence, ops, plugins, portal, privacy, web
     ops.init_app(app)
     competence.init_app(app)
     cmi5.init_app(app)
     portal.init_app(app)
-    simulation.init_app(app)
-    if app.config["MOODLE_BRIDGE_CONFIG"]:  # the Moodle bridge's sync as a job here (docs/moodle.md)
-        from plugins.moodle_bridge import job as moodle_bridge_job
-        moodle_bridge_job.init_app(app)
+    plugins.init_app(app)  # simulation/, the Moodle bridge's job: entry points (lrs/plugins.py)
     web.init_app(app)
     privacy.init_app(app)
 
