@@ -42,7 +42,7 @@ employee_roles = Table(
     Column("role_code", String(64), ForeignKey("job_roles.code"), primary_key=True),
 )
 
-# The xAPI agents that are this employee (by IFI, as lrs.xapi.agents.ifi writes it): the account at the trust's
+# The xAPI agents that are this employee (by IFI, as lrs.model.agents.ifi writes it): the account at the trust's
 # identity provider, and others (mbox, a Moodle account …). An agent belongs to at most one employee.
 employee_agents = Table(
     "employee_agents", metadata,

@@ -11,12 +11,12 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import and_, insert, or_, select
 
 from lrs.competence.tables import employee_agents, employees, units
+from lrs.model.agents import ifi
 from lrs.privacy.tables import access_log
 from lrs.store.db import write_transaction
 from lrs.store.models import credentials, statement_agent, statements
 from lrs.store.types import utcnow
 from lrs.web.tables import users
-from lrs.xapi.agents import ifi
 
 # Everything that is logged, as the reader of the log reads it (nb, en).
 RESOURCES = {

@@ -14,6 +14,7 @@ from sqlalchemy import delete, insert, or_, select, update
 from lrs.cmi5.tables import cmi5_registrations
 from lrs.competence.tables import (employee_agents, employee_roles, employees, facts, manual_evidence,
                                    plan_additions, plan_items, reminders_sent, status_changes, units)
+from lrs.model.agents import ifi
 from lrs.portal.tables import deliveries, outbox
 from lrs.privacy.export import agents_of, statement_seqs
 from lrs.privacy import events
@@ -24,7 +25,6 @@ from lrs.store.db import write_transaction
 from lrs.store.models import attachments, documents, statement_agent, statements
 from lrs.store.statements import content_hash
 from lrs.web.tables import audit_log, sign_in_failures, users
-from lrs.xapi.agents import ifi
 from lrs.xapi.attachments import sha2s_of
 
 _CHUNK = 500
