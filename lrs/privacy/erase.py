@@ -11,6 +11,7 @@ import secrets
 import orjson
 from sqlalchemy import delete, insert, or_, select, update
 
+from lrs.accesslog import access_log
 from lrs.cmi5.tables import cmi5_registrations
 from lrs.competence.tables import (employee_agents, employee_roles, employees, facts, manual_evidence,
                                    plan_additions, plan_items, reminders_sent, status_changes, units)
@@ -18,7 +19,6 @@ from lrs.model.agents import ifi
 from lrs.portal.tables import deliveries, outbox
 from lrs.privacy.export import agents_of, statement_seqs
 from lrs.privacy import events
-from lrs.privacy.tables import access_log
 from lrs.scheduler import job_runs
 from lrs.store import documents as doc_store
 from lrs.store.db import write_transaction

@@ -7,6 +7,7 @@ import orjson
 from flask import render_template
 from sqlalchemy import select
 
+from lrs import accesslog
 from lrs.cmi5.tables import cmi5_registrations
 from lrs.competence import service
 from lrs.competence.tables import (employee_agents, employees, facts, manual_evidence, plan_additions,
@@ -120,7 +121,7 @@ def as_json(record: dict) -> bytes:
 
 def as_html(record: dict) -> str:
     """The readable report (rendered in a request context: the texts follow the reader's language)."""
-    return render_template("privacy/report.html", r=record, resources=access.RESOURCES)
+    return render_template("privacy/report.html", r=record, resources=accesslog.RESOURCES)
 
 
 def write_files(record: dict, out_dir: str) -> list[str]:
