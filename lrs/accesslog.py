@@ -5,6 +5,7 @@ also finds the role of the reader and reads the log."""
 from flask import g
 from sqlalchemy import Column, Index, String, Table, Text
 
+from lrs.personal import EMPLOYEE, KEEP, PSEUDONYM, SCRUB, TEXT, USER, Personal
 from lrs.store.models import SeqType, metadata
 from lrs.store.types import UTCDateTime
 
@@ -25,6 +26,13 @@ access_log = Table(
     Index("ix_access_log_unit", "unit_id", "seq"),
     Index("ix_access_log_at", "at"),
 )
+
+# Personal data in the log (lrs.personal; declared by lrs.privacy.init_app).
+PERSONAL_DATA = [
+    Personal(access_log, "employee_id", EMPLOYEE, PSEUDONYM),
+    Personal(access_log, "filter", TEXT, SCRUB),
+    Personal(access_log, "user_id", USER, KEEP, "the reader's user id (a random id)"),
+]
 
 # Everything that is logged, as the reader of the log reads it (nb, en).
 RESOURCES = {

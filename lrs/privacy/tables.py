@@ -1,6 +1,7 @@
 """Tables of the privacy package: the erasures and retention runs done (the access log's is in lrs.accesslog)."""
 from sqlalchemy import Column, Index, String, Table, Text
 
+from lrs.personal import KEEP, USER, Personal
 from lrs.store.models import SeqType, metadata
 from lrs.store.types import UTCDateTime
 
@@ -14,3 +15,7 @@ privacy_events = Table(
     Column("detail", Text, nullable=False),
     Index("ix_privacy_events_at", "at"),
 )
+
+PERSONAL_DATA = [
+    Personal(privacy_events, "actor", USER, KEEP, "who erased or ran retention: an admin's user id or an operator"),
+]

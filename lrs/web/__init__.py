@@ -14,6 +14,7 @@ from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect, validate_csrf
 from wtforms.validators import ValidationError
 
+from lrs import personal
 from lrs.xapi.errors import error_response
 
 csrf = CSRFProtect()
@@ -40,8 +41,10 @@ def idle_limit(app) -> timedelta:
 def init_app(app):
     from lrs.web import accounts
     from lrs.web.cli import users_group
+    from lrs.web.tables import PERSONAL_DATA
     from lrs.web.views import bp
 
+    personal.declare(app, PERSONAL_DATA)
     secure = str(app.config["WEB_SECURE_COOKIES"]).strip().lower()
     app.config.update(
         SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",

@@ -1,0 +1,59 @@
+"""Personal data, as each package declares it: which columns of its tables name or describe a person, and what an
+erasure does with each. Privacy's erasure and export are driven by these declarations (lrs/privacy), and a test
+fails when a table has a column that looks personal (employee_id, email, actor …) and no declaration covers it.
+
+A package declares in its init_app: `personal.declare(app, [Personal(table, "column", EMPLOYEE, PSEUDONYM), …])`;
+the declarations live per app in `app.extensions["lrs.personal_data"]`."""
+from dataclasses import dataclass
+
+from sqlalchemy import Table
+
+from lrs.scheduler import job_runs
+from lrs.store.models import documents, statement_agent, statements
+
+# What a column holds.
+EMPLOYEE = "employee id"
+ACTOR = "actor"  # an xAPI agent, or its IFI
+USER = "user"  # a user account's id or name
+TEXT = "free text"  # may name someone in passing (a searched e-mail, an error)
+
+# What erasure does with it. Rows are found by the table's EMPLOYEE column with PSEUDONYM (the employee's rows).
+PSEUDONYM = "pseudonym"  # the value becomes the pseudonym
+AGENT = "agent"  # the value (an xAPI agent as JSON) becomes the pseudonym's agent
+BLANK = "blank"  # the value becomes NULL
+DELETE = "delete row"  # the row goes
+SCRUB = "scrub"  # in every row, the person's words (name, e-mail, ids, user names) become the pseudonym
+PERSON = "person"  # the erasure's own steps: the person, their agents, statements and documents (lrs.privacy.erase)
+CLOSE = "close"  # the flag becomes true (an account closed for good)
+KEEP = "keep"  # stays as it is: `why` says why that identifies nobody after the erasure
+
+KEY = "lrs.personal_data"
+
+
+@dataclass(frozen=True)
+class Personal:
+    table: Table
+    column: str
+    kind: str
+    erase: str
+    why: str = ""
+
+
+def declare(app, items) -> None:
+    for item in items:
+        assert item.column in item.table.c, f"{item.table.name}.{item.column} is not a column"
+    app.extensions.setdefault(KEY, []).extend(items)
+
+
+def declared(app) -> list[Personal]:
+    return list(app.extensions.get(KEY, []))
+
+
+# The store's and the scheduler's tables (neither has an init_app; create_app declares these).
+CORE = [
+    Personal(statements, "body", ACTOR, PERSON),
+    Personal(statement_agent, "ifi", ACTOR, PERSON),
+    Personal(documents, "agent_ifi", ACTOR, PERSON),
+    Personal(documents, "content", TEXT, PERSON),
+    Personal(job_runs, "error", TEXT, SCRUB),
+]
