@@ -4,6 +4,7 @@ fails when a table has a column that looks personal (employee_id, email, actor â
 
 A package declares in its init_app: `personal.declare(app, [Personal(table, "column", EMPLOYEE, PSEUDONYM), â€¦])`;
 the declarations live per app in `app.extensions["lrs.personal_data"]`."""
+import re
 from dataclasses import dataclass
 
 from sqlalchemy import Table
@@ -28,6 +29,9 @@ CLOSE = "close"  # the flag becomes true (an account closed for good)
 KEEP = "keep"  # stays as it is: `why` says why that identifies nobody after the erasure
 
 KEY = "lrs.personal_data"
+# Column names that hold who someone is: every such column must be declared (tests/test_personal_data.py).
+LOOKS_PERSONAL = re.compile(r"employee_id|employee_number|email|e_mail|username|user_name|display_name|user_id|"
+                            r"leader_id|ifi|\w*_ifi|actor\w*|agent\w*|\w*_by")
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,13 @@ def declare(app, items) -> None:
 
 def declared(app) -> list[Personal]:
     return list(app.extensions.get(KEY, []))
+
+
+def undeclared(app, metadata) -> list[str]:
+    """'table.column' of every column of these tables that looks personal and that no declaration covers."""
+    covered = {(p.table.name, p.column) for p in declared(app)}
+    return sorted(f"{t.name}.{c.name}" for t in metadata.tables.values() for c in t.columns
+                  if LOOKS_PERSONAL.fullmatch(c.name) and (t.name, c.name) not in covered)
 
 
 # The store's and the scheduler's tables (neither has an init_app; create_app declares these).
