@@ -53,6 +53,19 @@ def declared(app) -> list[Personal]:
     return list(app.extensions.get(KEY, []))
 
 
+def keyed(declared: list[Personal]) -> dict:
+    """{table: (its employee id declarations, all its declarations)} for the tables whose rows are an employee's
+    by an employee id column declared PSEUDONYM or DELETE (the rows erasure moves and export shows)."""
+    out = {}
+    for p in declared:
+        if p.kind == EMPLOYEE and p.erase in (PSEUDONYM, DELETE):
+            out.setdefault(p.table, ([], []))[0].append(p)
+    for p in declared:
+        if p.table in out:
+            out[p.table][1].append(p)
+    return out
+
+
 def undeclared(app, metadata) -> list[str]:
     """'table.column' of every column of these tables that looks personal and that no declaration covers."""
     covered = {(p.table.name, p.column) for p in declared(app)}

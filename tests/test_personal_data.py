@@ -1,5 +1,7 @@
 """Each package declares its personal data (lrs.personal), and erasure is driven by the declarations: a table with
 an employee or actor column nobody declared would escape erasure silently, so it fails here."""
+import json
+
 from flask.testing import FlaskCliRunner
 from sqlalchemy import Column, Integer, MetaData, String, Table, Text, insert, select
 
@@ -39,9 +41,9 @@ def test_declarations_are_per_app():
     assert len(personal.declared(first)) == len(personal.declared(second)) + 1
 
 
-def test_erasure_reaches_a_table_its_package_declares(app, trust):
-    """A new table, once declared, is erased with the rest: the person's rows move to the pseudonym and free text
-    that names them is scrubbed, in other people's rows too."""
+def test_export_and_erasure_reach_a_table_its_package_declares(app, trust, tmp_path):
+    """A new table, once declared, is in the person's export and is erased with the rest: their rows move to the
+    pseudonym and free text that names them is scrubbed, in other people's rows too."""
     engine = app.extensions["lrs.engine"]
     more = MetaData()
     notes = Table("shift_notes", more, Column("id", Integer, primary_key=True, autoincrement=False),
@@ -54,7 +56,15 @@ def test_erasure_reaches_a_table_its_package_declares(app, trust):
         with engine.begin() as conn:
             conn.execute(insert(notes), [{"id": 1, "employee_id": "E1", "photo": "kari.jpg", "body": "on call"},
                                          {"id": 2, "employee_id": "E2", "photo": None, "body": "swapped with E1"}])
-        out = FlaskCliRunner(app).invoke(privacy_group, ["erase", "--employee", "E1", "--yes"])
+        runner = FlaskCliRunner(app)
+        out = runner.invoke(privacy_group, ["export", "--employee", "E1", "--out", str(tmp_path)])
+        assert out.exit_code == 0, out.output
+        record = json.loads((tmp_path / "person-E1.json").read_text())
+        assert record["other_records"]["shift_notes"] == [
+            {"id": 1, "employee_id": "E1", "photo": "kari.jpg", "body": "on call"}]
+        assert "kari.jpg" in (tmp_path / "person-E1.html").read_text()
+
+        out = runner.invoke(privacy_group, ["erase", "--employee", "E1", "--yes"])
         assert out.exit_code == 0, out.output
         pseudonym = out.output.split("the person is now ")[1].strip()
         with engine.connect() as conn:

@@ -31,7 +31,7 @@ def _operator() -> str:
 @with_appcontext
 def export_command(employee_id, out_dir):
     with read_transaction(_engine()) as conn:
-        record = export.collect(conn, employee_id)
+        record = export.collect(conn, employee_id, personal.declared(current_app))
     if record is None:
         raise click.ClickException(f"no employee {employee_id}")
     # The report's texts are rendered as for a request (language: bokmål).

@@ -17,7 +17,7 @@ from sqlalchemy import delete, insert, or_, select, update
 
 from lrs.competence.tables import employee_agents, employees
 from lrs.model.agents import ifi
-from lrs.personal import AGENT, BLANK, CLOSE, DELETE, EMPLOYEE, PSEUDONYM, SCRUB, USER, Personal
+from lrs.personal import AGENT, BLANK, CLOSE, DELETE, PSEUDONYM, SCRUB, USER, Personal, keyed
 from lrs.privacy import events
 from lrs.privacy.export import agents_of, statement_seqs
 from lrs.store import documents as doc_store
@@ -29,23 +29,10 @@ from lrs.xapi.attachments import sha2s_of
 _CHUNK = 500
 
 
-def _keyed(declared: list[Personal]) -> dict:
-    """{table: (its employee id columns, the declarations of the table)} for the tables whose rows are the person's
-    by an employee id column declared PSEUDONYM or DELETE."""
-    out = {}
-    for p in declared:
-        if p.kind == EMPLOYEE and p.erase in (PSEUDONYM, DELETE):
-            out.setdefault(p.table, ([], []))[0].append(p)
-    for p in declared:
-        if p.table in out:
-            out[p.table][1].append(p)
-    return out
-
-
 def _accounts(conn, declared, employee_id: str) -> list[dict]:
     """The person's user accounts (rows with USER columns to pseudonymise, by their employee id): their names."""
     found = []
-    for table, (keys, items) in _keyed(declared).items():
+    for table, (keys, items) in keyed(declared).items():
         names = [table.c[p.column] for p in items if p.kind == USER and p.erase == PSEUDONYM]
         for key in keys if names else ():
             found += [dict(r) for r in conn.execute(select(*names).where(table.c[key.column] == employee_id))
@@ -190,7 +177,7 @@ def _employee(conn, person, new_ifi: str, pseudonym: str, agent: dict, declared:
                                           started_on=person.started_on, left_on=person.left_on))
     becomes = {PSEUDONYM: pseudonym, BLANK: None, CLOSE: True,
                AGENT: orjson.dumps({"objectType": "Agent", **agent}).decode()}
-    for table, (keys, items) in _keyed(declared).items():
+    for table, (keys, items) in keyed(declared).items():
         gone = any(p.erase == DELETE for p in items)
         rest = {p.column: becomes[p.erase] for p in items if p.erase in becomes and p not in keys}
         for key in keys:

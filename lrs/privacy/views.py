@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from lrs import accesslog
+from lrs import accesslog, personal
 from lrs.competence import service
 from lrs.privacy import access, events, export
 from lrs.store.db import read_transaction
@@ -40,7 +40,7 @@ def export_person(employee_id, fmt):
     if who.employee_id != employee_id and not who.has("admin"):
         abort(403)
     with read_transaction(_engine()) as conn:
-        record = export.collect(conn, employee_id)
+        record = export.collect(conn, employee_id, personal.declared(current_app))
     if record is None:
         abort(404)
     accesslog.note("export", employee_id, filter=fmt)
