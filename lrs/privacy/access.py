@@ -11,12 +11,14 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import and_, insert, or_, select
 
 from lrs.accesslog import access_log, noted
-# note and query_text, for lrs.web.views until its split by audience lands (then it imports lrs.accesslog)
+# note, query_text and the two look-ups, for lrs.web.views until its split by audience lands (then it imports
+# lrs.accesslog and lrs.competence.directory, and the pages no longer import lrs.privacy)
 from lrs.accesslog import note, query_text  # noqa: F401
+from lrs.competence.directory import employee_of_person_filter, employees_in_statement  # noqa: F401
 from lrs.competence.tables import employee_agents, employees, units
 from lrs.model.agents import ifi
 from lrs.store.db import write_transaction
-from lrs.store.models import credentials, statement_agent, statements
+from lrs.store.models import credentials
 from lrs.store.types import utcnow
 from lrs.web.tables import users
 
@@ -128,22 +130,6 @@ def _ifi_of(agent_json: str | None) -> str | None:
 
 
 def _employee_of(conn, key: str) -> str | None:
-    return conn.execute(select(employee_agents.c.employee_id).where(employee_agents.c.ifi == key)).scalar()
-
-
-def employees_in_statement(conn, statement_id: str) -> list[str]:
-    """The employees a statement is about (actor, object, context, authority, or a statement it targets)."""
-    return sorted(conn.execute(
-        select(employee_agents.c.employee_id).distinct()
-        .join(statement_agent, statement_agent.c.ifi == employee_agents.c.ifi)
-        .join(statements, statements.c.seq == statement_agent.c.seq)
-        .where(statements.c.id == statement_id.lower())).scalars())
-
-
-def employee_of_person_filter(conn, person: str, identity_homepage: str) -> str | None:
-    """The employee a search field names: an employee id, or an e-mail address of one."""
-    key = ifi({"mbox": "mailto:" + person} if "@" in person else {"account": {"homePage": identity_homepage,
-                                                                               "name": person}})
     return conn.execute(select(employee_agents.c.employee_id).where(employee_agents.c.ifi == key)).scalar()
 
 
