@@ -45,7 +45,8 @@ class Personal:
 
 def declare(app, items) -> None:
     for item in items:
-        assert item.column in item.table.c, f"{item.table.name}.{item.column} is not a column"
+        if item.column not in item.table.c:
+            raise ValueError(f"{item.table.name}.{item.column}: no such column")
     app.extensions.setdefault(KEY, []).extend(items)
 
 
@@ -64,6 +65,14 @@ def keyed(declared: list[Personal]) -> dict:
         if p.table in out:
             out[p.table][1].append(p)
     return out
+
+
+def unreachable(declared: list[Personal]) -> list[str]:
+    """'table.column' of declarations that change the person's rows (PSEUDONYM, AGENT, BLANK, CLOSE, DELETE) in a
+    table with no employee id column to find those rows by: erasure would pass them by."""
+    tables = keyed(declared)
+    return sorted(f"{p.table.name}.{p.column}" for p in declared
+                  if p.erase in (PSEUDONYM, AGENT, BLANK, CLOSE, DELETE) and p.table not in tables)
 
 
 def undeclared(app, metadata) -> list[str]:

@@ -14,8 +14,10 @@ def _app():
     return create_app({"DATABASE_URL": "sqlite://", "TESTING": True, "SECRET_KEY": "test"})
 
 
-def test_every_column_that_names_a_person_is_declared():
-    assert personal.undeclared(_app(), metadata) == []
+def test_every_column_that_names_a_person_is_declared_and_reachable():
+    app = _app()
+    assert personal.undeclared(app, metadata) == []
+    assert personal.unreachable(personal.declared(app)) == []
 
 
 def test_a_new_table_with_an_employee_or_actor_column_is_caught_until_declared():
@@ -31,6 +33,9 @@ def test_a_new_table_with_an_employee_or_actor_column_is_caught_until_declared()
                            personal.Personal(notes, "agent_ifi", personal.ACTOR, personal.BLANK),
                            personal.Personal(notes, "written_by", personal.USER, personal.KEEP, "a user id")])
     assert personal.undeclared(app, more) == []
+    # Blanking a column is only possible in rows found by the person's employee id.
+    logins = Table("logins", more, Column("seq", Integer, primary_key=True), Column("email", Text))
+    assert personal.unreachable([personal.Personal(logins, "email", personal.USER, personal.BLANK)]) == ["logins.email"]
 
 
 def test_declarations_are_per_app():
