@@ -28,6 +28,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
     import lrs.scheduler  # noqa: F401  (its table)
+    from lrs import personal
+    personal.declare(app, personal.CORE)  # the store's and the scheduler's personal data (they have no init_app)
     from lrs import cmi5, competence, ops, plugins, portal, privacy, web
     ops.init_app(app)
     competence.init_app(app)

@@ -6,8 +6,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lrs.xapi.validation import (VOIDED, StatementError, validate_activity_id, validate_agent,
-                                 validate_language_map, validate_statement, validate_timestamp, validate_uuid)
+from lrs.model.validation import (StatementError, validate_activity_id, validate_agent,
+                                  validate_language_map, validate_statement, validate_timestamp, validate_uuid)
+from lrs.model.verbs import VOIDED
 from tests.strategies import MUTATIONS, invalid_statements, valid_statements
 
 V1, V2 = "1.0.3", "2.0.0"

@@ -4,6 +4,7 @@ statements that break cmi5 rules for a cmi5 registration.
 For the competence engine: `competence_map(engine)` gives activity id -> competence codes of published modules.
 For the employee's plan: `courses_for_competence(engine, code)` and `launch_for_employee(app, employee_id,
 publisher_id, base_url, return_url)` (see docs/cmi5.md)."""
+from lrs import personal
 from lrs.cmi5 import tables  # noqa: F401  (its tables on the shared metadata)
 from lrs.cmi5.lms import competence_map, courses_for_competence, launch_for_employee
 
@@ -14,6 +15,7 @@ def init_app(app) -> None:
     from lrs.cmi5 import api, lms, rules
     from lrs.xapi import statements
     app.register_blueprint(api.bp)
+    personal.declare(app, tables.PERSONAL_DATA)
     # A session's token ends with the session (cmi5 8.2.1): on every worker and instance at once, not when a
     # cached copy expires.
     verifier = app.extensions["lrs.verifier"]

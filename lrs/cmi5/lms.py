@@ -13,12 +13,12 @@ from sqlalchemy import func, insert, select, update
 from lrs.cmi5 import package, vocab
 from lrs.cmi5.tables import (cmi5_au_status, cmi5_aus, cmi5_courses, cmi5_files, cmi5_registrations,
                              cmi5_satisfied, cmi5_sessions)
+from lrs.model.agents import ifi
 from lrs.store import credentials as creds
 from lrs.store import documents
 from lrs.store import statements as store
 from lrs.store.db import read_transaction, write_transaction
 from lrs.store.types import utcnow
-from lrs.xapi.agents import ifi
 
 LMS_CREDENTIAL = "cmi5 LMS"
 SESSION_CREDENTIAL = "cmi5 session "  # + session id

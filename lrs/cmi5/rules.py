@@ -11,10 +11,10 @@ from sqlalchemy import select, update
 
 from lrs.cmi5 import lms, vocab
 from lrs.cmi5.tables import cmi5_aus, cmi5_registrations, cmi5_sessions
+from lrs.model.agents import ifi
 from lrs.store.db import read_once, read_transaction, write_transaction
 from lrs.store.models import statements
 from lrs.store.types import utcnow
-from lrs.xapi.agents import ifi
 from lrs.xapi.errors import XAPIError
 
 _DURATION_REQUIRED = {vocab.TERMINATED, vocab.COMPLETED, vocab.PASSED, vocab.FAILED}

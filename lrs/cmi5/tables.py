@@ -1,6 +1,7 @@
 """Tables of the cmi5 LMS side: imported courses and their files, AUs, registrations, sessions, AU progress."""
 from sqlalchemy import Boolean, Column, ForeignKey, Integer, LargeBinary, String, Table, Text, UniqueConstraint
 
+from lrs.personal import ACTOR, AGENT, EMPLOYEE, KEEP, PSEUDONYM, USER, Personal
 from lrs.store.models import SeqType, metadata
 from lrs.store.types import UTCDateTime
 
@@ -94,3 +95,11 @@ cmi5_sessions = Table(
     Column("terminated_at", UTCDateTime),
     Column("abandoned_at", UTCDateTime),
 )
+
+
+# Personal data in these tables (lrs.personal; declared by lrs.cmi5.init_app).
+PERSONAL_DATA = [
+    Personal(cmi5_registrations, "employee_id", EMPLOYEE, PSEUDONYM),
+    Personal(cmi5_registrations, "actor", ACTOR, AGENT),
+    Personal(cmi5_courses, "imported_by", USER, KEEP, "the importing author's user id (a random id)"),
+]

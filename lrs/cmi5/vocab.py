@@ -1,10 +1,12 @@
 """cmi5 identifiers (cmi5 9.3, 9.5.5, 9.6)."""
-ADL = "http://adlnet.gov/expapi/verbs/"
+from lrs.model import verbs
+
+ADL = verbs.ADL
+VOIDED = verbs.VOIDED
 W3ID = "https://w3id.org/xapi/adl/verbs/"
 LAUNCHED, INITIALIZED, COMPLETED, PASSED, FAILED, TERMINATED = (
     ADL + v for v in ("launched", "initialized", "completed", "passed", "failed", "terminated"))
 ABANDONED, WAIVED, SATISFIED = (W3ID + v for v in ("abandoned", "waived", "satisfied"))
-VOIDED = ADL + "voided"
 AU_VERBS = {INITIALIZED, COMPLETED, PASSED, FAILED, TERMINATED}
 LMS_VERBS = {LAUNCHED, ABANDONED, WAIVED, SATISFIED}
 

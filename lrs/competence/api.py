@@ -12,10 +12,9 @@ from flask import Blueprint, Response, current_app, jsonify, request, send_file
 from marshmallow import Schema, ValidationError, fields, validate
 from werkzeug.exceptions import HTTPException
 
-from lrs import principal
+from lrs import accesslog, principal
 from lrs.competence import directory_api, evidence, service
 from lrs.competence.changes import STATUSES
-from lrs.privacy import access
 from lrs.csrf import cookie_api
 from lrs.store.db import read_transaction
 from lrs.xapi.errors import error_response
@@ -279,7 +278,7 @@ def employee_plan(employee_id):
         data = service.plan(conn, employee_id, as_of)
     if data is None:
         raise ApiError(404, f"no employee {employee_id}")
-    access.note("plan-api", employee_id)
+    accesslog.note("plan-api", employee_id)
     return _out(PlanSchema(), data)
 
 
@@ -291,7 +290,7 @@ def unit_matrix(unit_id):
     with read_transaction(_engine()) as conn:
         _unit_visible(conn, unit_id)
         data = service.matrix(conn, unit_id, args["role"], args["status"], as_of)
-    access.note("matrix-api", unit_id=unit_id, filter=access.query_text(args))
+    accesslog.note("matrix-api", unit_id=unit_id, filter=accesslog.query_text(args))
     return _out(MatrixSchema(), data)
 
 
@@ -311,7 +310,7 @@ def unit_forecast(unit_id):
     with read_transaction(_engine()) as conn:
         _unit_visible(conn, unit_id)
         data = service.forecast(conn, unit_id, _today())
-    access.note("forecast-api", unit_id=unit_id)
+    accesslog.note("forecast-api", unit_id=unit_id)
     return _out(ForecastSchema(), data)
 
 
@@ -355,7 +354,7 @@ def certificate(evidence_id):
         if row is None or row.certificate is None:
             raise ApiError(404, "no certificate")
         _employee_visible(conn, row.employee_id)
-    access.note("certificate", row.employee_id)
+    accesslog.note("certificate", row.employee_id)
     return certificate_download(row)
 
 

@@ -2,6 +2,8 @@
 from sqlalchemy import select
 
 from lrs.competence.tables import employee_agents, employees, units
+from lrs.model.agents import ifi
+from lrs.store.models import statement_agent, statements
 
 
 def agent_for(employee_id: str, identity_homepage: str) -> dict:
@@ -31,3 +33,19 @@ def subtree_unit_ids(conn, unit_ids) -> set[str]:
     for path in roots:
         found.update(conn.execute(select(units.c.id).where(units.c.path.startswith(path, autoescape=True))).scalars())
     return found
+
+
+def employees_in_statement(conn, statement_id: str) -> list[str]:
+    """The employees a statement is about (actor, object, context, authority, or a statement it targets)."""
+    return sorted(conn.execute(
+        select(employee_agents.c.employee_id).distinct()
+        .join(statement_agent, statement_agent.c.ifi == employee_agents.c.ifi)
+        .join(statements, statements.c.seq == statement_agent.c.seq)
+        .where(statements.c.id == statement_id.lower())).scalars())
+
+
+def employee_of_person_filter(conn, person: str, identity_homepage: str) -> str | None:
+    """The employee a search field names: an employee id, or an e-mail address of one."""
+    key = ifi({"mbox": "mailto:" + person} if "@" in person else {"account": {"homePage": identity_homepage,
+                                                                               "name": person}})
+    return conn.execute(select(employee_agents.c.employee_id).where(employee_agents.c.ifi == key)).scalar()

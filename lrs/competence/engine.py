@@ -19,10 +19,10 @@ from lrs.competence.rules import Matcher, best_achievement, load_rule, parse_tim
 from lrs.competence.tables import (competences, employee_agents, employee_roles, employees, engine_cursor, facts,
                                    manual_evidence, plan_additions, plan_items, requirements, rules, status_changes,
                                    units)
+from lrs.model.agents import ifi
 from lrs.store.db import bulk_insert, read_transaction, settled_prefix, write_transaction
 from lrs.store.models import statement_agent, statements
 from lrs.store.types import utcnow
-from lrs.xapi.agents import ifi
 
 ATTESTATION_RULE = "attestation"  # facts from attested manual evidence (lrs.competence.evidence)
 BATCH = 2000  # statements per transaction

@@ -10,6 +10,7 @@ from lrs.competence import engine as eng
 from lrs.competence.directory import agent_for
 from lrs.competence.service import can_see_employee
 from lrs.competence.tables import competences, employees, facts, manual_evidence
+from lrs.model import verbs
 from lrs.principal import Principal
 from lrs.store import credentials as creds
 from lrs.store import statements as store
@@ -19,7 +20,7 @@ from lrs.store.types import utcnow
 VOCABULARY = "https://kompetanse.helse.example.no/xapi"
 EXT_COMPETENCE = VOCABULARY + "/extensions/competence"
 EXT_ATTESTED_BY = VOCABULARY + "/extensions/attested-by"
-COMPLETED = {"id": "http://adlnet.gov/expapi/verbs/completed", "display": {"nb-NO": "fullførte", "en-US": "completed"}}
+COMPLETED = {"id": verbs.COMPLETED, "display": {"nb-NO": "fullførte", "en-US": "completed"}}
 CERTIFICATE_TYPES = ("application/pdf", "image/png", "image/jpeg")
 CERTIFICATE_MAX = 10 * 1024 * 1024
 

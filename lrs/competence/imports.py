@@ -17,9 +17,9 @@ from lrs.competence import engine as eng
 from lrs.competence.rules import load_rule
 from lrs.competence.tables import (competences, employee_agents, employee_roles, employees, job_roles,
                                    requirements, rules, units)
+from lrs.model.agents import ifi
 from lrs.store.db import read_transaction, write_transaction
 from lrs.store.types import utcnow
-from lrs.xapi.agents import ifi
 
 
 EVERY_ROLE = "*"  # a requirement's role: it applies to every employee with a job role, whichever

@@ -2,6 +2,7 @@
 from sqlalchemy import (BigInteger, Boolean, Column, Date, ForeignKey, Index, Integer, LargeBinary, String, Table,
                         Text, UniqueConstraint)
 
+from lrs.personal import ACTOR, BLANK, EMPLOYEE, KEEP, PERSON, PSEUDONYM, SCRUB, TEXT, USER, Personal
 from lrs.store.models import SeqType, metadata
 from lrs.store.types import UTCDateTime
 
@@ -42,7 +43,7 @@ employee_roles = Table(
     Column("role_code", String(64), ForeignKey("job_roles.code"), primary_key=True),
 )
 
-# The xAPI agents that are this employee (by IFI, as lrs.xapi.agents.ifi writes it): the account at the trust's
+# The xAPI agents that are this employee (by IFI, as lrs.model.agents.ifi writes it): the account at the trust's
 # identity provider, and others (mbox, a Moodle account …). An agent belongs to at most one employee.
 employee_agents = Table(
     "employee_agents", metadata,
@@ -175,3 +176,26 @@ reminders_sent = Table(
     Column("key", String(200), primary_key=True),  # e.g. "expiring:E1:HLR:2027-01-31"
     Column("sent", UTCDateTime, nullable=False),
 )
+
+
+# Personal data in these tables (lrs.personal; declared by lrs.competence.init_app).
+PERSONAL_DATA = [
+    Personal(employees, "id", EMPLOYEE, PERSON),
+    Personal(employees, "name", EMPLOYEE, PERSON),
+    Personal(employees, "email", EMPLOYEE, PERSON),
+    Personal(employee_agents, "ifi", ACTOR, PERSON),
+    Personal(employee_agents, "employee_id", EMPLOYEE, PERSON),
+    Personal(units, "leader_id", EMPLOYEE, PSEUDONYM),
+    Personal(employee_roles, "employee_id", EMPLOYEE, PSEUDONYM),
+    Personal(plan_additions, "employee_id", EMPLOYEE, PSEUDONYM),
+    Personal(plan_items, "employee_id", EMPLOYEE, PSEUDONYM),
+    Personal(facts, "employee_id", EMPLOYEE, PSEUDONYM),
+    Personal(status_changes, "employee_id", EMPLOYEE, PSEUDONYM),
+    Personal(manual_evidence, "employee_id", EMPLOYEE, PSEUDONYM),
+    Personal(manual_evidence, "certificate", TEXT, BLANK),
+    Personal(manual_evidence, "certificate_name", TEXT, BLANK),
+    Personal(manual_evidence, "certificate_type", TEXT, BLANK),
+    Personal(manual_evidence, "title", TEXT, SCRUB),
+    Personal(manual_evidence, "decided_by", USER, KEEP, "the attesting leader's user id (a random id)"),
+    Personal(reminders_sent, "key", TEXT, SCRUB),
+]

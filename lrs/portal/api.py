@@ -5,10 +5,10 @@ from flask import Blueprint, Response, current_app, request, url_for
 from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import select
 
+from lrs import accesslog
 from lrs.portal.delivery import GAP_SECONDS
 from lrs.portal.tables import outbox
 from lrs.csrf import credential_api
-from lrs.privacy import access
 from lrs.store.db import read_transaction, settled_prefix
 from lrs.store.types import utcnow
 from lrs.xapi import auth
@@ -43,7 +43,7 @@ def changes():
     rows = settled_prefix(rows, args["after"], [r.created.timestamp() for r in rows],
                           utcnow().timestamp() - GAP_SECONDS)
     if rows:  # a poll that found nothing new read nothing
-        access.note("portal-feed", filter=f"after={args['after']} limit={args['limit']}")
+        accesslog.note("portal-feed", filter=f"after={args['after']} limit={args['limit']}")
     cursor = rows[-1].seq if rows else args["after"]
     body = b'{"changes":[' + b",".join(r.payload.encode() for r in rows) + b'],"cursor":' + str(cursor).encode()
     body += b',"next":' + orjson.dumps(url_for(".changes", after=cursor, limit=args["limit"])) + b"}"

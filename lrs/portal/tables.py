@@ -2,6 +2,7 @@
 position in the outbox."""
 from sqlalchemy import Column, Index, Integer, String, Table, Text
 
+from lrs.personal import EMPLOYEE, PSEUDONYM, SCRUB, TEXT, Personal
 from lrs.store.models import SeqType, metadata
 from lrs.store.types import UTCDateTime
 
@@ -38,3 +39,11 @@ connector_positions = Table(
     Column("connector", String(16), primary_key=True),
     Column("seq", SeqType, nullable=False),
 )
+
+
+# Personal data in these tables (lrs.personal; declared by lrs.portal.init_app).
+PERSONAL_DATA = [
+    Personal(outbox, "employee_id", EMPLOYEE, PSEUDONYM),
+    Personal(outbox, "payload", TEXT, SCRUB),  # the document sent, with the employee id in it
+    Personal(deliveries, "employee_id", EMPLOYEE, PSEUDONYM),
+]

@@ -1,8 +1,8 @@
-"""The access log: who read whose learning records, when, and in which role.
+"""Writing and reading the access log (its table and `note` are in lrs.accesslog).
 
-A view that reads a person's records calls `note(...)`; the reads noted during a request are written in one
-transaction right after it, and only when it succeeded (a refused read showed nothing). xAPI reads are noted here,
-from the request itself, so the xAPI resources need no hook of their own."""
+A view that reads a person's records calls `lrs.accesslog.note(...)`; the reads noted during a request are written
+in one transaction right after it, with the reader's role, and only when it succeeded (a refused read showed
+nothing). xAPI reads are noted here, from the request itself, so the xAPI resources need no hook of their own."""
 from datetime import datetime
 
 import orjson
@@ -10,55 +10,26 @@ from flask import current_app, g, request
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import and_, insert, or_, select
 
+from lrs.accesslog import access_log, noted
+from lrs.competence.directory import employees_in_statement
 from lrs.competence.tables import employee_agents, employees, units
-from lrs.privacy.tables import access_log
+from lrs.model.agents import ifi
 from lrs.store.db import write_transaction
-from lrs.store.models import credentials, statement_agent, statements
+from lrs.store.models import credentials
 from lrs.store.types import utcnow
 from lrs.web.tables import users
-from lrs.xapi.agents import ifi
 
-# Everything that is logged, as the reader of the log reads it (nb, en).
-RESOURCES = {
-    "plan-page": ("Kompetanseplan (nettside)", "Competence plan (web page)"),
-    "plan-api": ("Kompetanseplan (API)", "Competence plan (API)"),
-    "certificate": ("Kursbevis", "Certificate"),
-    "leader-view": ("Enhetsoversikt", "Unit overview"),
-    "leader-export": ("Eksport av enhetsoversikt", "Unit overview export"),
-    "matrix-api": ("Enhetsmatrise (API)", "Unit matrix (API)"),
-    "forecast-api": ("Prognose for enhet (API)", "Unit forecast (API)"),
-    "statement-browser": ("Læringsdata (søk)", "Learning records (search)"),
-    "statement-page": ("Læringsdata (én hendelse)", "Learning records (one statement)"),
-    "xapi-statements": ("xAPI-hendelser", "xAPI statements"),
-    "xapi-state": ("xAPI-tilstand", "xAPI state"),
-    "xapi-agent-profile": ("xAPI-agentprofil", "xAPI agent profile"),
-    "xapi-agent": ("xAPI-person", "xAPI person"),
-    "export": ("Innsyn: eksport av alle data", "Access request: export of all data"),
-    "portal-feed": ("Kompetanseportalen henter statusendringer", "Competence portal pull feed"),
-}
 _XAPI_DOCUMENTS = {"xapi.state_get": "xapi-state", "xapi.agent_profile_get": "xapi-agent-profile",
                    "xapi.get_person": "xapi-agent"}
-
-
-def query_text(args: dict) -> str | None:
-    """A read's filter as the access log keeps it: the parameters given, in order of name."""
-    return " ".join(f"{k}={v}" for k, v in sorted(args.items()) if v) or None
-
-
-def note(resource: str, employee_id: str | None = None, unit_id: str | None = None, filter: str | None = None):
-    """Remember a read of this request (written after the response, if the request succeeded)."""
-    assert resource in RESOURCES, resource
-    g.setdefault("privacy_reads", []).append(
-        {"resource": resource, "employee_id": employee_id, "unit_id": unit_id, "filter": filter})
 
 
 def init_app(app):
     @app.after_request
     def _write_reads(response):
         if response.status_code >= 400:
-            g.pop("privacy_reads", None)
+            noted()
             return response
-        reads = g.pop("privacy_reads", [])
+        reads = noted()
         if request.blueprint == "xapi" and request.method == "GET" and response.status_code == 200:
             reads += _xapi_reads()
         if reads:
@@ -147,22 +118,6 @@ def _ifi_of(agent_json: str | None) -> str | None:
 
 
 def _employee_of(conn, key: str) -> str | None:
-    return conn.execute(select(employee_agents.c.employee_id).where(employee_agents.c.ifi == key)).scalar()
-
-
-def employees_in_statement(conn, statement_id: str) -> list[str]:
-    """The employees a statement is about (actor, object, context, authority, or a statement it targets)."""
-    return sorted(conn.execute(
-        select(employee_agents.c.employee_id).distinct()
-        .join(statement_agent, statement_agent.c.ifi == employee_agents.c.ifi)
-        .join(statements, statements.c.seq == statement_agent.c.seq)
-        .where(statements.c.id == statement_id.lower())).scalars())
-
-
-def employee_of_person_filter(conn, person: str, identity_homepage: str) -> str | None:
-    """The employee a search field names: an employee id, or an e-mail address of one."""
-    key = ifi({"mbox": "mailto:" + person} if "@" in person else {"account": {"homePage": identity_homepage,
-                                                                               "name": person}})
     return conn.execute(select(employee_agents.c.employee_id).where(employee_agents.c.ifi == key)).scalar()
 
 

@@ -5,6 +5,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from lrs import personal
 from lrs.privacy import erase as erasure
 from lrs.privacy import export, retention
 from lrs.store.db import read_transaction
@@ -30,7 +31,7 @@ def _operator() -> str:
 @with_appcontext
 def export_command(employee_id, out_dir):
     with read_transaction(_engine()) as conn:
-        record = export.collect(conn, employee_id)
+        record = export.collect(conn, employee_id, personal.declared(current_app))
     if record is None:
         raise click.ClickException(f"no employee {employee_id}")
     # The report's texts are rendered as for a request (language: bokmål).
@@ -48,14 +49,14 @@ def export_command(employee_id, out_dir):
 @with_appcontext
 def erase_command(employee_id, yes):
     with read_transaction(_engine()) as conn:
-        found = erasure.preview(conn, employee_id)
+        found = erasure.preview(conn, employee_id, personal.declared(current_app))
     if found is None:
         raise click.ClickException(f"no employee {employee_id}")
     click.echo(f"employee {employee_id}: {found['statements']} statements, {found['agents']} agents, "
                f"{found['user_accounts']} user accounts will be pseudonymised")
     if not yes:
         click.confirm("Erase this person's identity? This cannot be undone", abort=True)
-    pseudonym = erasure.erase(_engine(), current_app.config, employee_id, _operator())
+    pseudonym = erasure.erase(_engine(), current_app.config, employee_id, _operator(), personal.declared(current_app))
     click.echo(f"erased: the person is now {pseudonym}")
 
 

@@ -3,7 +3,11 @@
 The pseudonym is an xAPI account agent on PSEUDONYM_HOMEPAGE, and also the employee id from then on, so the
 statements stay valid xAPI, are found by the pseudonym, and still count in plans and unit figures. Attachments of
 their statements and certificates of their registered evidence are deleted (they are documents about the person).
-The erasure is recorded with who did it and the pseudonym, never the identity."""
+The erasure is recorded with who did it and the pseudonym, never the identity.
+
+What else holds the person is what each package declares (lrs.personal): their rows, found by the declared employee
+id columns, get the pseudonym (or lose what is declared BLANK, …), and declared free text is scrubbed of their
+words. The erasure's own steps are the person (employees, employee_agents), statements and documents."""
 import hashlib
 import re
 import secrets
@@ -11,34 +15,35 @@ import secrets
 import orjson
 from sqlalchemy import delete, insert, or_, select, update
 
-from lrs.cmi5.tables import cmi5_registrations
-from lrs.competence.tables import (employee_agents, employee_roles, employees, facts, manual_evidence,
-                                   plan_additions, plan_items, reminders_sent, status_changes, units)
-from lrs.portal.tables import deliveries, outbox
-from lrs.privacy.export import agents_of, statement_seqs
+from lrs.competence.tables import employee_agents, employees
+from lrs.model.agents import ifi
+from lrs.personal import AGENT, BLANK, CLOSE, DELETE, PSEUDONYM, SCRUB, USER, Personal, keyed
 from lrs.privacy import events
-from lrs.privacy.tables import access_log
-from lrs.scheduler import job_runs
+from lrs.privacy.export import agents_of, statement_seqs
 from lrs.store import documents as doc_store
 from lrs.store.db import write_transaction
 from lrs.store.models import attachments, documents, statement_agent, statements
 from lrs.store.statements import content_hash
-from lrs.web.tables import audit_log, sign_in_failures, users
-from lrs.xapi.agents import ifi
 from lrs.xapi.attachments import sha2s_of
 
 _CHUNK = 500
-# Tables whose employee_id column names the employee (those with a foreign key to employees are moved first).
-_EMPLOYEE_COLUMNS = [employee_roles.c.employee_id, plan_additions.c.employee_id, manual_evidence.c.employee_id,
-                     plan_items.c.employee_id, facts.c.employee_id, status_changes.c.employee_id,
-                     outbox.c.employee_id, deliveries.c.employee_id, cmi5_registrations.c.employee_id,
-                     access_log.c.employee_id]
+
+
+def _accounts(conn, declared, employee_id: str) -> list[dict]:
+    """The person's user accounts (rows with USER columns to pseudonymise, by their employee id): their names."""
+    found = []
+    for table, (keys, items) in keyed(declared).items():
+        names = [table.c[p.column] for p in items if p.kind == USER and p.erase == PSEUDONYM]
+        for key in keys if names else ():
+            found += [dict(r) for r in conn.execute(select(*names).where(table.c[key.column] == employee_id))
+                      .mappings()]
+    return found
 
 
 class Identity:
     """What identifies the person: the agents (IFIs) and the words (name, e-mail, id, user names) to replace."""
 
-    def __init__(self, conn, person, identity_homepage: str):
+    def __init__(self, conn, person, identity_homepage: str, declared: list[Personal]):
         self.ifis = set(agents_of(conn, person.id))
         self.ifis.add(ifi({"account": {"homePage": identity_homepage, "name": person.id}}))
         mails = [person.email] if person.email else []
@@ -47,9 +52,8 @@ class Identity:
             self.ifis.add("mbox:mailto:" + mail.lower())
             self.ifis.add("mbox_sha1sum:" + hashlib.sha1(("mailto:" + mail.lower()).encode()).hexdigest())
             self.ifis.add("mbox_sha1sum:" + hashlib.sha1(("mailto:" + mail).encode()).hexdigest())
-        accounts = conn.execute(select(users.c.username, users.c.display_name)
-                                .where(users.c.employee_id == person.id)).all()
-        words = {person.id, person.name, *mails, *(a.username for a in accounts), *(a.display_name for a in accounts)}
+        names = [name for account in _accounts(conn, declared, person.id) for name in account.values()]
+        words = {person.id, person.name, *mails, *names}
         self.words = sorted((w for w in words if w and len(w.strip()) > 1), key=len, reverse=True)
         # Whole words only: employee id E1 must not change E10, nor a name inside a longer one.
         self.pattern = re.compile("|".join(rf"(?<![\w@.-]){re.escape(w)}(?![\w@-])" for w in self.words)
@@ -77,19 +81,19 @@ def _replace(value, identity: Identity, agent: dict, pseudonym: str, key: str = 
     return value
 
 
-def preview(conn, employee_id: str) -> dict | None:
+def preview(conn, employee_id: str, declared: list[Personal]) -> dict | None:
     """What an erasure would change: counts, for the operator to confirm."""
     person = conn.execute(select(employees).where(employees.c.id == employee_id)).first()
     if person is None:
         return None
     ifis = agents_of(conn, employee_id)
-    accounts = conn.execute(select(users.c.id).where(users.c.employee_id == employee_id)).all()
-    return {"statements": len(statement_seqs(conn, ifis)), "agents": len(ifis), "user_accounts": len(accounts)}
+    return {"statements": len(statement_seqs(conn, ifis)), "agents": len(ifis),
+            "user_accounts": len(_accounts(conn, declared, employee_id))}
 
 
-def erase(engine, config, employee_id: str, actor: str) -> str:
+def erase(engine, config, employee_id: str, actor: str, declared: list[Personal]) -> str:
     """Replace the employee's identity by a new pseudonym everywhere; returns the pseudonym. LookupError: no such
-    employee."""
+    employee. `declared`: the app's personal data (lrs.personal.declared(app))."""
     pseudonym = "anon-" + secrets.token_hex(8)
     agent = {"account": {"homePage": config["PSEUDONYM_HOMEPAGE"], "name": pseudonym}}
     new_ifi = ifi(agent)
@@ -97,12 +101,12 @@ def erase(engine, config, employee_id: str, actor: str) -> str:
         person = conn.execute(select(employees).where(employees.c.id == employee_id)).first()
         if person is None:
             raise LookupError(f"no employee {employee_id}")
-        identity = Identity(conn, person, config["IDENTITY_HOMEPAGE"])
+        identity = Identity(conn, person, config["IDENTITY_HOMEPAGE"], declared)
         removed = _statements(conn, identity, agent, new_ifi, pseudonym)
         delete_orphan_attachments(conn, removed)
         _documents(conn, identity, agent, new_ifi, pseudonym)
-        _employee(conn, person, identity, new_ifi, pseudonym, agent)
-        _free_text(conn, identity, pseudonym)
+        _employee(conn, person, new_ifi, pseudonym, agent, declared)
+        _free_text(conn, identity, pseudonym, declared)
         events.record(conn, "erasure", actor, f"pseudonym {pseudonym}")
     return pseudonym
 
@@ -166,43 +170,37 @@ def _documents(conn, identity: Identity, agent: dict, new_ifi: str, pseudonym: s
             etag=doc_store.etag_of(content)))
 
 
-def _employee(conn, person, identity: Identity, new_ifi: str, pseudonym: str, agent: dict) -> None:
-    """The employee row and everything keyed by the employee id move to the pseudonym."""
+def _employee(conn, person, new_ifi: str, pseudonym: str, agent: dict, declared: list[Personal]) -> None:
+    """The employee row and every row declared as theirs move to the pseudonym."""
     old = person.id
     conn.execute(insert(employees).values(id=pseudonym, name=pseudonym, email=None, unit_id=person.unit_id,
                                           started_on=person.started_on, left_on=person.left_on))
-    for column in _EMPLOYEE_COLUMNS:
-        conn.execute(update(column.table).where(column == old).values({column.name: pseudonym}))
+    becomes = {PSEUDONYM: pseudonym, BLANK: None, CLOSE: True,
+               AGENT: orjson.dumps({"objectType": "Agent", **agent}).decode()}
+    for table, (keys, items) in keyed(declared).items():
+        gone = any(p.erase == DELETE for p in items)
+        rest = {p.column: becomes[p.erase] for p in items if p.erase in becomes and p not in keys}
+        for key in keys:
+            mine = table.c[key.column] == old
+            if gone:
+                conn.execute(delete(table).where(mine))
+            else:
+                conn.execute(update(table).where(mine).values({key.column: pseudonym, **rest}))
     conn.execute(delete(employee_agents).where(employee_agents.c.employee_id == old))
     conn.execute(delete(employee_agents).where(employee_agents.c.ifi == new_ifi))
     conn.execute(insert(employee_agents).values(ifi=new_ifi, employee_id=pseudonym))
-    conn.execute(update(manual_evidence).where(manual_evidence.c.employee_id == pseudonym).values(
-        certificate=None, certificate_name=None, certificate_type=None))
-    for r in conn.execute(select(manual_evidence.c.id, manual_evidence.c.title)
-                          .where(manual_evidence.c.employee_id == pseudonym)).all():
-        conn.execute(update(manual_evidence).where(manual_evidence.c.id == r.id)
-                     .values(title=identity.scrub(r.title, pseudonym)))
-    conn.execute(update(units).where(units.c.leader_id == old).values(leader_id=pseudonym))
-    conn.execute(update(cmi5_registrations).where(cmi5_registrations.c.employee_id == pseudonym)
-                 .values(actor=orjson.dumps({"objectType": "Agent", **agent}).decode()))
-    for r in conn.execute(select(outbox.c.seq, outbox.c.payload).where(outbox.c.employee_id == pseudonym)).all():
-        payload = orjson.loads(r.payload) | {"employee_id": pseudonym}
-        conn.execute(update(outbox).where(outbox.c.seq == r.seq).values(payload=orjson.dumps(payload).decode()))
-    conn.execute(update(users).where(users.c.employee_id == old).values(
-        employee_id=pseudonym, username=pseudonym, display_name=pseudonym, password_hash=None, oidc_subject=None,
-        disabled=True))
     conn.execute(delete(employees).where(employees.c.id == old))
 
 
-def _free_text(conn, identity: Identity, pseudonym: str) -> None:
-    """Logs and keys that may name the person in passing (a searched e-mail, a reminder's key, an error)."""
-    for table, key, column in ((audit_log, audit_log.c.seq, audit_log.c.detail),
-                               (access_log, access_log.c.seq, access_log.c.filter),
-                               (reminders_sent, reminders_sent.c.key, reminders_sent.c.key),
-                               (job_runs, job_runs.c.job_id, job_runs.c.error),
-                               (sign_in_failures, sign_in_failures.c.seq, sign_in_failures.c.username)):
-        if not identity.words:
-            return
+def _free_text(conn, identity: Identity, pseudonym: str, declared: list[Personal]) -> None:
+    """Text declared SCRUB: logs and keys that may name the person in passing (a searched e-mail, a reminder's
+    key, an error)."""
+    if not identity.words:
+        return
+    for p in declared:
+        if p.erase != SCRUB:
+            continue
+        table, column = p.table, p.table.c[p.column]
         mentions = or_(*(column.icontains(w, autoescape=True) for w in identity.words))
         for row in conn.execute(select(table).where(mentions)).mappings().all():
             text = row[column.name]

@@ -7,10 +7,12 @@ import orjson
 from flask import render_template
 from sqlalchemy import select
 
+from lrs import accesslog
 from lrs.cmi5.tables import cmi5_registrations
 from lrs.competence import service
-from lrs.competence.tables import (employee_agents, employees, facts, manual_evidence, plan_additions,
+from lrs.competence.tables import (employee_agents, employees, facts, manual_evidence, plan_additions, plan_items,
                                    status_changes)
+from lrs.personal import Personal, keyed
 from lrs.portal.tables import outbox
 from lrs.privacy import access
 from lrs.store.models import attachments, documents, statement_agent, statements
@@ -18,6 +20,10 @@ from lrs.web.tables import users
 from lrs.xapi.attachments import sha2s_of
 
 _CHUNK = 500
+# Tables the record shows in a shape of their own (below); every other table declared as holding an employee's
+# rows (lrs.personal) is in `other_records`, as its rows.
+_SHAPED = {employees, employee_agents, users, plan_items, plan_additions, facts, status_changes, manual_evidence,
+           outbox, cmi5_registrations, accesslog.access_log}
 
 
 def agents_of(conn, employee_id: str) -> list[str]:
@@ -46,8 +52,9 @@ def _b64(data: bytes | None) -> str | None:
     return base64.b64encode(data).decode() if data is not None else None
 
 
-def collect(conn, employee_id: str) -> dict | None:
-    """The whole record of one employee, or None if there is no such employee."""
+def collect(conn, employee_id: str, declared: list[Personal]) -> dict | None:
+    """The whole record of one employee, or None if there is no such employee. `declared`: the app's personal data
+    (lrs.personal.declared(app))."""
     plan = service.plan(conn, employee_id)
     if plan is None:
         return None
@@ -92,7 +99,20 @@ def collect(conn, employee_id: str) -> dict | None:
         "cmi5_registrations": registrations,
         "sent_to_competence_portal": sent,
         "access_log": reads,
+        "other_records": _other_records(conn, employee_id, declared),
     }
+
+
+def _other_records(conn, employee_id: str, declared: list[Personal]) -> dict:
+    """{table: its rows of the employee} for the declared tables not shown above (binary content as base64)."""
+    out = {}
+    for table, (keys, _) in keyed(declared).items():
+        if table in _SHAPED:
+            continue
+        rows = [dict(r) for key in keys for r in conn.execute(
+            select(table).where(table.c[key.column] == employee_id)).mappings()]
+        out[table.name] = [{k: _b64(v) if isinstance(v, bytes) else v for k, v in r.items()} for r in rows]
+    return out
 
 
 def _email(conn, employee_id):
@@ -120,7 +140,7 @@ def as_json(record: dict) -> bytes:
 
 def as_html(record: dict) -> str:
     """The readable report (rendered in a request context: the texts follow the reader's language)."""
-    return render_template("privacy/report.html", r=record, resources=access.RESOURCES)
+    return render_template("privacy/report.html", r=record, resources=accesslog.RESOURCES)
 
 
 def write_files(record: dict, out_dir: str) -> list[str]:

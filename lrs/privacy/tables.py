@@ -1,26 +1,9 @@
-"""Tables of the privacy package: who read whose records, and the erasures and retention runs done."""
+"""Tables of the privacy package: the erasures and retention runs done (the access log's is in lrs.accesslog)."""
 from sqlalchemy import Column, Index, String, Table, Text
 
+from lrs.personal import KEEP, USER, Personal
 from lrs.store.models import SeqType, metadata
 from lrs.store.types import UTCDateTime
-
-# One row per read request and person read about; a read not aimed at one person (a unit's matrix, a statement
-# query without an agent) is one row with its unit or filter.
-access_log = Table(
-    "access_log", metadata,
-    Column("seq", SeqType, primary_key=True, autoincrement=True),
-    Column("at", UTCDateTime, nullable=False),
-    Column("user_id", String(36)),  # the web user who read (users.id), or
-    Column("credential", String(64)),  # the xAPI credential (its key)
-    Column("employee_id", String(64)),  # whose records; NULL: a broad read
-    Column("unit_id", String(64)),  # a read of a unit's subtree (matrix, export, forecast)
-    Column("resource", String(32), nullable=False),  # what was read: plan-page, xapi-statements … (access.RESOURCES)
-    Column("role", Text, nullable=False),  # self | leader:<unit> | admin | instructor | scope:<scopes>
-    Column("filter", Text),  # the query of a broad read
-    Index("ix_access_log_employee", "employee_id", "seq"),
-    Index("ix_access_log_unit", "unit_id", "seq"),
-    Index("ix_access_log_at", "at"),
-)
 
 # Erasures and retention runs: who, when, and what (a pseudonym or counts; never the erased identity).
 privacy_events = Table(
@@ -32,3 +15,7 @@ privacy_events = Table(
     Column("detail", Text, nullable=False),
     Index("ix_privacy_events_at", "at"),
 )
+
+PERSONAL_DATA = [
+    Personal(privacy_events, "actor", USER, KEEP, "who erased or ran retention: an admin's user id or an operator"),
+]

@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from lrs import principal
+from lrs import accesslog, personal, principal
 from lrs.competence import service
 from lrs.privacy import access, events, export
 from lrs.store.db import read_transaction
@@ -29,7 +29,7 @@ def mine():
         abort(404)
     with read_transaction(_engine()) as conn:
         entries = access.about_person(conn, who.employee_id, limit=500)
-    return render_template("privacy/mine.html", entries=entries, resources=access.RESOURCES)
+    return render_template("privacy/mine.html", entries=entries, resources=accesslog.RESOURCES)
 
 
 @bp.get("/privacy/employees/<employee_id>/export.<fmt>")
@@ -42,10 +42,10 @@ def export_person(employee_id, fmt):
     if who.employee_id != employee_id and not who.has("admin"):
         abort(403)
     with read_transaction(_engine()) as conn:
-        record = export.collect(conn, employee_id)
+        record = export.collect(conn, employee_id, personal.declared(current_app))
     if record is None:
         abort(404)
-    access.note("export", employee_id, filter=fmt)
+    accesslog.note("export", employee_id, filter=fmt)
     if fmt == "json":
         return Response(export.as_json(record), mimetype="application/json", headers={
             "Content-Disposition": f'attachment; filename="person-{employee_id}.json"'})
@@ -66,7 +66,7 @@ def _day(name: str) -> date | None:
 
 def _filters() -> dict:
     args = {k: request.args.get(k, "").strip() for k in ("employee", "reader", "resource")}
-    if args["resource"] and args["resource"] not in access.RESOURCES:
+    if args["resource"] and args["resource"] not in accesslog.RESOURCES:
         abort(400, description=_("Ukjent ressurs."))
     since, until = _day("since"), _day("until")
     return {"employee_id": args["employee"], "reader": args["reader"], "resource": args["resource"],
@@ -82,7 +82,7 @@ def admin():
     with read_transaction(_engine()) as conn:
         entries = access.search(conn, **filters, limit=500)
         done = events.recent(conn)
-    return render_template("privacy/admin.html", entries=entries, resources=access.RESOURCES, args=request.args,
+    return render_template("privacy/admin.html", entries=entries, resources=accesslog.RESOURCES, args=request.args,
                            events=done)
 
 

@@ -7,12 +7,12 @@ import orjson
 from sqlalchemy import and_, bindparam, insert, null, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 
+from lrs.model.agents import ifi, members
+from lrs.model.verbs import VOIDED
 from lrs.store import activities as activity_store
 from lrs.store.db import bulk_insert, read_transaction, reserve_seqs, write_transaction
 from lrs.store.models import attachments, credentials, statement_activity, statement_agent, statements
-from lrs.xapi.agents import ifi, members
 
-VOIDED = "http://adlnet.gov/expapi/verbs/voided"
 _CHUNK = 500  # ids per IN (...) list, well under every driver's parameter limit
 
 

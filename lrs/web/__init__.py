@@ -11,6 +11,7 @@ from datetime import timedelta
 from flask import g, request, session
 from flask_babel import Babel
 
+from lrs import personal
 from lrs.csrf import csrf
 
 LANGUAGES = ("nb", "en")
@@ -33,7 +34,9 @@ def init_app(app):
     from lrs.web import accounts
     from lrs.web.cli import users_group
     from lrs.web.pages import bp
+    from lrs.web.tables import PERSONAL_DATA
 
+    personal.declare(app, PERSONAL_DATA)
     secure = str(app.config["WEB_SECURE_COOKIES"]).strip().lower()
     app.config.update(
         SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",

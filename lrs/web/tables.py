@@ -1,6 +1,7 @@
 """Tables of the web UI: who can sign in, with which roles, and the audit log."""
 from sqlalchemy import Boolean, Column, Index, String, Table, Text
 
+from lrs.personal import BLANK, CLOSE, EMPLOYEE, KEEP, PSEUDONYM, SCRUB, TEXT, USER, Personal
 from lrs.store.models import SeqType, metadata
 from lrs.store.types import UTCDateTime
 
@@ -53,3 +54,18 @@ sign_in_failures = Table(
     Index("ix_sign_in_failures_key", "username", "address", "at"),
     Index("ix_sign_in_failures_at", "at"),
 )
+
+
+# Personal data in these tables (lrs.personal; declared by lrs.web.init_app).
+PERSONAL_DATA = [
+    Personal(users, "employee_id", EMPLOYEE, PSEUDONYM),
+    Personal(users, "username", USER, PSEUDONYM),
+    Personal(users, "display_name", USER, PSEUDONYM),
+    Personal(users, "password_hash", USER, BLANK),
+    Personal(users, "oidc_subject", USER, BLANK),
+    Personal(users, "disabled", USER, CLOSE),
+    Personal(audit_log, "user_id", USER, KEEP, "a random id; the account itself is pseudonymised"),
+    Personal(audit_log, "detail", TEXT, SCRUB),
+    Personal(web_sessions, "user_id", USER, KEEP, "a random id; the account is closed"),
+    Personal(sign_in_failures, "username", USER, SCRUB),
+]

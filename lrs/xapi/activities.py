@@ -2,14 +2,14 @@
 import orjson
 from flask import current_app, g, request
 
+from lrs.model.agents import ifi
+from lrs.model.validation import StatementError, validate_activity_id, validate_agent
 from lrs.store import activities as activity_store
 from lrs.store import statements as store
 from lrs.store.db import read_transaction
 from lrs.xapi import bp
-from lrs.xapi.agents import ifi
 from lrs.xapi.auth import require
 from lrs.xapi.errors import bad_request
-from lrs.xapi.validation import StatementError, validate_activity_id, validate_agent
 
 _READERS = ("statements/read", "statements/read/mine", "all/read", "define", "profile", "state")
 _IFIS = ("mbox", "mbox_sha1sum", "openid", "account")

@@ -26,13 +26,13 @@ from flask import Response, current_app, g, request
 from marshmallow import RAISE, Schema, ValidationError, fields
 from werkzeug.http import parse_etags
 
+from lrs.model.agents import ifi
+from lrs.model.validation import (StatementError, validate_activity_id, validate_agent, validate_timestamp,
+                                  validate_uuid)
 from lrs.store import documents as store
 from lrs.xapi import bp
-from lrs.xapi.agents import ifi
 from lrs.xapi.auth import require
 from lrs.xapi.errors import XAPIError, bad_request, check_depth, too_deep
-from lrs.xapi.validation import (StatementError, validate_activity_id, validate_agent, validate_timestamp,
-                                 validate_uuid)
 
 _OCTET = "application/octet-stream"
 

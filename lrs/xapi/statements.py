@@ -8,14 +8,14 @@ from flask import Response, current_app, g, request, url_for
 from itsdangerous import BadSignature, URLSafeSerializer
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
+from lrs.model.agents import ifi
+from lrs.model.formats import canonical, ids_only
+from lrs.model.validation import StatementError, validate_agent, validate_statement
 from lrs.store import statements as store
 from lrs.xapi import attachments as att
 from lrs.xapi import bp, consistent_through
-from lrs.xapi.agents import ifi
 from lrs.xapi.auth import require
 from lrs.xapi.errors import XAPIError, bad_request, parse_json
-from lrs.xapi.formats import canonical, ids_only
-from lrs.xapi.validation import StatementError, validate_agent, validate_statement
 
 _JSON = "application/json"
 # Hooks of other packages (lrs.cmi5): each check(batch, credential) sees a validated batch before it is stored and

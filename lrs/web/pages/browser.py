@@ -8,7 +8,8 @@ from marshmallow import ValidationError
 from lrs import principal
 from lrs.competence import service
 from lrs.competence.directory import agent_for
-from lrs.privacy import access
+from lrs import accesslog
+from lrs.competence import directory
 from lrs.store import statements as store
 from lrs.store.db import read_transaction
 from lrs.web.guard import audit, login_required
@@ -34,14 +35,14 @@ def statements_page():
     args = {k: request.args.get(k, "").strip() for k in ("person", *_FILTERS)}
     # The access log names the person by employee id (not by the e-mail address searched for), as does the audit.
     with read_transaction(engine()) as conn:
-        person = access.employee_of_person_filter(conn, args["person"], current_app.config["IDENTITY_HOMEPAGE"]) \
+        person = directory.employee_of_person_filter(conn, args["person"], current_app.config["IDENTITY_HOMEPAGE"]) \
             if args["person"] else None
         whole = who.has("admin") or (person is not None and service.can_see_records(conn, who, person))
     me = agent_for(who.employee_id, current_app.config["IDENTITY_HOMEPAGE"]) if who.employee_id else None
     if not whole and me is None:
         return render_template("statements.html", args=args, statements=[], error=None, scoped=True)
     logged = {k: v for k, v in args.items() if v and not (person and k == "person")}
-    access.note("statement-browser", person, filter=orjson.dumps(logged).decode() if logged else None)
+    accesslog.note("statement-browser", person, filter=orjson.dumps(logged).decode() if logged else None)
     audit("statements-browsed", orjson.dumps({**logged, **({"employee": person} if person else {})}).decode())
     wanted = _person_agent(args["person"]) if args["person"] else None
     try:
@@ -102,13 +103,13 @@ def statement_page(statement_id):
     if row is None:
         abort(404)
     with read_transaction(engine()) as conn:
-        people = access.employees_in_statement(conn, statement_id)
+        people = directory.employees_in_statement(conn, statement_id)
         if not who.has("admin"):  # an instructor: a statement of a session they led, or about people they teach
             me = agent_for(who.employee_id, current_app.config["IDENTITY_HOMEPAGE"]) if who.employee_id else None
             if not (me and _instructs(orjson.loads(row.body), me)) and not (
                     people and all(service.can_see_records(conn, who, p) for p in people)):
                 abort(403)
         for person in people:
-            access.note("statement-page", person, filter=f"statementId={statement_id.lower()}")
+            accesslog.note("statement-page", person, filter=f"statementId={statement_id.lower()}")
     pretty = orjson.dumps(orjson.loads(row.body), option=orjson.OPT_INDENT_2).decode()
     return render_template("statement.html", statement=pretty, statement_id=statement_id)

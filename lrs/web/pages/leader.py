@@ -10,7 +10,7 @@ from markupsafe import Markup, escape
 from lrs import principal
 from lrs.competence import evidence, service
 from lrs.competence.changes import STATUSES
-from lrs.privacy import access
+from lrs import accesslog
 from lrs.store.db import read_transaction
 from lrs.web.guard import audit, login_required
 from lrs.web.pages.base import bp, engine, settings, status_labels, today
@@ -43,7 +43,7 @@ def leader():
         forecast = service.forecast(conn, unit, today())
         queue = evidence.attestation_queue(conn, who)
         roles = service.job_roles(conn)
-    access.note("leader-view", unit_id=unit, filter=access.query_text({"role": role, "status": status}))
+    accesslog.note("leader-view", unit_id=unit, filter=accesslog.query_text({"role": role, "status": status}))
     return render_template("leader.html", matrix=matrix, matrix_rows=_matrix_rows(matrix), counts=counts,
                            forecast=forecast, queue=queue,
                            units=units, unit=unit, role=role, status=status, roles=roles, statuses=STATUSES,
@@ -83,7 +83,7 @@ def leader_export(fmt):
     rows = [[r["employee_id"], r["name"], r["unit_id"]] + [
         _cell_text(r["cells"].get(code), labels) for code in codes] for r in matrix["employees"]]
     audit("export", f"{unit} {fmt}")
-    access.note("leader-export", unit_id=unit, filter=fmt)
+    accesslog.note("leader-export", unit_id=unit, filter=fmt)
     if fmt == "csv":
         out = io.StringIO()
         csv.writer(out).writerows([header] + rows)

@@ -7,7 +7,7 @@ from lrs import principal
 from lrs.cmi5.lms import launch_for_employee, list_courses
 from lrs.competence import evidence, service
 from lrs.competence.api import certificate_download
-from lrs.privacy import access
+from lrs import accesslog
 from lrs.store.db import read_transaction
 from lrs.web.guard import audit, login_required
 from lrs.web.pages.base import bp, engine, settings
@@ -20,7 +20,7 @@ def _render_plan(employee_id: str, own: bool):
         if plan is None:
             abort(404)
         names = service.evidence_names(conn, plan)
-    access.note("plan-page", employee_id)
+    accesslog.note("plan-page", employee_id)
     courses = {}  # competence code -> the cmi5 modules that give evidence for it (newest version each)
     for course in list_courses(engine()):
         for code in course["competences"]:
@@ -103,5 +103,5 @@ def certificate(evidence_id):
             abort(404)
         if not service.can_see_employee(conn, who, row.employee_id):
             abort(403)
-    access.note("certificate", row.employee_id)
+    accesslog.note("certificate", row.employee_id)
     return certificate_download(row)

@@ -24,10 +24,10 @@ What is checked, in short (xAPI 1.0.3 Data 2.2, 2.4, 4; IEEE 9274.1.1 4.2.1, 4.2
 import re
 from datetime import datetime, timezone
 
-__all__ = ["StatementError", "VOIDED", "validate_statement", "validate_agent", "validate_activity_id",
-           "validate_uuid", "validate_timestamp", "validate_language_map"]
+from lrs.model.verbs import VOIDED
 
-VOIDED = "http://adlnet.gov/expapi/verbs/voided"
+__all__ = ["StatementError", "validate_statement", "validate_agent", "validate_activity_id",
+           "validate_uuid", "validate_timestamp", "validate_language_map"]
 
 
 class StatementError(ValueError):

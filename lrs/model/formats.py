@@ -1,5 +1,5 @@
 """The `format` parameter of statement queries: exact (as stored), ids, canonical."""
-from lrs.xapi.agents import ifi
+from lrs.model.agents import ifi
 
 _LANGUAGE_MAPS = {"display", "name", "description"}
 
