@@ -14,9 +14,9 @@ from lrs.store import statements as store
 from lrs.store.db import read_transaction
 from lrs.web.guard import audit, login_required
 from lrs.web.pages.base import bp, engine
-from lrs.xapi.agents import ifi
+from lrs.model.agents import ifi
 from lrs.xapi.statements import QuerySchema
-from lrs.xapi.validation import StatementError, validate_agent
+from lrs.model.validation import StatementError, validate_agent
 
 PAGE = 50  # statements on the page
 _FILTERS = ("activity", "verb", "since", "until")
