@@ -14,6 +14,8 @@ import threading
 from urllib.parse import quote, urlencode
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 from werkzeug.test import Client as _WSGIClient
 
 XAPI_VERSION = {"X-Experience-API-Version": "1.0.3"}
@@ -41,8 +43,11 @@ def error_message(data: bytes) -> str:
 
 # ------------------------------------------------------------------------------------------------ transports
 
-def http(root: str, key: str, secret: str, timeout: float = 60):
-    """send() over HTTP to the LRS at `root` (its xAPI endpoint …/xapi is accepted too), with HTTP Basic."""
+def http(root: str, key: str, secret: str, timeout: float = 60, retries: int = 3):
+    """send() over HTTP to the LRS at `root` (its xAPI endpoint …/xapi is accepted too), with HTTP Basic.
+
+    A 503 (the LRS's database is briefly out of reach: nothing of the request was stored) is sent again after the
+    answer's Retry-After, up to `retries` times; any other answer is the caller's."""
     given = root.rstrip("/")
     base = given.removesuffix("/xapi")
     local = threading.local()  # one keep-alive session per sending thread (a Session is not shared safely)
@@ -52,6 +57,11 @@ def http(root: str, key: str, secret: str, timeout: float = 60):
         if session is None:
             session = local.session = requests.Session()
             session.auth = (key, secret)
+            retry = Retry(total=retries, connect=0, read=0, status=retries, status_forcelist=(503,),
+                          allowed_methods=None, respect_retry_after_header=True, backoff_factor=0.5,
+                          raise_on_status=False)
+            session.mount("http://", HTTPAdapter(max_retries=retry))
+            session.mount("https://", HTTPAdapter(max_retries=retry))
         try:
             r = session.request(method, base + path, data=body, headers=headers, timeout=timeout)
         except requests.RequestException as e:
@@ -167,9 +177,9 @@ class Client:
         return self._json("POST", "/cmi5/api/courses", package, ok=(200, 201), content_type="application/zip")
 
 
-def connect(root: str, key: str, secret: str, timeout: float = 60) -> Client:
+def connect(root: str, key: str, secret: str, timeout: float = 60, retries: int = 3) -> Client:
     """The LRS at `root` (or its xAPI endpoint …/xapi) over HTTP."""
-    return Client(http(root, key, secret, timeout))
+    return Client(http(root, key, secret, timeout, retries))
 
 
 def in_process(app, key: str, secret: str) -> Client:
