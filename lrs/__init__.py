@@ -27,9 +27,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         hops = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
-    import lrs.scheduler  # noqa: F401  (its table)
     import simulation
-    from lrs import cmi5, competence, ops, portal, privacy, web
+    from lrs import cmi5, competence, ops, portal, privacy, registry, scheduler, web
+    app.extensions["lrs.registry"] = registry.Registry()  # this app's jobs and hooks, filled by each init_app
     ops.init_app(app)
     competence.init_app(app)
     cmi5.init_app(app)
@@ -37,13 +37,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     simulation.init_app(app)
     if app.config["MOODLE_BRIDGE_CONFIG"]:  # the Moodle bridge's sync as a job here (docs/moodle.md)
         from plugins.moodle_bridge import job as moodle_bridge_job
-        moodle_bridge_job.init_app(app)
+        with app.app_context():  # its init_app registers through lrs.scheduler.job, for the current app
+            moodle_bridge_job.init_app(app)
     web.init_app(app)
     privacy.init_app(app)
 
     from lrs import cli
     cli.register(app)
     if app.config["SCHEDULER"]:
-        from lrs import scheduler
         scheduler.start(app)
     return app

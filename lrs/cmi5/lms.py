@@ -144,25 +144,24 @@ def file(engine, course_id: int, path: str):
                             .where(cmi5_files.c.course_id == course_id, cmi5_files.c.path == path)).first()
 
 
-def competence_map(engine) -> dict[str, list[str]]:
+def competence_map(conn) -> dict[str, list[str]]:
     """Activity id -> competence codes, for every imported course version that has codes.
 
     Keys are the ids that appear as statement objects: the course's LMS id (object of the course's "satisfied"),
     each AU's LMS activity id (object of "passed"/"completed"), and the publisher ids of the course and its AUs
     (in the grouping of every cmi5 statement, so a rule may also match on those)."""
     out: dict[str, list[str]] = {}
-    with read_transaction(engine) as conn:
-        courses = conn.execute(select(cmi5_courses.c.id, cmi5_courses.c.lms_id, cmi5_courses.c.publisher_id,
-                                      cmi5_courses.c.competences)).all()
-        by_course = {c.id: orjson.loads(c.competences) for c in courses}
-        for c in courses:
-            if by_course[c.id]:
-                for key in (c.lms_id, c.publisher_id):
-                    out[key] = sorted(set(out.get(key, [])) | set(by_course[c.id]))
-        for a in conn.execute(select(cmi5_aus.c.course_id, cmi5_aus.c.activity_id, cmi5_aus.c.publisher_id)):
-            if by_course.get(a.course_id):
-                for key in (a.activity_id, a.publisher_id):
-                    out[key] = sorted(set(out.get(key, [])) | set(by_course[a.course_id]))
+    courses = conn.execute(select(cmi5_courses.c.id, cmi5_courses.c.lms_id, cmi5_courses.c.publisher_id,
+                                  cmi5_courses.c.competences)).all()
+    by_course = {c.id: orjson.loads(c.competences) for c in courses}
+    for c in courses:
+        if by_course[c.id]:
+            for key in (c.lms_id, c.publisher_id):
+                out[key] = sorted(set(out.get(key, [])) | set(by_course[c.id]))
+    for a in conn.execute(select(cmi5_aus.c.course_id, cmi5_aus.c.activity_id, cmi5_aus.c.publisher_id)):
+        if by_course.get(a.course_id):
+            for key in (a.activity_id, a.publisher_id):
+                out[key] = sorted(set(out.get(key, [])) | set(by_course[a.course_id]))
     return out
 
 

@@ -1,5 +1,6 @@
 """cmi5 rules on statements sent for a cmi5 registration (cmi5 6.3: the LMS should reject statements that break
-the rules of section 9). Hooked into the xAPI statements write path (lrs.xapi.statements.batch_checks/after_store).
+the rules of section 9). Plugged into the xAPI statements write path by lrs.cmi5.init_app (the registry's batch checks, the
+statements_stored signal); also offers the competence engine its course rules.
 
 Only the AU session the LMS launched writes statements for a cmi5 registration, with the credential its fetch URL
 gave it; the LMS writes its own statements directly. Order within a session is the order the AU sends them in."""
@@ -161,7 +162,7 @@ def _check_result(verb, result, categories, au, ctx, refuse) -> None:
                 refuse(f"a failed score.scaled {scaled} reaches the masteryScore {au['mastery_score']} (cmi5 9.3.5)")
 
 
-def stored(batch: list, cred) -> None:
+def stored(_app, *, batch: list, credential) -> None:
     """After an AU session's batch is stored: record the session's progress and the AU's status, and issue the
     "satisfied" statements the new status earns (with the launch session id, cmi5 9.3.9)."""
     if not g.get("cmi5_fresh"):
@@ -199,3 +200,16 @@ def stored(batch: list, cred) -> None:
         credentials.revoke(engine, session["credential_key"])  # the token lasts only as long as the session (8.2.1)
     lms._save_lms_statements(engine, satisfied)
 
+
+
+def course_rules(conn) -> list[dict]:
+    """The competence engine's rules from published courses (a course-rule provider, see lrs.registry): a course's
+    (or its AUs') satisfied or passed statement is evidence for the course's competences. Read on the engine's
+    own connection."""
+    by_code: dict[str, set] = {}
+    for activity_id, codes in lms.competence_map(conn).items():
+        for code in codes:
+            by_code.setdefault(code, set()).add(activity_id)
+    return [{"id": f"cmi5:{code}", "competence": code, "kind": "any",
+             "parts": [{"verbs": [vocab.SATISFIED, vocab.PASSED], "activities": sorted(ids)}]}
+            for code, ids in sorted(by_code.items())]

@@ -2,13 +2,18 @@
 
 
 def init_app(app):
-    from lrs.competence import jobs, reminders  # noqa: F401  (they register their scheduled jobs)
-    from lrs.competence import rules_api
+    from lrs import scheduler
+    from lrs.competence import jobs, reminders, rules_api
     from lrs.competence.api import bp
     from lrs.competence.cli import competence_group
     from lrs.competence.engine import Settings
 
-    app.extensions["competence.settings"] = Settings(app.config)
+    app.extensions["competence.settings"] = Settings(app)
     app.register_blueprint(bp)
     app.register_blueprint(rules_api.bp)
     app.cli.add_command(competence_group)
+    # New statements become evidence and plan changes within seconds (each instance tries; one at a time reads).
+    scheduler.add(app, "competence.process", jobs.process, seconds=2, once=False)
+    scheduler.add(app, "competence.expiry", jobs.expiry, seconds=86400)
+    scheduler.add(app, "competence.reminders", reminders.send_reminders, seconds=86400)
+    scheduler.add(app, "competence.digest", reminders.send_digests, seconds=7 * 86400)

@@ -2,9 +2,12 @@
 
 
 def init_app(app):
-    from lrs.portal import delivery, outbox  # noqa: F401  (the outbox listener and the delivery job register)
+    from lrs import registry, scheduler
+    from lrs.portal import delivery, outbox
     from lrs.portal.api import bp
     from lrs.portal.cli import portal_group
 
     app.register_blueprint(bp)
     app.cli.add_command(portal_group)
+    registry.status_changed.connect(outbox.write, sender=app)  # in the changing transaction
+    scheduler.add(app, "portal.deliver", delivery.deliver_job, seconds=5, once=False)

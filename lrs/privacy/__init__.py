@@ -3,10 +3,12 @@
 
 
 def init_app(app):
-    from lrs.privacy import access, retention  # noqa: F401  (retention registers its scheduled job)
+    from lrs import scheduler
+    from lrs.privacy import access, retention
     from lrs.privacy.cli import privacy_group
     from lrs.privacy.views import bp
 
     access.init_app(app)
     app.register_blueprint(bp)
     app.cli.add_command(privacy_group)
+    scheduler.add(app, "privacy.retention", retention.retention_job, seconds=86400)

@@ -8,6 +8,7 @@ from flask import Response, current_app, g, request, url_for
 from itsdangerous import BadSignature, URLSafeSerializer
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
+from lrs import registry
 from lrs.store import statements as store
 from lrs.xapi import attachments as att
 from lrs.xapi import bp, consistent_through
@@ -18,11 +19,7 @@ from lrs.xapi.formats import canonical, ids_only
 from lrs.xapi.validation import StatementError, validate_agent, validate_statement
 
 _JSON = "application/json"
-# Hooks of other packages (lrs.cmi5): each check(batch, credential) sees a validated batch before it is stored and
-# may refuse it by raising XAPIError (400/403); each stored(batch, credential) runs after the batch is stored.
 log = logging.getLogger(__name__)
-batch_checks: list = []
-after_store: list = []
 _ID_PARAMS = {"statementId", "voidedStatementId"}
 
 
@@ -114,7 +111,10 @@ def _store(batch: list, parts: list, single: bool) -> list[str]:
         stmt["authority"] = cred.authority
         stmt.setdefault("version", "1.0.0" if version.startswith("1.") else "2.0.0")
         p.attachment_sha2s = [sha2 for sha2 in att.sha2s_of(stmt) if sha2 in matched]
-    for check in batch_checks:
+    # Other packages (lrs.cmi5) plug in through the app's registry: each check may refuse the validated batch
+    # (XAPIError 400/403) before it is stored; the statements_stored receivers follow up after the commit.
+    app = current_app._get_current_object()
+    for check in registry.of(app).batch_checks:
         check(batch, cred)
     try:
         store.save(_engine(), prepared, matched, voiding=current_app.config["VOIDING"])
@@ -124,11 +124,11 @@ def _store(batch: list, parts: list, single: bool) -> list[str]:
         raise XAPIError(403, str(e))
     except store.Rejected as e:
         raise bad_request(str(e))
-    for stored in after_store:
+    for receiver in registry.statements_stored.receivers_for(app):
         try:
-            stored(batch, cred)
+            receiver(app, batch=batch, credential=cred)
         except Exception:  # the batch is stored and the client must hear so; the follow-up is logged, not fatal
-            log.exception("after-store hook %s failed", getattr(stored, "__name__", stored))
+            log.exception("statements-stored receiver %s failed", getattr(receiver, "__name__", receiver))
     return [p.id for p in prepared]
 
 
