@@ -6,6 +6,7 @@ from werkzeug.exceptions import HTTPException
 
 from lrs.cmi5 import lms, package, stats, vocab
 from lrs.competence.directory import agent_for
+from lrs.store import db
 from lrs.xapi import auth
 from lrs.xapi.errors import XAPIError, error_response, json_object_body, json_response
 
@@ -21,10 +22,6 @@ def _api_error(e):
 @bp.errorhandler(HTTPException)
 def _http_error(e):
     return error_response(e.code, e.description)
-
-
-def _engine():
-    return current_app.extensions["lrs.engine"]
 
 
 @bp.before_request
@@ -60,26 +57,26 @@ def import_course():
         raise XAPIError(400, "send the cmi5 package (a zip with cmi5.xml, or a cmi5.xml) as the request body")
     codes = _codes(request.args["competences"]) if "competences" in request.args else None
     try:
-        made = lms.import_package(_engine(), data, g.credential.name, current_app.config["CMI5_ID_BASE"], codes)
+        made = lms.import_package(db.engine(), data, g.credential.name, current_app.config["CMI5_ID_BASE"], codes)
     except package.PackageError as e:
         raise XAPIError(400, str(e))
-    return json_response(lms.get_course(_engine(), made["id"]), 201 if made["created"] else 200)
+    return json_response(lms.get_course(db.engine(), made["id"]), 201 if made["created"] else 200)
 
 
 @bp.get("/api/courses")
 def list_courses():
-    return json_response({"courses": lms.list_courses(_engine())})
+    return json_response({"courses": lms.list_courses(db.engine())})
 
 
 @bp.get("/api/courses/<int:course_id>")
 def get_course(course_id):
-    return json_response(_call(lms.get_course, _engine(), course_id))
+    return json_response(_call(lms.get_course, db.engine(), course_id))
 
 
 @bp.get("/api/courses/<int:course_id>/stats")
 def course_stats(course_id):
-    _call(lms.get_course, _engine(), course_id)  # 404 for an unknown course
-    return json_response(stats.course_numbers(_engine(), course_id))
+    _call(lms.get_course, db.engine(), course_id)  # 404 for an unknown course
+    return json_response(stats.course_numbers(db.engine(), course_id))
 
 
 class _Competences(Schema):
@@ -91,7 +88,7 @@ class _Competences(Schema):
 @bp.put("/api/courses/<int:course_id>/competences")
 def put_competences(course_id):
     body = _body(_Competences())
-    return json_response(_call(lms.set_competences, _engine(), course_id, _codes(body["competences"])))
+    return json_response(_call(lms.set_competences, db.engine(), course_id, _codes(body["competences"])))
 
 
 class _Launch(Schema):
@@ -109,7 +106,7 @@ def launch(course_id):
     body = _body(_Launch())
     reg = str(body["registration"]) if body["registration"] else None
     actor = agent_for(body["employee_id"], current_app.config["IDENTITY_HOMEPAGE"])
-    out = _call(lms.launch, _engine(), course_id, body["au"], body["employee_id"], actor, request.url_root,
+    out = _call(lms.launch, db.engine(), course_id, body["au"], body["employee_id"], actor, request.url_root,
                 registration=reg, launch_mode=body["launch_mode"], return_url=body["return_url"])
     return json_response(out, 201)
 
@@ -124,13 +121,13 @@ def list_registrations():
     course = request.args.get("course_id")
     if course is not None and not course.isdigit():
         raise XAPIError(400, "course_id must be a number")
-    regs = lms.registrations_of(_engine(), employee, int(course) if course else None)
-    return json_response({"registrations": [lms.progress(_engine(), r) for r in regs]})
+    regs = lms.registrations_of(db.engine(), employee, int(course) if course else None)
+    return json_response({"registrations": [lms.progress(db.engine(), r) for r in regs]})
 
 
 @bp.get("/api/registrations/<uuid:registration>")
 def registration_progress(registration):
-    return json_response(_call(lms.progress, _engine(), str(registration)))
+    return json_response(_call(lms.progress, db.engine(), str(registration)))
 
 
 class _Waive(Schema):
@@ -143,13 +140,13 @@ class _Waive(Schema):
 @bp.post("/api/registrations/<uuid:registration>/waive")
 def waive(registration):
     body = _body(_Waive())
-    out = _call(lms.waive, _engine(), str(registration), body["au"], body["reason"])
-    return json_response({**out, **lms.progress(_engine(), str(registration))})
+    out = _call(lms.waive, db.engine(), str(registration), body["au"], body["reason"])
+    return json_response({**out, **lms.progress(db.engine(), str(registration))})
 
 
 @bp.post("/api/sessions/<uuid:session_id>/abandon")
 def abandon(session_id):
-    _call(lms.abandon, _engine(), str(session_id))
+    _call(lms.abandon, db.engine(), str(session_id))
     return Response(status=204)
 
 
@@ -171,7 +168,7 @@ def fetch(token):
     """cmi5 8.2: POST only; always 200 with JSON (errors as error-code/error-text)."""
     if request.method == "OPTIONS":
         return _cors(Response(status=204))
-    return _cors(json_response(lms.fetch(_engine(), token)))
+    return _cors(json_response(lms.fetch(db.engine(), token)))
 
 
 @bp.get("/fetch/<token>")
@@ -190,7 +187,7 @@ def _cors(response):
 
 @bp.get("/content/<int:course_id>/<path:path>")
 def content(course_id, path):
-    found = lms.file(_engine(), course_id, path)
+    found = lms.file(db.engine(), course_id, path)
     if found is None:
         raise XAPIError(404, f"course {course_id} has no file {path}")
     return Response(found.content, mimetype=found.content_type,

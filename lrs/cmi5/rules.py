@@ -7,12 +7,13 @@ gave it; the LMS writes its own statements directly. Order within a session is t
 from decimal import Decimal, InvalidOperation
 
 import orjson
-from flask import current_app, g
+from flask import g
 from sqlalchemy import select, update
 
 from lrs.cmi5 import lms, vocab
 from lrs.cmi5.tables import cmi5_aus, cmi5_registrations, cmi5_sessions
-from lrs.store.db import read_once, read_transaction, write_transaction
+from lrs.store import db
+from lrs.store.db import read_once, transaction, write_transaction
 from lrs.store.models import statements
 from lrs.store.types import utcnow
 from lrs.xapi.agents import ifi
@@ -25,10 +26,6 @@ _DURATION_REQUIRED = {vocab.TERMINATED, vocab.COMPLETED, vocab.PASSED, vocab.FAI
 # round trip on nearly every statement an ordinary client sends (each enrolment's statements share one).
 _NOT_CMI5: set[str] = set()
 _NOT_CMI5_MAX = 200_000
-
-
-def _engine():
-    return current_app.extensions["lrs.engine"]
 
 
 def _registration(stmt):
@@ -44,7 +41,7 @@ def check(batch: list, cred) -> None:
     if not cred.name.startswith(lms.SESSION_CREDENTIAL):
         regs = {r for r in map(_registration, batch) if r} - _NOT_CMI5
         if regs:
-            with read_once(_engine()) as conn:
+            with read_once(db.engine()) as conn:
                 taken = conn.execute(select(cmi5_registrations.c.id).where(cmi5_registrations.c.id.in_(regs))).first()
             if taken:
                 raise XAPIError(403, f"registration {taken[0]} is a cmi5 registration: only the LMS and the AU "
@@ -53,7 +50,7 @@ def check(batch: list, cred) -> None:
                 _NOT_CMI5.clear()
             _NOT_CMI5.update(regs)
         return
-    with read_transaction(_engine()) as conn:
+    with transaction() as conn:
         session = conn.execute(select(cmi5_sessions).where(cmi5_sessions.c.credential_key == cred.key)).mappings().first()
         if session is None:
             return
@@ -171,7 +168,7 @@ def stored(_app, *, batch: list, credential) -> None:
     g.cmi5_fresh = None
     if not fresh:
         return
-    engine, now = _engine(), utcnow()
+    engine, now = db.engine(), utcnow()
     with write_transaction(engine) as conn:
         session = conn.execute(select(cmi5_sessions).where(cmi5_sessions.c.id == session_id)).mappings().one()
         verbs = set(session["verbs"].split())
@@ -199,7 +196,6 @@ def stored(_app, *, batch: list, credential) -> None:
         from lrs.store import credentials
         credentials.revoke(engine, session["credential_key"])  # the token lasts only as long as the session (8.2.1)
     lms._save_lms_statements(engine, satisfied)
-
 
 
 def course_rules(conn) -> list[dict]:

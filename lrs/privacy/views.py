@@ -4,19 +4,15 @@ import csv
 import io
 from datetime import date, datetime, time, timedelta, timezone
 
-from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from lrs.competence import service
 from lrs.privacy import access, events, export
-from lrs.store.db import read_transaction
+from lrs.store.db import transaction
 from lrs.web.views import signed_in
 
 bp = Blueprint("privacy", __name__, template_folder="templates")
-
-
-def _engine():
-    return current_app.extensions["lrs.engine"]
 
 
 @bp.get("/privacy")
@@ -25,7 +21,7 @@ def mine():
     who = signed_in()
     if not who.employee_id:
         abort(404)
-    with read_transaction(_engine()) as conn:
+    with transaction() as conn:
         entries = access.about_person(conn, who.employee_id, limit=500)
     return render_template("privacy/mine.html", entries=entries, resources=access.RESOURCES)
 
@@ -38,7 +34,7 @@ def export_person(employee_id, fmt):
         abort(404)
     if who.employee_id != employee_id and not who.has("admin"):
         abort(403)
-    with read_transaction(_engine()) as conn:
+    with transaction() as conn:
         record = export.collect(conn, employee_id)
     if record is None:
         abort(404)
@@ -76,7 +72,7 @@ def _filters() -> dict:
 def admin():
     signed_in("admin")
     filters = _filters()
-    with read_transaction(_engine()) as conn:
+    with transaction() as conn:
         entries = access.search(conn, **filters, limit=500)
         done = events.recent(conn)
     return render_template("privacy/admin.html", entries=entries, resources=access.RESOURCES, args=request.args,
@@ -87,7 +83,7 @@ def admin():
 def admin_csv():
     signed_in("admin")
     filters = _filters()
-    with read_transaction(_engine()) as conn:
+    with transaction() as conn:
         entries = access.search(conn, **filters, limit=None)
     out = io.StringIO()
     writer = csv.writer(out)
@@ -111,7 +107,7 @@ def admin_export():
     signed_in("admin")
     employee_id = request.args.get("employee", "").strip()
     fmt = request.args.get("format", "html")
-    with read_transaction(_engine()) as conn:
+    with transaction() as conn:
         if not employee_id or service.plan(conn, employee_id) is None:
             abort(404, description=_("Fant ingen ansatt med dette ansattnummeret."))
     return redirect(url_for("privacy.export_person", employee_id=employee_id, fmt=fmt if fmt == "json" else "html"))

@@ -9,6 +9,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from lrs import registry
+from lrs.store import db
 from lrs.store import statements as store
 from lrs.xapi import attachments as att
 from lrs.xapi import bp, consistent_through
@@ -21,10 +22,6 @@ from lrs.xapi.validation import StatementError, validate_agent, validate_stateme
 _JSON = "application/json"
 log = logging.getLogger(__name__)
 _ID_PARAMS = {"statementId", "voidedStatementId"}
-
-
-def _engine():
-    return current_app.extensions["lrs.engine"]
 
 
 # ------------------------------------------------------------------------------------------------ writing
@@ -117,7 +114,7 @@ def _store(batch: list, parts: list, single: bool) -> list[str]:
     for check in registry.of(app).batch_checks:
         check(batch, cred)
     try:
-        store.save(_engine(), prepared, matched, voiding=current_app.config["VOIDING"])
+        store.save(db.engine(), prepared, matched, voiding=current_app.config["VOIDING"])
     except store.Conflict as e:
         raise XAPIError(409, str(e))
     except store.Forbidden as e:
@@ -241,7 +238,7 @@ def get_statements():
     headers = {"X-Experience-API-Consistent-Through": consistent_through()}
 
     for name in _ID_PARAMS & params.keys():
-        row = store.get(_engine(), params[name], voided=(name == "voidedStatementId"), credential_id=mine)
+        row = store.get(db.engine(), params[name], voided=(name == "voidedStatementId"), credential_id=mine)
         if row is None:
             raise XAPIError(404, f"no {'voided ' if name == 'voidedStatementId' else ''}statement with id {params[name]}"
                             + ("" if name == "voidedStatementId" else " (a voided statement is fetched by voidedStatementId)"))
@@ -256,7 +253,7 @@ def get_statements():
                     related_activities=params["related_activities"], related_agents=params["related_agents"],
                     since_us=params.get("since"), until_us=params.get("until"), ascending=params["ascending"],
                     limit=min(limit, page_max), after_seq=after, credential_id=mine)
-    bodies, cursor = store.find(_engine(), q)
+    bodies, cursor = store.find(db.engine(), q)
     more = ""
     if cursor is not None:
         more = url_for("xapi.get_statements", more=_serializer().dumps({**args, "_after": cursor}))
@@ -286,7 +283,7 @@ def _respond(body: bytes, stmts_for_attachments, headers) -> Response:
         return Response(body, mimetype=_JSON, headers=headers)
     sha2s = {sha2 for s in stmts_for_attachments for sha2 in att.sha2s_of(s)}
     parts = [att.Part(sha2=r.sha2, content_type=r.content_type, content=r.content)
-             for r in store.attachment_parts(_engine(), sha2s)]
+             for r in store.attachment_parts(db.engine(), sha2s)]
     payload, ctype = att.build_multipart(body, parts)
     return Response(payload, content_type=ctype, headers=headers)
 
