@@ -7,6 +7,7 @@ from werkzeug.exceptions import HTTPException
 from lrs.cmi5 import lms, package, stats, vocab
 from lrs.competence.directory import agent_for
 from lrs.store import db
+from lrs.store.db import transaction
 from lrs.xapi import auth
 from lrs.xapi.errors import XAPIError, error_response, json_object_body, json_response
 
@@ -60,7 +61,8 @@ def import_course():
         made = lms.import_package(db.engine(), data, g.credential.name, current_app.config["CMI5_ID_BASE"], codes)
     except package.PackageError as e:
         raise XAPIError(400, str(e))
-    return json_response(lms.get_course(db.engine(), made["id"]), 201 if made["created"] else 200)
+    with transaction() as conn:
+        return json_response(lms.get_course(conn, made["id"]), 201 if made["created"] else 200)
 
 
 @bp.get("/api/courses")
@@ -70,12 +72,14 @@ def list_courses():
 
 @bp.get("/api/courses/<int:course_id>")
 def get_course(course_id):
-    return json_response(_call(lms.get_course, db.engine(), course_id))
+    with transaction() as conn:
+        return json_response(_call(lms.get_course, conn, course_id))
 
 
 @bp.get("/api/courses/<int:course_id>/stats")
 def course_stats(course_id):
-    _call(lms.get_course, db.engine(), course_id)  # 404 for an unknown course
+    with transaction() as conn:
+        _call(lms.get_course, conn, course_id)  # 404 for an unknown course
     return json_response(stats.course_numbers(db.engine(), course_id))
 
 
@@ -88,7 +92,9 @@ class _Competences(Schema):
 @bp.put("/api/courses/<int:course_id>/competences")
 def put_competences(course_id):
     body = _body(_Competences())
-    return json_response(_call(lms.set_competences, db.engine(), course_id, _codes(body["competences"])))
+    codes = _codes(body["competences"])
+    with transaction(write=True) as conn:
+        return json_response(_call(lms.set_competences, conn, course_id, codes))
 
 
 class _Launch(Schema):
@@ -121,13 +127,15 @@ def list_registrations():
     course = request.args.get("course_id")
     if course is not None and not course.isdigit():
         raise XAPIError(400, "course_id must be a number")
-    regs = lms.registrations_of(db.engine(), employee, int(course) if course else None)
-    return json_response({"registrations": [lms.progress(db.engine(), r) for r in regs]})
+    with transaction() as conn:
+        regs = lms.registrations_of(conn, employee, int(course) if course else None)
+        return json_response({"registrations": [lms.progress(conn, r) for r in regs]})
 
 
 @bp.get("/api/registrations/<uuid:registration>")
 def registration_progress(registration):
-    return json_response(_call(lms.progress, db.engine(), str(registration)))
+    with transaction() as conn:
+        return json_response(_call(lms.progress, conn, str(registration)))
 
 
 class _Waive(Schema):
@@ -141,7 +149,8 @@ class _Waive(Schema):
 def waive(registration):
     body = _body(_Waive())
     out = _call(lms.waive, db.engine(), str(registration), body["au"], body["reason"])
-    return json_response({**out, **lms.progress(db.engine(), str(registration))})
+    with transaction() as conn:
+        return json_response({**out, **lms.progress(conn, str(registration))})
 
 
 @bp.post("/api/sessions/<uuid:session_id>/abandon")
@@ -187,7 +196,8 @@ def _cors(response):
 
 @bp.get("/content/<int:course_id>/<path:path>")
 def content(course_id, path):
-    found = lms.file(db.engine(), course_id, path)
+    with transaction() as conn:
+        found = lms.file(conn, course_id, path)
     if found is None:
         raise XAPIError(404, f"course {course_id} has no file {path}")
     return Response(found.content, mimetype=found.content_type,
