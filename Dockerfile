@@ -7,6 +7,7 @@ COPY simulation simulation
 COPY course_builder course_builder
 COPY cmi5_package cmi5_package
 COPY plugins plugins
+COPY xapi_client xapi_client
 # The pinned versions (requirements.lock), then the LRS itself.
 RUN pip wheel --no-cache-dir --wheel-dir /wheels -r requirements.lock \
  && pip wheel --no-cache-dir --no-deps --wheel-dir /wheels .

@@ -1,15 +1,12 @@
 """course-builder build | check | preview | publish (see docs/authoring.md)."""
 import argparse
-import base64
 import functools
 import http.server
-import json
 import os
 import sys
 import tempfile
-import urllib.error
-import urllib.request
 
+import xapi_client
 from course_builder.build import BuildError, build, check_package, unpack
 from course_builder.source import SourceError
 
@@ -59,20 +56,12 @@ def publish(package_path: str, lrs: str, key: str, secret: str) -> dict:
     """Upload a package to the LRS's cmi5 API (credential scope cmi5/admin); returns the course it made."""
     with open(package_path, "rb") as f:
         data = f.read()
-    auth = base64.b64encode(f"{key}:{secret}".encode()).decode()
-    req = urllib.request.Request(lrs.rstrip("/") + "/cmi5/api/courses", data=data, method="POST",
-                                 headers={"Authorization": "Basic " + auth, "Content-Type": "application/zip"})
     try:
-        with urllib.request.urlopen(req, timeout=60) as r:
-            return json.loads(r.read())
-    except urllib.error.HTTPError as e:
-        try:
-            message = json.loads(e.read())["error"]["message"]
-        except Exception:
-            message = e.reason
-        raise SystemExit(f"the LRS refused the module ({e.code}): {message}")
-    except urllib.error.URLError as e:
-        raise SystemExit(f"cannot reach the LRS at {lrs}: {e.reason}")
+        return xapi_client.connect(lrs, key, secret).publish_course(data)
+    except xapi_client.Refused as e:
+        raise SystemExit(f"the LRS refused the module ({e.status}): {e.message}")
+    except xapi_client.Unreachable:
+        raise SystemExit(f"cannot reach the LRS at {lrs}")
 
 
 def cmd_publish(args):

@@ -27,18 +27,13 @@ def create_app(test_config: dict | None = None) -> Flask:
         hops = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
-    import simulation
-    from lrs import cmi5, competence, ops, portal, privacy, registry, scheduler, web
+    from lrs import cmi5, competence, ops, plugins, portal, privacy, registry, scheduler, web
     app.extensions["lrs.registry"] = registry.Registry()  # this app's jobs and hooks, filled by each init_app
     ops.init_app(app)
     competence.init_app(app)
     cmi5.init_app(app)
     portal.init_app(app)
-    simulation.init_app(app)
-    if app.config["MOODLE_BRIDGE_CONFIG"]:  # the Moodle bridge's sync as a job here (docs/moodle.md)
-        from plugins.moodle_bridge import job as moodle_bridge_job
-        with app.app_context():  # its init_app registers through lrs.scheduler.job, for the current app
-            moodle_bridge_job.init_app(app)
+    plugins.init_app(app)  # simulation/, the Moodle bridge's job: entry points (lrs/plugins.py)
     web.init_app(app)
     privacy.init_app(app)
 

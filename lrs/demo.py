@@ -1,11 +1,9 @@
 """`make run`'s first-run setup: a demo credential (shown once, with a curl line) and a little demo data."""
 import argparse
 import logging
-import base64
 import uuid
 
-import orjson
-
+import xapi_client
 from lrs import create_app
 from lrs.store import credentials as creds
 
@@ -34,7 +32,7 @@ def demo_statements() -> list[dict]:
     return out
 
 
-def load_trust(app, client, headers, port: int = 8080):
+def load_trust(app, client: xapi_client.Client, port: int = 8080):
     """The demo health trust: units, catalog, ~200 employees and their learning records, then their plans."""
     from lrs.competence import demo, engine, imports
     from lrs.store.types import utcnow
@@ -45,8 +43,7 @@ def load_trust(app, client, headers, port: int = 8080):
     imports.import_hr(db, settings, "employees.csv", demo.employees_csv())
     records = demo.statements(settings.day(utcnow()))
     for i in range(0, len(records), 500):
-        response = client.post("/xapi/statements", data=orjson.dumps(records[i:i + 500]), headers=headers)
-        assert response.status_code == 200, response.get_data(as_text=True)
+        client.post_statements(records[i:i + 500])
     engine.process_all_new(db, settings)
     _demo_users(db, port)
     print(f"Demo trust: {len(demo.UNITS)} units, {demo.employees_csv().count(chr(10)) - 1} employees, "
@@ -81,12 +78,9 @@ def main():
               f"Make another with: .venv/bin/lrs credentials create --name me --scope all")
         return
     cred = creds.create(engine, DEMO_NAME, ("all",))
-    auth = "Basic " + base64.b64encode(f"{cred['key']}:{cred['secret']}".encode()).decode()
-    headers = {"Authorization": auth, "X-Experience-API-Version": "1.0.3", "Content-Type": "application/json"}
-    client = app.test_client()
-    response = client.post("/xapi/statements", data=orjson.dumps(demo_statements()), headers=headers)
-    assert response.status_code == 200, response.get_data(as_text=True)
-    load_trust(app, client, headers, args.port)
+    client = xapi_client.in_process(app, cred["key"], cred["secret"])  # through the xAPI API, as any client
+    client.post_statements(demo_statements())
+    load_trust(app, client, args.port)
     print(f"""
 Demo credential (shown once; keep it):
   key:    {cred['key']}

@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
-from flask import current_app
-
 from sqlalchemy import Column, Index, String, Table, Text
 from sqlalchemy.exc import IntegrityError
 
@@ -52,15 +50,6 @@ class Job:
 def add(app, job_id: str, func: Callable, *, seconds: int, once: bool = True) -> None:
     """Let this app run `func(app)` every `seconds` (called from a package's init_app)."""
     registry.of(app).jobs[job_id] = Job(job_id, func, seconds, once)
-
-
-def job(job_id: str, *, seconds: int, once: bool = True):
-    """The older decorator form, `job(id, seconds=N)(func)`, for the app being set up (the Moodle bridge's
-    init_app calls it inside an app context). New code calls `add(app, …)`."""
-    def register(func):
-        add(current_app._get_current_object(), job_id, func, seconds=seconds, once=once)
-        return func
-    return register
 
 
 def jobs(app) -> dict[str, Job]:

@@ -4,11 +4,13 @@ import json
 import click
 import yaml
 from flask import current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
 
 from simulation import csvfile, service
-from simulation.lrs import Refused
+from simulation.lrs import Refused, Unreachable
 from simulation.sessions import Invalid
+
+LRS_APP = "lrs:create_app"
 
 
 def _load(path: str) -> dict:
@@ -22,7 +24,7 @@ def _load(path: str) -> dict:
 def log_command(path):
     try:
         done = service.log(current_app._get_current_object(), _load(path))
-    except (Invalid, Refused) as e:
+    except (Invalid, Refused, Unreachable) as e:
         raise click.ClickException(str(e))
     click.echo(f"logged session {done['id']}: {done['statements']} statements")
 
@@ -40,7 +42,7 @@ def import_command(path):
         try:
             done = service.log(app, raw)
             click.echo(f"line {line}: logged session {done['id']} ({done['statements']} statements)")
-        except (Invalid, Refused) as e:
+        except (Invalid, Refused, Unreachable) as e:
             failed += 1
             click.echo(f"line {line}: not logged: {e}", err=True)
     if failed:
@@ -54,7 +56,7 @@ def import_command(path):
 def correct_command(session_id, path):
     try:
         done = service.correct(current_app._get_current_object(), session_id, _load(path))
-    except (Invalid, Refused) as e:
+    except (Invalid, Refused, Unreachable) as e:
         raise click.ClickException(str(e))
     click.echo(f"corrected session {session_id}: {done['voided']} voided, {done['statements']} sent")
 
@@ -65,7 +67,7 @@ def correct_command(session_id, path):
 def delete_command(session_id):
     try:
         done = service.delete(current_app._get_current_object(), session_id)
-    except (Invalid, Refused) as e:
+    except (Invalid, Refused, Unreachable) as e:
         raise click.ClickException(str(e))
     click.echo(f"deleted session {session_id}: {done['voided']} statements voided")
 
@@ -78,11 +80,12 @@ def rules_command():
 
 
 def main():
-    from lrs import create_app
-    cli = FlaskGroup(create_app=create_app, add_default_commands=False, help="Team-training sessions (simulation).")
+    cli = FlaskGroup(add_default_commands=False, help="Team-training sessions (simulation).")
     for command in (log_command, import_command, correct_command, delete_command, rules_command):
         cli.add_command(command)
-    cli.main(prog_name="sim")
+    # The commands run in the LRS's app (its settings; its WSGI app when no LRS_SIMULATION_LRS_URL), named as
+    # Flask names an app (--app or FLASK_APP override it), not imported: simulation/ imports nothing of the LRS.
+    cli.main(prog_name="sim", obj=ScriptInfo(app_import_path=LRS_APP))
 
 
 if __name__ == "__main__":

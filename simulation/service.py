@@ -1,13 +1,10 @@
 """Logging, correcting and deleting sessions; what an instructor sees of theirs. Everything goes to and comes from
-the LRS through its xAPI API (simulation/lrs.py): the session itself is kept as an Activity Profile document of
-the session activity, and each facilitator's list of sessions as an Agent Profile document."""
+the LRS through its HTTP API (simulation/lrs.py): the session itself is kept as an Activity Profile document of
+the session activity, each facilitator's list of sessions as an Agent Profile document, and who is an employee
+(and the xAPI agent that is them) comes from the LRS's employee directory."""
 import json
 from collections import Counter, defaultdict
 
-from sqlalchemy import select
-
-from lrs.competence.directory import agent_for
-from lrs.competence.tables import employees
 from simulation import catalog, lrs, sessions
 from simulation.sessions import V, Invalid
 
@@ -23,18 +20,24 @@ class Duplicate(Invalid):
     pass
 
 
-def _known(app):
-    engine = app.extensions["lrs.engine"]
+class _Directory:
+    """The LRS's employee directory, asked once per id in one piece of work."""
 
-    def known(employee_id: str) -> bool:
-        with engine.connect() as conn:
-            return conn.execute(select(employees.c.id).where(employees.c.id == employee_id)).first() is not None
-    return known
+    def __init__(self, client):
+        self.client, self.entries = client, {}
 
+    def known(self, ids) -> set[str]:
+        self._ask(ids)
+        return {i for i in ids if self.entries[i]["known"]}
 
-def _agent(app):
-    home = app.config["IDENTITY_HOMEPAGE"]
-    return lambda employee_id: agent_for(employee_id, home)
+    def agent(self, employee_id: str) -> dict:
+        self._ask([employee_id])
+        return self.entries[employee_id]["agent"]
+
+    def _ask(self, ids):
+        missing = [i for i in dict.fromkeys(ids) if i not in self.entries]
+        if missing:
+            self.entries.update(self.client.employees(missing))
 
 
 def _doc(client, session_id: str):
@@ -45,17 +48,18 @@ def _doc(client, session_id: str):
 def log(app, raw: dict) -> dict:
     """Log a new session: its statements in one batch, then the session document. A session already logged (same
     id, or the same scenario, start and place) is refused as a duplicate."""
-    session = sessions.load(raw, _known(app))
     client = lrs.for_app(app)
+    people = _Directory(client)
+    session = sessions.load(raw, people.known)
     existing, _etag = _doc(client, session["id"])
     if existing and not existing.get("deleted"):
         raise Duplicate(f"this session is already logged (id {session['id']}); correct it instead")
     revision = (existing or {}).get("revision", 0) + 1
-    stmts = sessions.statements(session, revision, _agent(app))
+    stmts = sessions.statements(session, revision, people.agent)
     client.post_statements(stmts)
     _keep(client, session, revision, [s["id"] for s in stmts], _etag)
     for facilitator in session["facilitators"]:
-        _remember(app, client, facilitator, session["id"])
+        _remember(client, people.agent(facilitator), session["id"])
     return {"id": session["id"], "revision": revision, "statements": len(stmts)}
 
 
@@ -63,17 +67,18 @@ def correct(app, session_id: str, raw: dict) -> dict:
     """The corrected session replaces the logged one: the old statements are voided and the new ones sent, in one
     batch (all or nothing)."""
     client = lrs.for_app(app)
+    people = _Directory(client)
     old, etag = _doc(client, session_id)
     if old is None or old.get("deleted"):
         raise NotFound(f"no session {session_id}")
-    session = sessions.load({**raw, "id": session_id}, _known(app))
+    session = sessions.load({**raw, "id": session_id}, people.known)
     revision = old["revision"] + 1
-    stmts = sessions.statements(session, revision, _agent(app))
-    voids = sessions.voiding(old["statement_ids"], _agent(app)(session["facilitators"][0]))
+    stmts = sessions.statements(session, revision, people.agent)
+    voids = sessions.voiding(old["statement_ids"], people.agent(session["facilitators"][0]))
     client.post_statements(voids + stmts)
     _keep(client, session, revision, [s["id"] for s in stmts], etag)
     for facilitator in session["facilitators"]:
-        _remember(app, client, facilitator, session_id)
+        _remember(client, people.agent(facilitator), session_id)
     return {"id": session_id, "revision": revision, "statements": len(stmts), "voided": len(voids)}
 
 
@@ -82,7 +87,7 @@ def delete(app, session_id: str) -> dict:
     old, etag = _doc(client, session_id)
     if old is None or old.get("deleted"):
         raise NotFound(f"no session {session_id}")
-    voids = sessions.voiding(old["statement_ids"], _agent(app)(old["facilitators"][0]))
+    voids = sessions.voiding(old["statement_ids"], _Directory(client).agent(old["facilitators"][0]))
     client.post_statements(voids)
     client.put_document("activities/profile", {**old, "deleted": True, "statement_ids": []}, etag,
                         activityId=sessions.session_iri(session_id), profileId=SESSION_DOC)
@@ -95,8 +100,8 @@ def _keep(client, session, revision, sent, etag):
                         profileId=SESSION_DOC)
 
 
-def _remember(app, client, facilitator: str, session_id: str):
-    agent = json.dumps(_agent(app)(facilitator))
+def _remember(client, facilitator: dict, session_id: str):
+    agent = json.dumps(facilitator)
     for _attempt in range(5):  # another instructor's write in between: read again and retry
         mine, etag = client.get_document("agents/profile", agent=agent, profileId=MY_SESSIONS_DOC)
         ids = (mine or {}).get("sessions", [])
@@ -120,7 +125,7 @@ def get(app, session_id: str) -> dict:
 
 def mine(app, employee_id: str) -> list[dict]:
     client = lrs.for_app(app)
-    agent = json.dumps(_agent(app)(employee_id))
+    agent = json.dumps(_Directory(client).agent(employee_id))
     listed, _etag = client.get_document("agents/profile", agent=agent, profileId=MY_SESSIONS_DOC)
     out = []
     for session_id in (listed or {}).get("sessions", []):

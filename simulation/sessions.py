@@ -88,8 +88,9 @@ class SessionSchema(Schema):
         return data
 
 
-def load(raw: dict, known_employee) -> dict:
-    """A session from what the instructor sent; raises Invalid saying what is wrong."""
+def load(raw: dict, known_employees) -> dict:
+    """A session from what the instructor sent; raises Invalid saying what is wrong. known_employees(ids) gives
+    those of the ids that are employees."""
     try:
         session = SessionSchema().load(raw)
     except ValidationError as e:
@@ -97,8 +98,10 @@ def load(raw: dict, known_employee) -> dict:
     scenario = catalog.scenarios().get(session["scenario"])
     if scenario is None:
         raise Invalid(f"unknown scenario «{session['scenario']}»; known: {', '.join(catalog.scenarios())}")
-    for person in session["facilitators"] + [p["employee_id"] for p in session["participants"]]:
-        if not known_employee(person):
+    people = session["facilitators"] + [p["employee_id"] for p in session["participants"]]
+    known = known_employees(people)
+    for person in people:
+        if person not in known:
             raise Invalid(f"unknown person: no employee with id «{person}»")
     for p in session["participants"]:
         _check_ratings(p["ratings"], scenario, "participant", f"participant {p['employee_id']}")

@@ -7,17 +7,22 @@ from flask import Blueprint, abort, current_app, flash, jsonify, redirect, rende
 from flask_wtf import FlaskForm
 
 from lrs import principal
-from lrs.xapi.errors import error_response
+from lrs.csrf import cookie_api
 from simulation import catalog, service
-from simulation.lrs import Refused
+from simulation.lrs import Refused, Unreachable
 from simulation.sessions import Invalid
 
-api = Blueprint("simulation_api", __name__, url_prefix="/api/simulation")
+api = cookie_api(Blueprint("simulation_api", __name__, url_prefix="/api/simulation"))
 pages = Blueprint("simulation", __name__, url_prefix="/sim", template_folder="templates")
 
 
 def _app():
     return current_app._get_current_object()
+
+
+def error_response(status: int, message: str):
+    """An error as the LRS's APIs give one: {"error": {"code", "message"}}."""
+    return jsonify({"error": {"code": status, "message": message}}), status
 
 
 @api.errorhandler(Invalid)
@@ -29,6 +34,11 @@ def _invalid(e):
 @api.errorhandler(Refused)
 def _refused(e):
     return error_response(502 if e.status >= 500 else 400, str(e))
+
+
+@api.errorhandler(Unreachable)
+def _unreachable(e):
+    return error_response(502, str(e))
 
 
 @api.before_request
@@ -110,7 +120,7 @@ def new_session():
         raw = _from_form(request.form, scenario, who)
         try:
             done = service.log(_app(), raw)
-        except (Invalid, Refused) as e:
+        except (Invalid, Refused, Unreachable) as e:
             flash(str(e), "error")
         else:
             flash(f"Økten er logget: {done['statements']} utsagn sendt.", "ok")

@@ -4,7 +4,6 @@ in a fresh PostgreSQL or MariaDB database, and a small health-trust site in it: 
 users, a quiz, a SCORM package, an H5P activity and a page. Events are logged as Moodle logs them.
 
 Also: the LRS (the Flask app of the `app` fixture) as the bridge's HTTP peer, and reading statements back."""
-import base64
 import json
 import os
 from contextlib import contextmanager
@@ -16,8 +15,9 @@ from sqlalchemy import (BigInteger, Column, Index, MetaData, Numeric, SmallInteg
                         insert)
 from sqlalchemy.dialects.mysql import LONGTEXT
 
+import xapi_client
 from plugins.moodle_bridge import config
-from plugins.moodle_bridge.lrs import LRS
+from xapi_client import Client as LRS
 from tests.conftest import CHECKOUT_TAG, PG_ADMIN, make_credential, pg_admin, require_pg
 
 SITE = "https://moodle.helse-sorost.example.no"
@@ -323,15 +323,9 @@ BRIDGE_SCOPES = ("statements/write", "statements/read", "profile")
 
 
 def in_process_lrs(app, scopes=BRIDGE_SCOPES) -> LRS:
-    """The bridge's LRS client, its HTTP requests handed to the Flask app (with a credential of its own)."""
+    """The bridge's LRS client, its HTTP requests handed to the app in-process (with a credential of its own)."""
     cred = make_credential(app, scopes, name="moodle bridge")
-    auth = "Basic " + base64.b64encode(f"{cred['key']}:{cred['secret']}".encode()).decode()
-    client = app.test_client()
-
-    def send(method, path, body, headers):
-        r = client.open("/xapi" + path, method=method, data=body, headers={**headers, "Authorization": auth})
-        return r.status_code, r.headers, r.get_data()
-    return LRS(send)
+    return xapi_client.in_process(app, cred["key"], cred["secret"])
 
 
 def settings(log_db_url: str, **over) -> config.Settings:

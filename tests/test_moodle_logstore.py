@@ -400,7 +400,7 @@ def test_incremental_runs_send_only_what_is_new(moodle, lrs):
     assert (summary.first_log_id, summary.events, summary.statements) == (first[-1], 4, 4)
     got = all_statements(lrs)
     assert sorted(s["id"] for s in got) == sorted(statement_id(SITE, "log", i, 0) for i in first + later)
-    doc, _etag = lrs.get_activity_profile(SITE, CHECKPOINT_PROFILE)
+    doc, _etag = lrs.get_document("activities/profile", activityId=SITE, profileId=CHECKPOINT_PROFILE)
     assert doc == {"site": SITE, "last_log_id": later[-1], "events": 11, "statements": 11, "skipped": {}}
 
 
@@ -415,7 +415,7 @@ def crashing(lrs: LRS, after_posts: int) -> LRS:
     def send(method, path, body, headers):
         nonlocal posts
         answer = lrs._send(method, path, body, headers)
-        if method == "POST" and path == "/statements" and answer[0] == 200:
+        if method == "POST" and path == "/xapi/statements" and answer[0] == 200:
             posts += 1
             if posts == after_posts:
                 raise CrashAfterPost()
@@ -430,7 +430,7 @@ def test_a_crash_after_a_post_before_the_checkpoint_moves_loses_and_doubles_noth
     with pytest.raises(CrashAfterPost):
         run(m, crashing(lrs, after_posts=2), batch_size=4, concurrency=1)
     assert len(all_statements(lrs)) == 8  # two batches stored, the checkpoint only after the first
-    assert lrs.get_activity_profile(SITE, CHECKPOINT_PROFILE)[0]["last_log_id"] == events[3]
+    assert lrs.get_document("activities/profile", activityId=SITE, profileId=CHECKPOINT_PROFILE)[0]["last_log_id"] == events[3]
 
     summary = run(m, lrs, batch_size=4)  # the second batch again (the same statements), then the rest
     assert (summary.first_log_id, summary.events, summary.statements, summary.kept_earlier) == (events[3], 6, 6, 0)
@@ -444,7 +444,7 @@ def test_a_crash_with_batches_in_flight_loses_and_doubles_nothing(moodle, lrs):
     events = [m.log("\\core\\event\\course_viewed", userid=m.kari, courseid=2) for _ in range(20)]
     with pytest.raises(CrashAfterPost):
         run(m, crashing(lrs, after_posts=3), batch_size=2, concurrency=3)
-    doc, _ = lrs.get_activity_profile(SITE, CHECKPOINT_PROFILE)
+    doc, _ = lrs.get_document("activities/profile", activityId=SITE, profileId=CHECKPOINT_PROFILE)
     stored = {s["id"] for s in all_statements(lrs)}
     below = [e for e in events if e <= (doc or {}).get("last_log_id", 0)]
     assert {statement_id(SITE, "log", e, 0) for e in below} <= stored  # all below the checkpoint are in
@@ -494,7 +494,7 @@ def test_a_statement_the_lrs_refuses_is_counted_and_the_rest_land(moodle, lrs):
     h5p("soon"), h5p("later")
     with pytest.raises(Refused, match="the LRS refused every statement of a batch"):
         run(m, lrs, batch_size=3)
-    assert lrs.get_activity_profile(SITE, CHECKPOINT_PROFILE)[0]["last_log_id"] == viewed
+    assert lrs.get_document("activities/profile", activityId=SITE, profileId=CHECKPOINT_PROFILE)[0]["last_log_id"] == viewed
 
 
 def test_two_bridges_cannot_both_advance_the_checkpoint(moodle, lrs):
@@ -505,7 +505,7 @@ def test_two_bridges_cannot_both_advance_the_checkpoint(moodle, lrs):
         two.advance(12, 12, 12, {})
     assert two.load() == 10
     two.advance(12, 2, 2, {})
-    assert lrs.get_activity_profile(SITE, CHECKPOINT_PROFILE)[0]["events"] == 12
+    assert lrs.get_document("activities/profile", activityId=SITE, profileId=CHECKPOINT_PROFILE)[0]["events"] == 12
 
 
 def test_throttle_caps_rows_per_second(moodle, lrs):
@@ -608,13 +608,13 @@ def test_killing_the_bridge_mid_backfill_then_resuming_loses_and_doubles_nothing
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            doc, _ = reader.get_activity_profile(SITE, CHECKPOINT_PROFILE)
+            doc, _ = reader.get_document("activities/profile", activityId=SITE, profileId=CHECKPOINT_PROFILE)
             if doc and doc["last_log_id"] >= events[300]:
                 break
             time.sleep(0.05)
         os.killpg(bridge.pid, signal.SIGKILL)  # mid-backfill, wherever it is
         bridge.wait()
-        stopped_at = reader.get_activity_profile(SITE, CHECKPOINT_PROFILE)[0]["last_log_id"]
+        stopped_at = reader.get_document("activities/profile", activityId=SITE, profileId=CHECKPOINT_PROFILE)[0]["last_log_id"]
         assert events[300] <= stopped_at < events[-1]
 
         done = subprocess.run([sys.executable, "-m", "plugins.moodle_bridge.cli", "sync"], env=env,
@@ -623,7 +623,7 @@ def test_killing_the_bridge_mid_backfill_then_resuming_loses_and_doubles_nothing
         got = all_statements(reader)
         assert len(got) == 1200
         assert sorted(s["id"] for s in got) == sorted(statement_id(SITE, "log", e, 0) for e in events)
-        assert reader.get_activity_profile(SITE, CHECKPOINT_PROFILE)[0]["last_log_id"] == events[-1]
+        assert reader.get_document("activities/profile", activityId=SITE, profileId=CHECKPOINT_PROFILE)[0]["last_log_id"] == events[-1]
 
 
 # ----------------------------------------------------------------- one statement per Moodle fact, either way in

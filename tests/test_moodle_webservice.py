@@ -11,6 +11,7 @@ import yaml
 from click.testing import CliRunner
 from flask import g
 
+import xapi_client
 from plugins.moodle_bridge import cli, config, job, lrs, mapping, websync
 from plugins.moodle_bridge import xapi as xapi_ids
 from plugins.moodle_bridge.webservice import (FUNCTIONS, MoodleRefused, MoodleUnreachable, WebService,
@@ -166,9 +167,7 @@ def settings_for(moodle, **extra):
 def bridge_lrs(app, scopes=job.SCOPES):
     """The LRS as the bridge sees it (its HTTP API, in-process), with a credential of these scopes."""
     cred = make_credential(app, scopes, name="moodle bridge")
-    send = job._in_process(app, cred["key"], cred["secret"])
-    return (lrs.LRS(lambda method, path, body, headers: send(method, "/xapi" + path, body, headers)),
-            mapping.RulesAPI(send))
+    return xapi_client.in_process(app, cred["key"], cred["secret"])
 
 
 def stored(xapi, **query) -> list[dict]:
@@ -191,7 +190,7 @@ def test_sync_sends_completions_and_grades_as_the_log_path_builds_them(app, xapi
     hospital.course_done[(2, 10)] = two_days_ago
     hospital.grades[(2, 10, 2200)] = (85.0, two_days_ago)
     settings = settings_for(hospital)
-    summary = websync.run(settings, client(hospital), bridge_lrs(app)[0])
+    summary = websync.run(settings, client(hospital), bridge_lrs(app))
     assert summary.sent == {"activity completions": 2, "course completions": 1, "grades": 1}
     assert summary.statements == 4 and summary.courses == 3 and summary.enrolments == 4
     got = {s["id"]: s for s in stored(xapi)}
@@ -216,7 +215,7 @@ def test_grades_of_a_course_without_completion_name_users_as_configured(app, xap
     hospital.add_activity(4, 41, "assign", "Refleksjonsnotat", graded=True)
     hospital.grades[(4, 11, 4100)] = (7.0, ago(1))
     summary = websync.run(settings_for(hospital, actor_id="username", actor_home_page=""), client(hospital),
-                          bridge_lrs(app)[0])
+                          bridge_lrs(app))
     assert summary.sent == {"grades": 1}
     [grade] = stored(xapi)
     assert grade["actor"] == {"objectType": "Agent", "name": "Ola Nordmann",
@@ -230,7 +229,7 @@ def test_rerun_sends_nothing_twice_and_then_only_what_is_new(app, xapi, hospital
     hospital.activity_done[(2, 10, 22)] = ago(2)
     hospital.course_done[(2, 10)] = ago(2)
     hospital.grades[(2, 10, 2200)] = (85.0, ago(2))
-    settings, bridge = settings_for(hospital), bridge_lrs(app)[0]
+    settings, bridge = settings_for(hospital), bridge_lrs(app)
     assert websync.run(settings, client(hospital), bridge).statements == 4
     hospital.calls.clear()
     again = websync.run(settings, client(hospital), bridge)
@@ -253,13 +252,13 @@ def test_rerun_sends_nothing_twice_and_then_only_what_is_new(app, xapi, hospital
 
 def test_a_run_that_dies_before_its_checkpoint_resends_the_same_statements(app, xapi, hospital):
     hospital.activity_done[(2, 10, 21)] = ago(3)
-    settings, bridge = settings_for(hospital), bridge_lrs(app)[0]
-    put = bridge.put_activity_profile
-    bridge.put_activity_profile = lambda *a: (_ for _ in ()).throw(lrs.Unreachable("the LRS went away"))
+    settings, bridge = settings_for(hospital), bridge_lrs(app)
+    put = bridge.put_document
+    bridge.put_document = lambda *a, **k: (_ for _ in ()).throw(lrs.Unreachable("the LRS went away"))
     with pytest.raises(lrs.Unreachable):
         websync.run(settings, client(hospital), bridge)
     assert len(stored(xapi)) == 1  # sent, but not remembered
-    bridge.put_activity_profile = put
+    bridge.put_document = put
     assert websync.run(settings, client(hospital), bridge).statements == 1  # the same statement again …
     assert len(stored(xapi)) == 1  # … which the LRS knows
     assert websync.run(settings, client(hospital), bridge).statements == 0
@@ -268,14 +267,14 @@ def test_a_run_that_dies_before_its_checkpoint_resends_the_same_statements(app, 
 def test_a_bad_token_stops_the_sync_with_moodles_message(app, xapi, hospital):
     settings = settings_for(hospital, ws_token="expired")
     with pytest.raises(MoodleRefused, match="invalidtoken"):
-        websync.run(settings, websync.web_service(settings), bridge_lrs(app)[0])
+        websync.run(settings, websync.web_service(settings), bridge_lrs(app))
     assert stored(xapi) == []
 
 
 def test_a_course_the_bridge_may_not_see_is_skipped_and_the_rest_synced(app, xapi, hospital):
     hospital.forbidden.add(2)
     hospital.activity_done[(3, 10, 31)] = ago(1)
-    summary = websync.run(settings_for(hospital), client(hospital), bridge_lrs(app)[0])
+    summary = websync.run(settings_for(hospital), client(hospital), bridge_lrs(app))
     assert summary.skipped == {"course skipped: requireloginerror": 1}
     assert [s["object"]["id"].rsplit("=", 1)[1] for s in stored(xapi)] == ["31"]
 
@@ -311,12 +310,12 @@ def as_admin(app):
 def test_a_moodle_course_completion_fulfils_the_requirement_through_the_mapping(trust, sign_in, xapi, hospital):
     app = trust
     settings = settings_for(hospital, competence_map={"HLR-2024": ["HLR"], 3: "BRANN"})
-    bridge, rules = bridge_lrs(app)
+    bridge = rules = bridge_lrs(app)
     answers = mapping.apply(settings, rules, client(hospital))
     host = hospital.site.split("//")[1]
     assert [(a["id"], a["changed"], a["version"]) for a in answers] == [
         (f"moodle:{host}:BRANN", True, 1), (f"moodle:{host}:HLR", True, 1)]
-    rule = rules.get(f"moodle:{host}:HLR")
+    rule = rules.rule(f"moodle:{host}:HLR")
     assert rule["parts"][0]["activities"] == [f"{hospital.site}/course/view.php?id=2"]
     assert mapping.apply(settings, rules, client(hospital))[1]["changed"] is False  # the same map: no new version
 
@@ -335,7 +334,7 @@ def test_a_moodle_course_completion_fulfils_the_requirement_through_the_mapping(
     # A competence dropped from the map: its rule is withdrawn, and what it proved is no longer proof.
     answers = mapping.apply(settings_for(hospital, competence_map={3: ["BRANN"]}), rules, client(hospital))
     assert {a["id"]: a["changed"] for a in answers} == {f"moodle:{host}:BRANN": False, f"moodle:{host}:HLR": True}
-    assert [r["id"] for r in rules.list("moodle:")] == [f"moodle:{host}:BRANN"]
+    assert [r["id"] for r in rules.rules("moodle:")] == [f"moodle:{host}:BRANN"]
     assert plan_of(app, "E1")["HLR"]["status"] != "fulfilled"
 
 
@@ -522,7 +521,7 @@ def test_with_the_role_the_docs_list_completions_are_found(app, xapi, hospital):
     assert "enablecompletion" not in client(hospital).courses()[0]
     hospital.activity_done[(2, 10, 21)] = hospital.activity_done[(2, 10, 22)] = ago(2)
     hospital.course_done[(2, 10)] = ago(2)
-    summary = websync.run(settings_for(hospital), client(hospital), bridge_lrs(app)[0])
+    summary = websync.run(settings_for(hospital), client(hospital), bridge_lrs(app))
     assert +summary.sent == {"activity completions": 2, "course completions": 1}
     assert summary.asked == 4 and summary.problems == []
     assert "core_course_get_courses_by_field" in {f for _t, f, _p in hospital.calls}
@@ -540,7 +539,7 @@ def test_what_moodle_leaves_out_is_said_loudly_with_the_capability_to_add(app, h
                                     "site_url": hospital.site, "source": "webservice", "ws_token": TOKEN,
                                     "ws_per_second": 0, "actor_id": "idnumber", "actor_home_page": HOME}))
     settings = config.load(str(path), {})
-    bridge = bridge_lrs(app)[0]
+    bridge = bridge_lrs(app)
     monkeypatch.setattr(cli, "remote", lambda *_a: bridge)  # the CLI's LRS: the app's HTTP API, in-process
     summary = websync.run(settings, client(hospital), bridge)
     assert summary.problems == [

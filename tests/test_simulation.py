@@ -121,6 +121,13 @@ def test_duplicate_session_is_refused_and_a_retry_sends_nothing_twice(app, instr
     assert len(stored(xapi)) == 6
 
 
+def test_an_lrs_that_does_not_answer_is_a_502_saying_so(app, instructor, xapi):
+    app.config.update(SIMULATION_LRS_URL="http://127.0.0.1:9/xapi", SIMULATION_LRS_KEY="k", SIMULATION_LRS_SECRET="s")
+    r = instructor.post("/api/simulation/sessions", json=session())
+    assert r.status_code == 502 and "the LRS at http://127.0.0.1:9/xapi did not answer" in r.get_json()["error"]["message"]
+    assert stored(xapi) == []
+
+
 def test_only_instructors_log_sessions(app):
     client = app.test_client()
     assert client.post("/api/simulation/sessions", json=session()).status_code == 401
@@ -148,7 +155,7 @@ def test_cli_logs_through_a_live_lrs_and_csv_imports_a_day(app, db_url, tmp_path
         pytest.skip("one live-server run is enough (SQLite)")
     server = Server(db_url, workers=1, threads=2, env={"LRS_SECRET_KEY": "t"}).start(timeout=60)
     try:
-        key, secret = server.credential("statements/write", "statements/read", "profile")
+        key, secret = server.credential("statements/write", "statements/read", "profile", "competence/directory")
         app.config.update(SIMULATION_LRS_URL=server.url + "/xapi", SIMULATION_LRS_KEY=key,
                           SIMULATION_LRS_SECRET=secret)
         runner = FlaskCliRunner(app)

@@ -8,7 +8,7 @@ import pytest
 from openpyxl import load_workbook
 
 from lrs.web import accounts
-from tests.competence_support import days_ago, passed_hlr, process, send
+from tests.competence_support import days_ago, passed_hlr, process, send, statement
 from tests.helpers import PASSWORD, create_people, sign_in, token_of
 
 pytestmark = pytest.mark.usefixtures("trust")
@@ -150,6 +150,62 @@ def test_admin_makes_a_credential_and_browses_statements(app, people, xapi):
     assert "credential-created" in actions and "statements-browsed" in actions
 
 
+def test_the_statement_browser_makes_no_credential_of_its_own(app, people, xapi):
+    """The browser reads the store itself: the admin's credential list stays as it was, however often it is used,
+    and a filter the xAPI query would refuse is refused with the same message."""
+    send(xapi, passed_hlr("E1", days_ago(3)))
+    client = app.test_client()
+    sign_in(client, "admin")
+
+    def credentials_listed():
+        return client.get("/admin").get_data(as_text=True).count("/admin/credentials/")
+
+    before = credentials_listed()
+    assert "https://kurs.helse.example.no/hlr" in client.get("/statements?person=E1").get_data(as_text=True)
+    client.get("/statements?verb=http://adlnet.gov/expapi/verbs/passed")
+    assert credentials_listed() == before
+    bad = client.get("/statements?since=i+går").get_data(as_text=True)
+    assert "since: must be an ISO 8601 timestamp" in bad
+    assert "activity: must be an IRI" in client.get("/statements?activity=hlr").get_data(as_text=True)
+
+
+def test_upgrading_removes_the_credentials_the_statement_browser_made(tmp_path):
+    """Each worker used to make one; `lrs db upgrade` takes them out of the admin's list, and nothing else."""
+    from lrs.store import credentials, migrate
+    from lrs.store.db import make_engine
+    engine = make_engine(f"sqlite:///{tmp_path}/old.db")
+    migrate.upgrade(engine, "0013")
+    for _worker in range(3):
+        credentials.create(engine, "web UI statement browser", ("statements/read",))
+    moodle = credentials.create(engine, "Moodle", ("statements/write",))
+    migrate.upgrade(engine)
+    assert [c["key"] for c in credentials.list_all(engine)] == [moodle["key"]]
+
+
+def test_the_plan_reads_its_evidence_in_one_query(app, people, xapi):
+    """Every statement behind the plan is named on the page, read in one query however many there are."""
+    from sqlalchemy import event
+    done = "http://adlnet.gov/expapi/verbs/completed"
+    send(xapi, passed_hlr("E1", days_ago(3)),
+         *[statement("E1", done, f"https://kurs.helse.example.no/lmh/{n}", days_ago(2)) for n in (1, 2, 3)])
+    process(app)
+    client = app.test_client()
+    sign_in(client, "kari")
+    engine = app.extensions["lrs.engine"]
+    sql = []
+
+    def seen(conn, cursor, statement_text, *args):
+        sql.append(statement_text)
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        page = client.get("/plan").get_data(as_text=True)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert all(f"https://kurs.helse.example.no/lmh/{n}" in page for n in (1, 2, 3))
+    assert "https://kurs.helse.example.no/hlr" in page
+    assert len([q for q in sql if "FROM statements" in q]) == 1
+
+
 def test_every_text_has_its_english(app):
     """Each nb text of the pages is in the English catalog, and the compiled catalog matches it."""
     from pathlib import Path
@@ -162,7 +218,7 @@ def test_every_text_has_its_english(app):
     with open(web / "translations/en/LC_MESSAGES/messages.mo", "rb") as f:
         mo = read_mo(f)
     texts = set()
-    for source in [*web.rglob("*.html"), web / "views.py"]:
+    for source in [*web.rglob("*.html"), *(web / "pages").glob("*.py")]:
         texts |= {m.group(2) for m in re.finditer(r'_l?\(\s*(["\'])((?:(?!\1).)*)\1', source.read_text())}
     assert texts <= {m.id for m in po if m.id and m.string}
     assert {m.id: m.string for m in po if m.id} == {m.id: m.string for m in mo if m.id}

@@ -6,12 +6,13 @@ from werkzeug.exceptions import HTTPException
 
 from lrs.cmi5 import lms, package, stats, vocab
 from lrs.competence.directory import agent_for
+from lrs.csrf import credential_api
 from lrs.store import db
 from lrs.store.db import transaction
 from lrs.xapi import auth
 from lrs.xapi.errors import XAPIError, error_response, json_object_body, json_response
 
-bp = Blueprint("cmi5_api", __name__, url_prefix="/cmi5")  # credential-authenticated: no CSRF
+bp = credential_api(Blueprint("cmi5_api", __name__, url_prefix="/cmi5"))
 SCOPE = "cmi5/admin"
 
 

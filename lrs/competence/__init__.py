@@ -3,7 +3,7 @@
 
 def init_app(app):
     from lrs import scheduler
-    from lrs.competence import jobs, reminders, rules_api
+    from lrs.competence import directory_api, jobs, reminders, rules_api
     from lrs.competence.api import bp
     from lrs.competence.cli import competence_group
     from lrs.competence.engine import Settings
@@ -11,6 +11,7 @@ def init_app(app):
     app.extensions["competence.settings"] = Settings(app)
     app.register_blueprint(bp)
     app.register_blueprint(rules_api.bp)
+    app.register_blueprint(directory_api.bp)
     app.cli.add_command(competence_group)
     # New statements become evidence and plan changes within seconds (each instance tries; one at a time reads).
     scheduler.add(app, "competence.process", jobs.process, seconds=2, once=False)

@@ -13,14 +13,15 @@ from marshmallow import Schema, ValidationError, fields, validate
 from werkzeug.exceptions import HTTPException
 
 from lrs import principal
-from lrs.competence import evidence, service
+from lrs.competence import directory_api, evidence, service
 from lrs.competence.changes import STATUSES
 from lrs.privacy import access
+from lrs.csrf import cookie_api
 from lrs.store import db
 from lrs.store.db import transaction
 from lrs.xapi.errors import error_response
 
-bp = Blueprint("competence_api", __name__, url_prefix="/api/competence")
+bp = cookie_api(Blueprint("competence_api", __name__, url_prefix="/api/competence"))
 
 
 class ApiError(Exception):
@@ -107,6 +108,21 @@ class EmployeeSchema(Schema):
     roles = fields.List(fields.String())
     started_on = fields.Date()
     left_on = fields.Date(allow_none=True)
+
+
+class DirectoryQuerySchema(Schema):
+    id = fields.List(fields.String(), required=True,
+                     metadata={"description": "an employee id; repeat it for more (at most 500)"})
+
+
+class DirectoryEntrySchema(Schema):
+    id = fields.String()
+    known = fields.Boolean(metadata={"description": "an employee of the trust"})
+    agent = fields.Dict(metadata={"description": "the xAPI Agent that is them"})
+
+
+class DirectorySchema(Schema):
+    employees = fields.List(fields.Nested(DirectoryEntrySchema))
 
 
 class PlanSchema(Schema):
@@ -362,6 +378,7 @@ _DOCUMENTED = [
     ("/me/evidence", "post", register_evidence, RegisterEvidenceSchema, None),
     ("/attestations", "get", attestation_queue, None, QueueEntrySchema),
     ("/evidence/{evidence_id}/decision", "post", decide, DecisionSchema, DecisionResultSchema),
+    ("/directory/employees", "get", directory_api.lookup_employees, DirectoryQuerySchema, DirectorySchema),
 ]
 
 

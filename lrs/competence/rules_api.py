@@ -18,12 +18,13 @@ from sqlalchemy import select
 
 from lrs.competence import imports
 from lrs.competence.tables import rules
+from lrs.csrf import credential_api
 from lrs.store import db
 from lrs.store.db import transaction
 from lrs.xapi import auth
 from lrs.xapi.errors import XAPIError, error_response, json_object_body, json_response
 
-bp = Blueprint("competence_rules_api", __name__, url_prefix="/api/competence/rules")
+bp = credential_api(Blueprint("competence_rules_api", __name__, url_prefix="/api/competence/rules"))
 SCOPE = "competence/rules"
 
 

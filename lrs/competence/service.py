@@ -19,6 +19,7 @@ from lrs.competence.tables import competences, employee_roles, employees, facts
 from lrs.competence.tables import job_roles as job_roles_table
 from lrs.competence.tables import manual_evidence, plan_items, status_changes, units
 from lrs.principal import Principal
+from lrs.store.models import statements
 
 ACTIVE = ("fulfilled", "expiring", "expired", "missing", "awaiting_attestation", "not_yet_due")
 
@@ -77,6 +78,20 @@ def evidence_notes(conn, employee_id: str) -> dict[str, str]:
     """statement id -> why the day its evidence counts from is not its timestamp (lrs.competence.engine._occurred)."""
     return dict(conn.execute(select(facts.c.statement_id, facts.c.note)
                              .where(facts.c.employee_id == employee_id, facts.c.note.is_not(None))).all())
+
+
+def evidence_names(conn, plan: dict) -> dict[str, str]:
+    """Statement id -> what it was (the activity's name, else its id), for a plan's evidence column: one query
+    for the whole plan (ids of manual evidence find no statement and are left out)."""
+    ids = {sid.lower(): sid for item in plan["items"] for sid in item["evidence"]}
+    names = {}
+    for chunk in _chunks(sorted(ids)):
+        for sid, body in conn.execute(select(statements.c.id, statements.c.body)
+                                      .where(statements.c.id.in_(chunk), ~statements.c.voided)):
+            obj = orjson.loads(body)["object"]
+            name = (obj.get("definition") or {}).get("name") or {}
+            names[ids[sid]] = name.get("nb-NO") or next(iter(name.values()), obj.get("id", ids[sid]))
+    return names
 
 
 def can_see_employee(conn, who: Principal, employee_id: str) -> bool:
@@ -255,3 +270,12 @@ def job_roles(conn) -> list[dict]:
 
 def unit_tree(conn) -> list[dict]:
     return [dict(r) for r in conn.execute(select(units).order_by(units.c.path)).mappings()]
+
+
+def units_seen_by(conn, who: Principal) -> list[dict]:
+    """The units of `unit_tree` this person may see (as `can_see_unit`), with the led subtrees read once."""
+    tree = unit_tree(conn)
+    if who.has("admin"):
+        return tree
+    seen = subtree_unit_ids(conn, who.led_units) if who.has("leader") else set()
+    return [u for u in tree if u["id"] in seen]

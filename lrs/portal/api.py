@@ -7,13 +7,14 @@ from sqlalchemy import select
 
 from lrs.portal.delivery import GAP_SECONDS
 from lrs.portal.tables import outbox
+from lrs.csrf import credential_api
 from lrs.privacy import access
 from lrs.store.db import settled_prefix, transaction
 from lrs.store.types import utcnow
 from lrs.xapi import auth
 from lrs.xapi.errors import XAPIError, error_response
 
-bp = Blueprint("portal_api", __name__, url_prefix="/api/portal")
+bp = credential_api(Blueprint("portal_api", __name__, url_prefix="/api/portal"))
 
 
 class FeedQuery(Schema):

@@ -55,9 +55,6 @@ def note(resource: str, employee_id: str | None = None, unit_id: str | None = No
 def init_app(app):
     @app.after_request
     def _write_reads(response):
-        if request.blueprint == "xapi" and _is_web_reader(g.get("credential")):
-            # The statement browser's own inner xAPI request (it shares the page's `g`): the page logs the read.
-            return response
         if response.status_code >= 400:
             g.pop("privacy_reads", None)
             return response
@@ -102,12 +99,6 @@ def _role(conn, who, credential, read) -> str:
 
 
 # ------------------------------------------------------------------------------------------------ xAPI reads
-
-def _is_web_reader(credential) -> bool:
-    """The web UI's own credential, with which the statement browser asks the xAPI resource for a signed-in user."""
-    reader = current_app.extensions.get("lrs.web.reader")
-    return credential is not None and reader is not None and credential.key == reader[0]
-
 
 def _read(resource, employee_id=None, filter=None) -> dict:
     return {"resource": resource, "employee_id": employee_id, "unit_id": None, "filter": filter}

@@ -7,18 +7,20 @@ from datetime import date, datetime, time, timedelta, timezone
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from lrs import principal
 from lrs.competence import service
 from lrs.privacy import access, events, export
 from lrs.store.db import transaction
-from lrs.web.views import signed_in
+from lrs.web.guard import login_required
 
 bp = Blueprint("privacy", __name__, template_folder="templates")
 
 
 @bp.get("/privacy")
+@login_required()
 def mine():
     """Min kompetanseplan > who has read my records."""
-    who = signed_in()
+    who = principal.current()
     if not who.employee_id:
         abort(404)
     with transaction() as conn:
@@ -27,9 +29,10 @@ def mine():
 
 
 @bp.get("/privacy/employees/<employee_id>/export.<fmt>")
+@login_required()
 def export_person(employee_id, fmt):
     """Everything about one employee: the person themselves, or an admin."""
-    who = signed_in()
+    who = principal.current()
     if fmt not in ("json", "html"):
         abort(404)
     if who.employee_id != employee_id and not who.has("admin"):
@@ -69,8 +72,8 @@ def _filters() -> dict:
 
 
 @bp.get("/admin/privacy")
+@login_required("admin")
 def admin():
-    signed_in("admin")
     filters = _filters()
     with transaction() as conn:
         entries = access.search(conn, **filters, limit=500)
@@ -80,8 +83,8 @@ def admin():
 
 
 @bp.get("/admin/privacy/access.csv")
+@login_required("admin")
 def admin_csv():
-    signed_in("admin")
     filters = _filters()
     with transaction() as conn:
         entries = access.search(conn, **filters, limit=None)
@@ -102,9 +105,9 @@ def _cell(value) -> str:
 
 
 @bp.get("/admin/privacy/export")
+@login_required("admin")
 def admin_export():
     """The admin page's export form: to the download of the employee named."""
-    signed_in("admin")
     employee_id = request.args.get("employee", "").strip()
     fmt = request.args.get("format", "html")
     with transaction() as conn:

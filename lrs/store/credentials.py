@@ -15,7 +15,7 @@ from lrs.store.models import credentials
 
 SCOPES = ("statements/write", "statements/read", "statements/read/mine", "state", "define", "profile",
           "all/read", "all", "portal/read", "cmi5/admin",
-          "competence/rules", "statements/void/any")
+          "competence/rules", "competence/directory", "statements/void/any")
 DEFAULT_SCOPES = ("statements/write", "statements/read/mine", "state", "profile", "define")
 
 
@@ -121,18 +121,18 @@ class Verifier:
 def kept_in_instance(app, stem: str, name: str, scopes) -> tuple[str, str]:
     """(key, secret) of a credential the app uses for a client inside itself (simulation/, the Moodle bridge's job):
     made on first use and kept in the instance folder, one per database, so every worker and restart uses the same
-    one; made again if it was revoked or lacks one of `scopes`."""
+    one; made again if it was revoked, or lacks a scope the client now needs (the old one is then revoked)."""
     tag = hashlib.sha1(app.config["DATABASE_URL"].encode()).hexdigest()[:8]
     path = os.path.join(app.instance_path, f"{stem}-credential-{tag}.json")
     engine = app.extensions["lrs.engine"]
     try:
         with open(path) as f:
             kept = json.load(f)
-        found = [c for c in list_all(engine) if c["key"] == kept["key"] and not c["revoked_us"]]
-        if found and set(scopes) <= set(found[0]["scopes"].split()):
+        found = next((c for c in list_all(engine) if c["key"] == kept["key"] and not c["revoked_us"]), None)
+        if found and set(scopes) <= set(found["scopes"].split()):
             return kept["key"], kept["secret"]
-        if found:  # made by an older version with fewer scopes: replaced
-            revoke(engine, kept["key"])
+        if found:
+            revoke(engine, found["key"])
     except (FileNotFoundError, ValueError, KeyError):
         pass
     made = create(engine, name, scopes)

@@ -7,21 +7,13 @@ else guards the pages: security headers, CSRF on forms and on the cookie-authent
 import os
 import time
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 from flask import g, request, session
 from flask_babel import Babel
-from flask_wtf.csrf import CSRFProtect, validate_csrf
-from wtforms.validators import ValidationError
 
-from lrs.xapi.errors import error_response
+from lrs.csrf import csrf
 
-csrf = CSRFProtect()
 LANGUAGES = ("nb", "en")
-# JSON APIs that take the session cookie (not credentials): their writes need JSON or the CSRF header, and an
-# Origin of this site (docs/security.md).
-COOKIE_APIS = ("competence_api", "simulation_api")
-SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 # Pages that show a signed-in person's data: never kept by a browser or proxy cache.
 PERSONAL = ("web", "privacy", "simulation", "competence_api", "simulation_api")
 
@@ -40,7 +32,7 @@ def idle_limit(app) -> timedelta:
 def init_app(app):
     from lrs.web import accounts
     from lrs.web.cli import users_group
-    from lrs.web.views import bp
+    from lrs.web.pages import bp
 
     secure = str(app.config["WEB_SECURE_COOKIES"]).strip().lower()
     app.config.update(
@@ -54,12 +46,8 @@ def init_app(app):
         RATELIMIT_ENABLED=app.config.get("RATELIMIT_ENABLED", True),
     )
     Babel(app, locale_selector=current_language)
-    # Every form post needs its CSRF token. xAPI and the credential APIs take HTTP Basic credentials, not cookies;
-    # the cookie APIs are guarded below (JSON or the CSRF header, and the Origin).
+    # Every form post needs its CSRF token; the APIs say at their blueprint how they are guarded (lrs/csrf.py).
     csrf.init_app(app)
-    for name, blueprint in app.blueprints.items():
-        if name == "xapi" or name.endswith("_api"):
-            csrf.exempt(blueprint)
 
     @app.before_request
     def _principal():
@@ -77,25 +65,6 @@ def init_app(app):
         session["seen"] = int(time.time())
         g.principal = accounts.principal_of(user)
         g.user = user
-
-    @app.before_request
-    def _cookie_api_writes():
-        if request.blueprint not in COOKIE_APIS or request.method in SAFE_METHODS:
-            return None
-        origin = request.headers.get("Origin")
-        if origin and origin not in allowed_origins(app):
-            return error_response(403, f"requests from {origin} are not allowed (LRS_ALLOWED_ORIGINS)")
-        # POST is the one write another site can send without the browser asking first (CORS preflight), and
-        # then only as form fields or text, never as JSON nor with a header of its own: either proves the request
-        # came from a page of this site.
-        if request.method != "POST" or request.is_json:
-            return None
-        try:
-            validate_csrf(request.headers.get("X-CSRFToken"))
-        except ValidationError:
-            return error_response(400, "a form post here needs the X-CSRFToken header (the csrf-token meta tag "
-                                       "of any page); or send JSON")
-        return None
 
     @app.after_request
     def _security_headers(response):
@@ -120,9 +89,3 @@ def content_security_policy(app) -> str:
     return ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
             f"base-uri 'none'; form-action 'self'; frame-ancestors {app.config['FRAME_ANCESTORS']}")
 
-
-def allowed_origins(app) -> set[str]:
-    """This site (as the request reached it, and as PUBLIC_URL names it) and ALLOWED_ORIGINS."""
-    public = urlsplit(app.config["PUBLIC_URL"])
-    return {request.host_url.rstrip("/"), f"{public.scheme}://{public.netloc}",
-            *app.config["ALLOWED_ORIGINS"].replace(",", " ").split()}

@@ -4,10 +4,11 @@ from datetime import datetime, timezone
 
 from flask import Blueprint, Response, current_app, g, request
 
+from lrs.csrf import credential_api
 from lrs.xapi import auth, errors
 from lrs.xapi.versions import SUPPORTED, negotiate, parse
 
-bp = Blueprint("xapi", __name__, url_prefix="/xapi")
+bp = credential_api(Blueprint("xapi", __name__, url_prefix="/xapi"))
 errors.register(bp)
 
 # Browser-based content on another origin must be able to use every resource.

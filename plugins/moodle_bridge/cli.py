@@ -82,8 +82,8 @@ def map_command(config_path, dry_run):
     def work():
         settings = config.load(config_path)
         ws = websync.web_service(settings) if settings.ws_token else None
-        rules = mapping.remote(settings.lrs_url, settings.lrs_key, settings.lrs_secret, settings.lrs_timeout)
-        for answer in mapping.apply(settings, rules, ws, dry_run):
+        lrs = remote(settings.lrs_url, settings.lrs_key, settings.lrs_secret, settings.lrs_timeout)
+        for answer in mapping.apply(settings, lrs, ws, dry_run):
             what = ("would change" if dry_run else "saved") if answer["changed"] else "unchanged"
             click.echo(f"{answer['id']}: {what} (version {answer['version']}), "
                        f"{answer['status_changes']} plan status changes")

@@ -11,12 +11,10 @@ competence codes:
 (PUT /api/competence/rules/<id>, credential scope competence/rules): the course's completed statement proves the
 competence, whether the log path, the web-services path or Moodle's own logstore_xapi plugin sent it (they name
 the course alike: {site}/course/view.php?id=N). Competences dropped from the map have their rule withdrawn."""
-import json
 from collections import defaultdict
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import urlsplit
 
 from plugins.moodle_bridge import xapi
-from plugins.moodle_bridge.lrs import Refused, error_message, http_sender
 
 
 class MappingError(Exception):
@@ -65,44 +63,16 @@ def rules_for(site_url: str, by_code: dict[str, list[str]]) -> list[dict]:
             for code, urls in by_code.items()]
 
 
-def apply(settings, rules_api: "RulesAPI", ws=None, dry_run: bool = False) -> list[dict]:
-    """Put every rule the map gives, and withdraw this site's rules the map no longer gives. Returns the LRS's
-    answer for each rule touched ({"id", "changed", "version", "status_changes", …})."""
+def apply(settings, lrs, ws=None, dry_run: bool = False) -> list[dict]:
+    """Put every rule the map gives, and withdraw this site's rules the map no longer gives, through the LRS's rules
+    API (an xapi_client.Client). Returns the LRS's answer for each rule touched ({"id", "changed", "version",
+    "status_changes", …})."""
     wanted = rules_for(settings.site_url, course_urls(settings, ws))
-    answers = [rules_api.put(rule, dry_run) for rule in wanted]
+    answers = [lrs.put_rule(rule, dry_run) for rule in wanted]
     keep = {r["id"] for r in wanted}
-    for existing in rules_api.list(rule_prefix(settings.site_url)):
+    for existing in lrs.rules(rule_prefix(settings.site_url)):
         if existing["id"] not in keep:
-            withdrawn = {**rules_api.get(existing["id"]), "active": False}
-            answers.append(rules_api.put({k: v for k, v in withdrawn.items() if k not in ("version", "created")},
-                                         dry_run))
+            withdrawn = {**lrs.rule(existing["id"]), "active": False}
+            answers.append(lrs.put_rule({k: v for k, v in withdrawn.items() if k not in ("version", "created")},
+                                        dry_run))
     return answers
-
-
-class RulesAPI:
-    """The LRS's rules API. send(method, path, body, headers) -> (status, headers, body); path below the LRS root."""
-
-    def __init__(self, send):
-        self._send = send
-
-    def _call(self, method, path, body=None, ok=(200,)):
-        status, _headers, data = self._send(method, "/api/competence/rules" + path, body,
-                                            {"Content-Type": "application/json"} if body else {})
-        if status not in ok:
-            raise Refused(status, error_message(data))
-        return json.loads(data)
-
-    def list(self, prefix: str) -> list[dict]:
-        return self._call("GET", "?" + urlencode({"prefix": prefix}))["rules"]
-
-    def get(self, rule_id: str) -> dict:
-        return self._call("GET", "/" + quote(rule_id, safe=""))
-
-    def put(self, rule: dict, dry_run: bool = False) -> dict:
-        query = "?dry_run=true" if dry_run else ""
-        return self._call("PUT", "/" + quote(rule["id"], safe="") + query, json.dumps(rule).encode())
-
-
-def remote(lrs_url: str, key: str, secret: str, timeout: float = 60) -> RulesAPI:
-    """The rules API of the LRS whose xAPI endpoint is lrs_url (…/xapi)."""
-    return RulesAPI(http_sender(lrs_url.rstrip("/").removesuffix("/xapi"), key, secret, timeout))

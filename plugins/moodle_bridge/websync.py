@@ -285,7 +285,8 @@ class CourseCheckpoint:
         self._etag, self._loaded = None, None
 
     def load(self) -> dict:
-        doc, self._etag = self.lrs.get_activity_profile(self.course_url, CHECKPOINT_PROFILE)
+        doc, self._etag = self.lrs.get_document("activities/profile", activityId=self.course_url,
+                                                profileId=CHECKPOINT_PROFILE)
         users = (doc or {}).get("users", {})
         self._loaded = json.dumps(users, sort_keys=True)
         return users
@@ -294,8 +295,9 @@ class CourseCheckpoint:
         if self._etag and json.dumps(users, sort_keys=True) == self._loaded:
             return  # nothing new: no write
         try:
-            self._etag = self.lrs.put_activity_profile(self.course_url, CHECKPOINT_PROFILE, {"users": users},
-                                                       self._etag)
+            self._etag = self.lrs.put_document("activities/profile", {"users": users}, self._etag,
+                                               create_only=self._etag is None, activityId=self.course_url,
+                                               profileId=CHECKPOINT_PROFILE)
         except Refused as e:
             if e.status == 412:
                 raise CheckpointMoved(f"another bridge moved the checkpoint of {self.course_url} since it was "

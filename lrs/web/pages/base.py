@@ -1,0 +1,34 @@
+"""What every page module shares: the `web` blueprint (one, so endpoints stay `web.<view>`), the template helpers,
+the app's engine and competence settings, and the status labels."""
+from flask import Blueprint, current_app, session
+from flask_babel import gettext as _
+
+from lrs import principal
+from lrs.store.types import utcnow
+from lrs.web import LANGUAGES
+
+# Named after lrs.web, so its templates and static files are those of lrs/web.
+bp = Blueprint("web", "lrs.web", template_folder="templates", static_folder="static", static_url_path="/static/web")
+
+
+def status_labels() -> dict[str, str]:
+    """Each status as the reader reads it (made once per page: a matrix has tens of thousands of cells)."""
+    return {"fulfilled": _("Oppfylt"), "expiring": _("Går snart ut"), "expired": _("Utløpt"),
+            "missing": _("Mangler"), "awaiting_attestation": _("Venter på attestering"),
+            "not_yet_due": _("Ikke forfalt ennå"), "not_required": _("Ikke lenger påkrevd"),
+            "closed": _("Avsluttet")}
+
+
+@bp.app_context_processor
+def _helpers():
+    lang = session.get("lang", "nb")
+    return {"status_label": status_labels().__getitem__, "who": principal.current(), "lang": lang, "languages": LANGUAGES,
+            "name_of": lambda comp: comp["name_en"] if lang == "en" else comp["name_nb"]}
+
+
+def settings():
+    return current_app.extensions["competence.settings"]
+
+
+def today():
+    return settings().day(utcnow())

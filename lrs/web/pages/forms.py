@@ -1,0 +1,61 @@
+"""The pages' forms (Flask-WTF: every post carries its CSRF token), labels in bokmål with English in the catalog."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired, FileSize
+from wtforms import DateField, PasswordField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from lrs import principal
+from lrs.competence import evidence
+from lrs.store import credentials as creds
+
+
+class LoginForm(FlaskForm):
+    username = StringField(_l("Brukernavn"), validators=[DataRequired(), Length(max=100)])
+    password = PasswordField(_l("Passord"), validators=[DataRequired(), Length(max=200)])
+
+
+def problems(form) -> str:
+    """A form's errors in one line, field by field."""
+    return "; ".join(f"{field}: {', '.join(errors)}" for field, errors in form.errors.items())
+
+
+class PlainForm(FlaskForm):
+    """A form with nothing but its CSRF token (sign out, revoke, requeue …)."""
+
+
+class EvidenceForm(FlaskForm):
+    competence = SelectField(_l("Kompetanse"), validators=[DataRequired()])
+    title = StringField(_l("Hva gjennomførte du?"), validators=[DataRequired(), Length(max=500)])
+    completed_on = DateField(_l("Dato gjennomført"), validators=[DataRequired()])
+    certificate = FileField(_l("Kursbevis (PDF, PNG eller JPEG)"), validators=[
+        Optional(), FileAllowed(["pdf", "png", "jpg", "jpeg"]), FileSize(evidence.CERTIFICATE_MAX)])
+
+
+class UserForm(FlaskForm):
+    username = StringField(_l("Brukernavn"), validators=[DataRequired(), Length(max=100)])
+    display_name = StringField(_l("Navn"), validators=[DataRequired(), Length(max=200)])
+    password = PasswordField(_l("Passord (minst 12 tegn; tomt: bare OpenID Connect)"), validators=[Optional()])
+    employee_id = StringField(_l("Ansattnr."), validators=[Optional(), Length(max=64)])
+    roles = SelectMultipleField(_l("Roller"), choices=[(r, r) for r in principal.ROLES])
+    led_units = StringField(_l("Leder for enheter (mellomromsdelt)"), validators=[Optional()])
+
+
+class RuleForm(FlaskForm):
+    rule = TextAreaField(_l("Regel (YAML eller JSON, se docs/competence.md)"), validators=[DataRequired()])
+
+
+class ImportForm(FlaskForm):
+    file = FileField(_l("Fil (katalog: YAML eller CSV; HR-eksport: CSV med enheter eller ansatte)"),
+                     validators=[FileRequired(), FileAllowed(["yaml", "yml", "csv"])])
+
+
+class RolesForm(FlaskForm):
+    roles = SelectMultipleField(_l("Roller"), choices=[(r, r) for r in principal.ROLES])
+    led_units = StringField(_l("Leder for enheter (mellomromsdelt)"), validators=[Optional()])
+
+
+class CredentialForm(FlaskForm):
+    name = StringField(_l("Hvem bruker den"), validators=[DataRequired(), Length(max=200)])
+    scopes = SelectMultipleField(_l("Tilganger"), choices=[(s, s) for s in creds.SCOPES], validators=[DataRequired()])
+
