@@ -300,8 +300,9 @@ def test_course_numbers_for_authors(app, admin, course):
 def test_plan_helpers_find_and_resume_the_module(app, admin, course):
     from lrs.cmi5 import courses_for_competence, launch_for_employee
     engine = app.extensions["lrs.engine"]
-    assert [c["id"] for c in courses_for_competence(engine, "HH-01")] == [course["id"]]
-    assert courses_for_competence(engine, "NOPE") == []
+    with read_transaction(engine) as conn:
+        assert [c["id"] for c in courses_for_competence(conn, "HH-01")] == [course["id"]]
+        assert courses_for_competence(conn, "NOPE") == []
     with app.test_request_context():
         first = launch_for_employee(app, "e7", COURSE_ID, "http://localhost/", return_url="http://localhost/plan")
         a = AU(app, first["url"]).start()

@@ -3,7 +3,7 @@ statements that break cmi5 rules for a cmi5 registration.
 
 For the competence engine: `init_app` registers `rules.course_rules` as a course-rule provider (lrs.registry);
 `competence_map(conn)` gives activity id -> competence codes of published modules.
-For the employee's plan: `courses_for_competence(engine, code)` and `launch_for_employee(app, employee_id,
+For the employee's plan: `courses_for_competence(conn, code)` and `launch_for_employee(app, employee_id,
 publisher_id, base_url, return_url)` (see docs/cmi5.md)."""
 from lrs.cmi5 import tables  # noqa: F401  (its tables on the shared metadata)
 from lrs.cmi5.lms import competence_map, courses_for_competence, launch_for_employee

@@ -68,7 +68,8 @@ def import_course():
 
 @bp.get("/api/courses")
 def list_courses():
-    return json_response({"courses": lms.list_courses(db.engine())})
+    with transaction() as conn:
+        return json_response({"courses": lms.list_courses(conn)})
 
 
 @bp.get("/api/courses/<int:course_id>")
@@ -81,7 +82,7 @@ def get_course(course_id):
 def course_stats(course_id):
     with transaction() as conn:
         _call(lms.get_course, conn, course_id)  # 404 for an unknown course
-    return json_response(stats.course_numbers(db.engine(), course_id))
+        return json_response(stats.course_numbers(conn, course_id))
 
 
 class _Competences(Schema):

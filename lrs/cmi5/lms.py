@@ -118,10 +118,9 @@ def _au_json(a) -> dict:
             "launch_method": a["launch_method"]}
 
 
-def list_courses(engine) -> list[dict]:
-    with read_transaction(engine) as conn:
-        rows = conn.execute(select(cmi5_courses).order_by(cmi5_courses.c.publisher_id, cmi5_courses.c.version))
-        return [_course_json(r) for r in rows.mappings()]
+def list_courses(conn) -> list[dict]:
+    rows = conn.execute(select(cmi5_courses).order_by(cmi5_courses.c.publisher_id, cmi5_courses.c.version))
+    return [_course_json(r) for r in rows.mappings()]
 
 
 def get_course(conn, course_id: int) -> dict:
@@ -471,10 +470,10 @@ def registrations_of(conn, employee_id: str, course_id: int | None = None) -> li
 
 # ------------------------------------------------------------------------------------------------ for the plan
 
-def courses_for_competence(engine, code: str) -> list[dict]:
+def courses_for_competence(conn, code: str) -> list[dict]:
     """The newest version of each course that gives evidence for this competence code."""
     newest = {}
-    for c in list_courses(engine):  # ordered by publisher id, version
+    for c in list_courses(conn):  # ordered by publisher id, version
         if code in c["competences"]:
             newest[c["publisher_id"]] = c
     return list(newest.values())

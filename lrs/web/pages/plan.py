@@ -20,9 +20,10 @@ def _render_plan(employee_id: str, own: bool):
         if plan is None:
             abort(404)
         names = service.evidence_names(conn, plan)
+        published = list_courses(conn)
     access.note("plan-page", employee_id)
     courses = {}  # competence code -> the cmi5 modules that give evidence for it (newest version each)
-    for course in list_courses(engine()):
+    for course in published:
         for code in course["competences"]:
             courses.setdefault(code, {})[course["publisher_id"]] = course
     form = EvidenceForm()
