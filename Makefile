@@ -41,6 +41,7 @@ run: $(STAMP)
 
 test: $(STAMP) $(RUNTIME)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
 
 # The screenshots in docs/screenshots/, made anew by the browser tests (which otherwise write to a scratch folder).

@@ -66,9 +66,9 @@ def main():
     now = utcnow()
     for start in range(0, args.changes, 5000):
         with write_transaction(engine) as conn:
-            emit(conn, [StatusChange(str(uuid.uuid4()), f"e{i // 10:05d}", f"K{i % 30:02d}", "fulfilled", "missing",
-                                     date(2026, 1, 1), date(2027, 1, 1), (str(uuid.uuid4()),), now)
-                        for i in range(start, min(start + 5000, args.changes))])
+            emit(app, conn, [StatusChange(str(uuid.uuid4()), f"e{i // 10:05d}", f"K{i % 30:02d}", "fulfilled",
+                                          "missing", date(2026, 1, 1), date(2027, 1, 1), (str(uuid.uuid4()),), now)
+                             for i in range(start, min(start + 5000, args.changes))])
     time.sleep(0.5)
     t = time.perf_counter()
     sent = 0

@@ -27,10 +27,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         hops = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
-    import lrs.scheduler  # noqa: F401  (its table)
-    from lrs import personal
+    from lrs import cmi5, competence, ops, personal, plugins, portal, privacy, registry, scheduler, web
+    app.extensions["lrs.registry"] = registry.Registry()  # this app's jobs and hooks, filled by each init_app
     personal.declare(app, personal.CORE)  # the store's and the scheduler's personal data (they have no init_app)
-    from lrs import cmi5, competence, ops, plugins, portal, privacy, web
     ops.init_app(app)
     competence.init_app(app)
     cmi5.init_app(app)
@@ -42,6 +41,5 @@ def create_app(test_config: dict | None = None) -> Flask:
     from lrs import cli
     cli.register(app)
     if app.config["SCHEDULER"]:
-        from lrs import scheduler
         scheduler.start(app)
     return app

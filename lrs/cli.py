@@ -3,16 +3,11 @@ import json
 import os
 
 import click
-from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from lrs.store import credentials as creds
-from lrs.store import migrate
+from lrs.store import db, migrate
 from lrs.store.migrate import upgrade
-
-
-def _engine():
-    return current_app.extensions["lrs.engine"]
 
 
 @click.group("db", help="Database schema (Alembic migrations, SQLite and PostgreSQL alike).")
@@ -24,8 +19,8 @@ def db_group():
 @click.argument("revision", default="head")
 @with_appcontext
 def db_upgrade(revision):
-    upgrade(_engine(), revision)
-    click.echo(f"database at {revision}: {_engine().url.render_as_string(hide_password=True)}")
+    upgrade(db.engine(), revision)
+    click.echo(f"database at {revision}: {db.engine().url.render_as_string(hide_password=True)}")
 
 
 @db_group.command("revision", help="Write a new migration (lrs/store/migrations/versions), numbered after the newest.")
@@ -34,7 +29,7 @@ def db_upgrade(revision):
               help="Fill it with what the tables in the code have and the database (at head) lacks; check it by hand.")
 @with_appcontext
 def db_revision(message, autogenerate):
-    path = migrate.revision(_engine(), message, autogenerate)
+    path = migrate.revision(db.engine(), message, autogenerate)
     click.echo(f"new migration: {os.path.relpath(path)}")
 
 
@@ -50,7 +45,7 @@ def credentials_group():
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (for scripts).")
 @with_appcontext
 def credentials_create(name, scopes, as_json):
-    cred = creds.create(_engine(), name, scopes or creds.DEFAULT_SCOPES)
+    cred = creds.create(db.engine(), name, scopes or creds.DEFAULT_SCOPES)
     if as_json:
         click.echo(json.dumps({"key": cred["key"], "secret": cred["secret"], "scopes": cred["scopes"]}))
         return
@@ -61,7 +56,7 @@ def credentials_create(name, scopes, as_json):
 @credentials_group.command("list", help="Show credentials (never their secrets).")
 @with_appcontext
 def credentials_list():
-    for c in creds.list_all(_engine()):
+    for c in creds.list_all(db.engine()):
         state = "revoked" if c["revoked_us"] else "active"
         click.echo(f"{c['key']}  {state:7}  {c['name']}  [{c['scopes']}]")
 
@@ -70,7 +65,7 @@ def credentials_list():
 @click.argument("key")
 @with_appcontext
 def credentials_revoke(key):
-    if not creds.revoke(_engine(), key):
+    if not creds.revoke(db.engine(), key):
         raise click.ClickException(f"no active credential with key {key}")
     click.echo(f"revoked {key}")
 
@@ -93,7 +88,7 @@ def run_command(host, port, workers, threads):
 def export_command(path, after):
     from lrs.ops import backup
     with open(path, "ab" if after else "wb") as out:
-        n, d = backup.export(_engine(), out, after,
+        n, d = backup.export(db.engine(), out, after,
                              progress=lambda done: click.echo(f"\rstatements: {done}", nl=False, err=True))
     click.echo(f"\nexported {n} statements and {d} documents to {path}")
 
@@ -106,7 +101,7 @@ def import_command(path):
     from lrs.ops import backup
     with open(path, "rb") as lines:
         try:
-            n, d = backup.restore(_engine(), lines,
+            n, d = backup.restore(db.engine(), lines,
                                   progress=lambda done: click.echo(f"\rstatements: {done}", nl=False, err=True))
         except ValueError as e:
             raise click.ClickException(str(e))

@@ -22,7 +22,7 @@ class Host:
     def add_job(self, job_id: str, func, seconds: int, once: bool = True) -> None:
         """Run `func(app)` every `seconds` with the LRS's scheduler (once per slot across instances by default)."""
         from lrs import scheduler
-        scheduler.job(job_id, seconds=seconds, once=once)(func)
+        scheduler.add(self.app, job_id, func, seconds=seconds, once=once)
 
 
 def init_app(app) -> None:

@@ -1,7 +1,7 @@
-"""Scheduled jobs: one registry for every package's jobs, run by APScheduler 3 inside each app process.
+"""Scheduled jobs: each app's jobs (in its lrs.registry), run by APScheduler 3 inside each app process.
 
-    @job("competence.expiry", seconds=86400)
-    def move_expiring(app): ...
+    def init_app(app):
+        scheduler.add(app, "competence.expiry", move_expiring, seconds=86400)
 
 A job with once=True (the default) runs once per time slot across all app instances on one database: the
 instance that records (job id, slot) in `job_runs` runs it, the others skip that slot. Slots are aligned to the
@@ -17,6 +17,7 @@ from typing import Callable
 from sqlalchemy import Column, Index, String, Table, Text
 from sqlalchemy.exc import IntegrityError
 
+from lrs import registry
 from lrs.store.db import write_transaction
 from lrs.store.models import metadata
 from lrs.store.types import UTCDateTime, utcnow
@@ -46,25 +47,24 @@ class Job:
     once: bool
 
 
-JOBS: dict[str, Job] = {}
+def add(app, job_id: str, func: Callable, *, seconds: int, once: bool = True) -> None:
+    """Let this app run `func(app)` every `seconds` (called from a package's init_app)."""
+    registry.of(app).jobs[job_id] = Job(job_id, func, seconds, once)
 
 
-def job(job_id: str, *, seconds: int, once: bool = True):
-    """Register `func(app)` to run every `seconds`."""
-    def register(func):
-        JOBS[job_id] = Job(job_id, func, seconds, once)
-        return func
-    return register
+def jobs(app) -> dict[str, Job]:
+    return registry.of(app).jobs
 
 
 def intervals(app) -> dict[str, int]:
     """Each job's seconds: its default, or what JOB_SECONDS says ("competence.expiry=3600,portal.deliver=10")."""
-    seconds = {j.id: j.seconds for j in JOBS.values()}
+    known = jobs(app)
+    seconds = {j.id: j.seconds for j in known.values()}
     for item in filter(None, (part.strip() for part in app.config.get("JOB_SECONDS", "").split(","))):
         job_id, _, value = item.partition("=")
         job_id = job_id.strip()
-        if job_id not in JOBS:
-            raise ValueError(f"LRS_JOB_SECONDS names no job {job_id!r}; the jobs are: {', '.join(sorted(JOBS))}")
+        if job_id not in known:
+            raise ValueError(f"LRS_JOB_SECONDS names no job {job_id!r}; the jobs are: {', '.join(sorted(known))}")
         if not value.strip().isdigit() or int(value) < 1:
             raise ValueError(f"LRS_JOB_SECONDS: {item!r} is not job=seconds with a whole number of seconds >= 1")
         seconds[job_id] = int(value)
@@ -78,7 +78,7 @@ def slot_of(now: datetime, seconds: int) -> datetime:
 
 def run(app, job_id: str, now: datetime | None = None) -> bool:
     """Run one job now (as the scheduler does); False when another instance already has this slot."""
-    job_ = JOBS[job_id]
+    job_ = jobs(app)[job_id]
     engine = app.extensions["lrs.engine"]
     slot = slot_of(now or utcnow(), intervals(app)[job_id])
     if job_.once:

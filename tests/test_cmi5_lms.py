@@ -2,6 +2,7 @@
 import pytest
 
 from lrs.cmi5 import competence_map, vocab
+from lrs.store.db import read_transaction
 from tests.cmi5_support import AU, BAD_PACKAGES, COURSE_ID, Admin, au_xml, course_xml, zip_package
 from tests.conftest import XAPIClient
 
@@ -97,12 +98,14 @@ def test_package_files_are_served(app, course):
 
 
 def test_competence_map_for_the_engine(app, admin, course):
-    mapping = competence_map(app.extensions["lrs.engine"])
+    with read_transaction(app.extensions["lrs.engine"]) as conn:
+        mapping = competence_map(conn)
     assert mapping[course["activity_id"]] == ["HH-01"] and mapping[COURSE_ID] == ["HH-01"]
     assert all(mapping[a["activity_id"]] == ["HH-01"] for a in course["aus"])
     r = admin.open("PUT", f"/cmi5/api/courses/{course['id']}/competences", json={"competences": ["X-9"]})
     assert r.status_code == 200
-    assert competence_map(app.extensions["lrs.engine"])[course["activity_id"]] == ["X-9"]
+    with read_transaction(app.extensions["lrs.engine"]) as conn:
+        assert competence_map(conn)[course["activity_id"]] == ["X-9"]
 
 
 # ------------------------------------------------------------------------------------------------ launch
@@ -297,8 +300,9 @@ def test_course_numbers_for_authors(app, admin, course):
 def test_plan_helpers_find_and_resume_the_module(app, admin, course):
     from lrs.cmi5 import courses_for_competence, launch_for_employee
     engine = app.extensions["lrs.engine"]
-    assert [c["id"] for c in courses_for_competence(engine, "HH-01")] == [course["id"]]
-    assert courses_for_competence(engine, "NOPE") == []
+    with read_transaction(engine) as conn:
+        assert [c["id"] for c in courses_for_competence(conn, "HH-01")] == [course["id"]]
+        assert courses_for_competence(conn, "NOPE") == []
     with app.test_request_context():
         first = launch_for_employee(app, "e7", COURSE_ID, "http://localhost/", return_url="http://localhost/plan")
         a = AU(app, first["url"]).start()

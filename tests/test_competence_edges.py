@@ -7,8 +7,8 @@ import pytest
 import yaml
 from dateutil.relativedelta import relativedelta
 
-from lrs import scheduler
-from lrs.competence import changes, imports
+from lrs import registry, scheduler
+from lrs.competence import imports
 from tests.competence_support import (ADMIN, COMPLETED, DATA, EMPLOYEE_E1, HLR, LEADER_MED, PASSED,
                                       compliant_on_first_of_march, load_trust, now, passed_hlr, process, send,
                                       statement)
@@ -142,17 +142,14 @@ def test_a_preview_hears_only_its_own_changes(app, xapi, client_for, db_url):
     send(xapi, statement("E3", COMPLETED, "https://kurs.helse.example.no/brann", now() - timedelta(days=1)))
     ran = []
 
-    def meanwhile(_conn, batch):  # while the preview's transaction is open, the engine job runs in another thread
-        if batch[0].employee_id == "E1" and not ran:
+    def meanwhile(_app, *, conn, changes):  # while the preview's transaction is open, the engine job runs elsewhere
+        if changes[0].employee_id == "E1" and not ran:
             other = threading.Thread(target=lambda: ran.append(scheduler.run(app, "competence.process")))
             other.start()
             other.join(timeout=60)
 
-    changes.on_change(meanwhile)
-    try:
+    with registry.status_changed.connected_to(meanwhile, sender=app):
         r = client_for("competence/rules").put("/api/competence/rules/hlr-kurs?dry_run=true", json=STRICTER)
-    finally:
-        changes.off_change(meanwhile)
     assert ran == [True]
     assert [c["employee_id"] for c in r.get_json()["changes"]] == ["E1"]  # not Per's fire safety course
 

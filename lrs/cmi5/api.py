@@ -7,6 +7,8 @@ from werkzeug.exceptions import HTTPException
 from lrs.cmi5 import lms, package, stats, vocab
 from lrs.competence.directory import agent_for
 from lrs.csrf import credential_api
+from lrs.store import db
+from lrs.store.db import transaction
 from lrs.xapi import auth
 from lrs.xapi.errors import XAPIError, error_response, json_object_body, json_response
 
@@ -22,10 +24,6 @@ def _api_error(e):
 @bp.errorhandler(HTTPException)
 def _http_error(e):
     return error_response(e.code, e.description)
-
-
-def _engine():
-    return current_app.extensions["lrs.engine"]
 
 
 @bp.before_request
@@ -61,26 +59,30 @@ def import_course():
         raise XAPIError(400, "send the cmi5 package (a zip with cmi5.xml, or a cmi5.xml) as the request body")
     codes = _codes(request.args["competences"]) if "competences" in request.args else None
     try:
-        made = lms.import_package(_engine(), data, g.credential.name, current_app.config["CMI5_ID_BASE"], codes)
+        made = lms.import_package(db.engine(), data, g.credential.name, current_app.config["CMI5_ID_BASE"], codes)
     except package.PackageError as e:
         raise XAPIError(400, str(e))
-    return json_response(lms.get_course(_engine(), made["id"]), 201 if made["created"] else 200)
+    with transaction() as conn:
+        return json_response(lms.get_course(conn, made["id"]), 201 if made["created"] else 200)
 
 
 @bp.get("/api/courses")
 def list_courses():
-    return json_response({"courses": lms.list_courses(_engine())})
+    with transaction() as conn:
+        return json_response({"courses": lms.list_courses(conn)})
 
 
 @bp.get("/api/courses/<int:course_id>")
 def get_course(course_id):
-    return json_response(_call(lms.get_course, _engine(), course_id))
+    with transaction() as conn:
+        return json_response(_call(lms.get_course, conn, course_id))
 
 
 @bp.get("/api/courses/<int:course_id>/stats")
 def course_stats(course_id):
-    _call(lms.get_course, _engine(), course_id)  # 404 for an unknown course
-    return json_response(stats.course_numbers(_engine(), course_id))
+    with transaction() as conn:
+        _call(lms.get_course, conn, course_id)  # 404 for an unknown course
+        return json_response(stats.course_numbers(conn, course_id))
 
 
 class _Competences(Schema):
@@ -92,7 +94,9 @@ class _Competences(Schema):
 @bp.put("/api/courses/<int:course_id>/competences")
 def put_competences(course_id):
     body = _body(_Competences())
-    return json_response(_call(lms.set_competences, _engine(), course_id, _codes(body["competences"])))
+    codes = _codes(body["competences"])
+    with transaction(write=True) as conn:
+        return json_response(_call(lms.set_competences, conn, course_id, codes))
 
 
 class _Launch(Schema):
@@ -110,7 +114,7 @@ def launch(course_id):
     body = _body(_Launch())
     reg = str(body["registration"]) if body["registration"] else None
     actor = agent_for(body["employee_id"], current_app.config["IDENTITY_HOMEPAGE"])
-    out = _call(lms.launch, _engine(), course_id, body["au"], body["employee_id"], actor, request.url_root,
+    out = _call(lms.launch, db.engine(), course_id, body["au"], body["employee_id"], actor, request.url_root,
                 registration=reg, launch_mode=body["launch_mode"], return_url=body["return_url"])
     return json_response(out, 201)
 
@@ -125,13 +129,15 @@ def list_registrations():
     course = request.args.get("course_id")
     if course is not None and not course.isdigit():
         raise XAPIError(400, "course_id must be a number")
-    regs = lms.registrations_of(_engine(), employee, int(course) if course else None)
-    return json_response({"registrations": [lms.progress(_engine(), r) for r in regs]})
+    with transaction() as conn:
+        regs = lms.registrations_of(conn, employee, int(course) if course else None)
+        return json_response({"registrations": [lms.progress(conn, r) for r in regs]})
 
 
 @bp.get("/api/registrations/<uuid:registration>")
 def registration_progress(registration):
-    return json_response(_call(lms.progress, _engine(), str(registration)))
+    with transaction() as conn:
+        return json_response(_call(lms.progress, conn, str(registration)))
 
 
 class _Waive(Schema):
@@ -144,13 +150,14 @@ class _Waive(Schema):
 @bp.post("/api/registrations/<uuid:registration>/waive")
 def waive(registration):
     body = _body(_Waive())
-    out = _call(lms.waive, _engine(), str(registration), body["au"], body["reason"])
-    return json_response({**out, **lms.progress(_engine(), str(registration))})
+    out = _call(lms.waive, db.engine(), str(registration), body["au"], body["reason"])
+    with transaction() as conn:
+        return json_response({**out, **lms.progress(conn, str(registration))})
 
 
 @bp.post("/api/sessions/<uuid:session_id>/abandon")
 def abandon(session_id):
-    _call(lms.abandon, _engine(), str(session_id))
+    _call(lms.abandon, db.engine(), str(session_id))
     return Response(status=204)
 
 
@@ -172,7 +179,7 @@ def fetch(token):
     """cmi5 8.2: POST only; always 200 with JSON (errors as error-code/error-text)."""
     if request.method == "OPTIONS":
         return _cors(Response(status=204))
-    return _cors(json_response(lms.fetch(_engine(), token)))
+    return _cors(json_response(lms.fetch(db.engine(), token)))
 
 
 @bp.get("/fetch/<token>")
@@ -191,7 +198,8 @@ def _cors(response):
 
 @bp.get("/content/<int:course_id>/<path:path>")
 def content(course_id, path):
-    found = lms.file(_engine(), course_id, path)
+    with transaction() as conn:
+        found = lms.file(conn, course_id, path)
     if found is None:
         raise XAPIError(404, f"course {course_id} has no file {path}")
     return Response(found.content, mimetype=found.content_type,

@@ -118,51 +118,46 @@ def _au_json(a) -> dict:
             "launch_method": a["launch_method"]}
 
 
-def list_courses(engine) -> list[dict]:
-    with read_transaction(engine) as conn:
-        rows = conn.execute(select(cmi5_courses).order_by(cmi5_courses.c.publisher_id, cmi5_courses.c.version))
-        return [_course_json(r) for r in rows.mappings()]
+def list_courses(conn) -> list[dict]:
+    rows = conn.execute(select(cmi5_courses).order_by(cmi5_courses.c.publisher_id, cmi5_courses.c.version))
+    return [_course_json(r) for r in rows.mappings()]
 
 
-def get_course(engine, course_id: int) -> dict:
-    with read_transaction(engine) as conn:
-        row = _course_row(conn, course_id)
-        aus = conn.execute(select(cmi5_aus).where(cmi5_aus.c.course_id == course_id).order_by(cmi5_aus.c.idx))
-        return _course_json(row, aus.mappings().all())
+def get_course(conn, course_id: int) -> dict:
+    row = _course_row(conn, course_id)
+    aus = conn.execute(select(cmi5_aus).where(cmi5_aus.c.course_id == course_id).order_by(cmi5_aus.c.idx))
+    return _course_json(row, aus.mappings().all())
 
 
-def set_competences(engine, course_id: int, codes: list) -> dict:
-    with write_transaction(engine) as conn:
-        _course_row(conn, course_id)
-        conn.execute(update(cmi5_courses).where(cmi5_courses.c.id == course_id).values(competences=_dumps(codes)))
-    return get_course(engine, course_id)
+def set_competences(conn, course_id: int, codes: list) -> dict:
+    _course_row(conn, course_id)
+    conn.execute(update(cmi5_courses).where(cmi5_courses.c.id == course_id).values(competences=_dumps(codes)))
+    return get_course(conn, course_id)
 
 
-def file(engine, course_id: int, path: str):
-    with read_transaction(engine) as conn:
-        return conn.execute(select(cmi5_files.c.content_type, cmi5_files.c.content)
-                            .where(cmi5_files.c.course_id == course_id, cmi5_files.c.path == path)).first()
+def file(conn, course_id: int, path: str):
+    return conn.execute(select(cmi5_files.c.content_type, cmi5_files.c.content)
+                        .where(cmi5_files.c.course_id == course_id, cmi5_files.c.path == path)).first()
 
 
-def competence_map(engine) -> dict[str, list[str]]:
+def competence_map(conn) -> dict[str, list[str]]:
     """Activity id -> competence codes, for every imported course version that has codes.
 
     Keys are the ids that appear as statement objects: the course's LMS id (object of the course's "satisfied"),
     each AU's LMS activity id (object of "passed"/"completed"), and the publisher ids of the course and its AUs
     (in the grouping of every cmi5 statement, so a rule may also match on those)."""
     out: dict[str, list[str]] = {}
-    with read_transaction(engine) as conn:
-        courses = conn.execute(select(cmi5_courses.c.id, cmi5_courses.c.lms_id, cmi5_courses.c.publisher_id,
-                                      cmi5_courses.c.competences)).all()
-        by_course = {c.id: orjson.loads(c.competences) for c in courses}
-        for c in courses:
-            if by_course[c.id]:
-                for key in (c.lms_id, c.publisher_id):
-                    out[key] = sorted(set(out.get(key, [])) | set(by_course[c.id]))
-        for a in conn.execute(select(cmi5_aus.c.course_id, cmi5_aus.c.activity_id, cmi5_aus.c.publisher_id)):
-            if by_course.get(a.course_id):
-                for key in (a.activity_id, a.publisher_id):
-                    out[key] = sorted(set(out.get(key, [])) | set(by_course[a.course_id]))
+    courses = conn.execute(select(cmi5_courses.c.id, cmi5_courses.c.lms_id, cmi5_courses.c.publisher_id,
+                                  cmi5_courses.c.competences)).all()
+    by_course = {c.id: orjson.loads(c.competences) for c in courses}
+    for c in courses:
+        if by_course[c.id]:
+            for key in (c.lms_id, c.publisher_id):
+                out[key] = sorted(set(out.get(key, [])) | set(by_course[c.id]))
+    for a in conn.execute(select(cmi5_aus.c.course_id, cmi5_aus.c.activity_id, cmi5_aus.c.publisher_id)):
+        if by_course.get(a.course_id):
+            for key in (a.activity_id, a.publisher_id):
+                out[key] = sorted(set(out.get(key, [])) | set(by_course[a.course_id]))
     return out
 
 
@@ -437,18 +432,17 @@ def abandon(engine, session_id: str) -> None:
 
 # ------------------------------------------------------------------------------------------------ progress
 
-def progress(engine, registration: str) -> dict:
-    with read_transaction(engine) as conn:
-        reg = _registration_row(conn, registration)
-        course = _course_row(conn, reg["course_id"])
-        aus = conn.execute(select(cmi5_aus).where(cmi5_aus.c.course_id == reg["course_id"])
-                           .order_by(cmi5_aus.c.idx)).mappings().all()
-        statuses = {r["au_id"]: dict(r) for r in conn.execute(
-            select(cmi5_au_status).where(cmi5_au_status.c.registration == registration)).mappings()}
-        satisfied = set(conn.execute(select(cmi5_satisfied.c.object_id)
-                                     .where(cmi5_satisfied.c.registration == registration)).scalars())
-        sessions = conn.execute(select(cmi5_sessions).where(cmi5_sessions.c.registration == registration)
-                                .order_by(cmi5_sessions.c.launched_at)).mappings().all()
+def progress(conn, registration: str) -> dict:
+    reg = _registration_row(conn, registration)
+    course = _course_row(conn, reg["course_id"])
+    aus = conn.execute(select(cmi5_aus).where(cmi5_aus.c.course_id == reg["course_id"])
+                       .order_by(cmi5_aus.c.idx)).mappings().all()
+    statuses = {r["au_id"]: dict(r) for r in conn.execute(
+        select(cmi5_au_status).where(cmi5_au_status.c.registration == registration)).mappings()}
+    satisfied = set(conn.execute(select(cmi5_satisfied.c.object_id)
+                                 .where(cmi5_satisfied.c.registration == registration)).scalars())
+    sessions = conn.execute(select(cmi5_sessions).where(cmi5_sessions.c.registration == registration)
+                            .order_by(cmi5_sessions.c.launched_at)).mappings().all()
     by_id = {a["id"]: a for a in aus}
     flags = ("completed", "passed", "failed", "waived", "satisfied")
     return {
@@ -465,22 +459,21 @@ def progress(engine, registration: str) -> dict:
     }
 
 
-def registrations_of(engine, employee_id: str, course_id: int | None = None) -> list[str]:
+def registrations_of(conn, employee_id: str, course_id: int | None = None) -> list[str]:
     c = cmi5_registrations.c
     q = select(c.id).where(c.employee_id == employee_id).order_by(c.created_at)
     if course_id is not None:
         q = q.where(c.course_id == course_id)
-    with read_transaction(engine) as conn:
-        return list(conn.execute(q).scalars())
+    return list(conn.execute(q).scalars())
 
 
 
 # ------------------------------------------------------------------------------------------------ for the plan
 
-def courses_for_competence(engine, code: str) -> list[dict]:
+def courses_for_competence(conn, code: str) -> list[dict]:
     """The newest version of each course that gives evidence for this competence code."""
     newest = {}
-    for c in list_courses(engine):  # ordered by publisher id, version
+    for c in list_courses(conn):  # ordered by publisher id, version
         if code in c["competences"]:
             newest[c["publisher_id"]] = c
     return list(newest.values())
@@ -507,7 +500,8 @@ def launch_for_employee(app, employee_id: str, publisher_id: str, base_url: str,
     course_id = resume.course_id if resume else versions[0]
     au_index = 0
     if resume:
-        unmet = [a["index"] for a in progress(engine, resume.id)["aus"] if not a["satisfied"]]
+        with read_transaction(engine) as conn:
+            unmet = [a["index"] for a in progress(conn, resume.id)["aus"] if not a["satisfied"]]
         au_index = unmet[0] if unmet else 0
     actor = agent_for(employee_id, app.config["IDENTITY_HOMEPAGE"])
     return launch(engine, course_id, au_index, employee_id, actor, base_url,

@@ -1,18 +1,20 @@
 """cmi5 rules on statements sent for a cmi5 registration (cmi5 6.3: the LMS should reject statements that break
-the rules of section 9). Hooked into the xAPI statements write path (lrs.xapi.statements.batch_checks/after_store).
+the rules of section 9). Plugged into the xAPI statements write path by lrs.cmi5.init_app (the registry's batch checks, the
+statements_stored signal); also offers the competence engine its course rules.
 
 Only the AU session the LMS launched writes statements for a cmi5 registration, with the credential its fetch URL
 gave it; the LMS writes its own statements directly. Order within a session is the order the AU sends them in."""
 from decimal import Decimal, InvalidOperation
 
 import orjson
-from flask import current_app, g
+from flask import g
 from sqlalchemy import select, update
 
 from lrs.cmi5 import lms, vocab
 from lrs.cmi5.tables import cmi5_aus, cmi5_registrations, cmi5_sessions
 from lrs.model.agents import ifi
-from lrs.store.db import read_once, read_transaction, write_transaction
+from lrs.store import db
+from lrs.store.db import read_once, transaction, write_transaction
 from lrs.store.models import statements
 from lrs.store.types import utcnow
 from lrs.xapi.errors import XAPIError
@@ -24,10 +26,6 @@ _DURATION_REQUIRED = {vocab.TERMINATED, vocab.COMPLETED, vocab.PASSED, vocab.FAI
 # round trip on nearly every statement an ordinary client sends (each enrolment's statements share one).
 _NOT_CMI5: set[str] = set()
 _NOT_CMI5_MAX = 200_000
-
-
-def _engine():
-    return current_app.extensions["lrs.engine"]
 
 
 def _registration(stmt):
@@ -43,7 +41,7 @@ def check(batch: list, cred) -> None:
     if not cred.name.startswith(lms.SESSION_CREDENTIAL):
         regs = {r for r in map(_registration, batch) if r} - _NOT_CMI5
         if regs:
-            with read_once(_engine()) as conn:
+            with read_once(db.engine()) as conn:
                 taken = conn.execute(select(cmi5_registrations.c.id).where(cmi5_registrations.c.id.in_(regs))).first()
             if taken:
                 raise XAPIError(403, f"registration {taken[0]} is a cmi5 registration: only the LMS and the AU "
@@ -52,7 +50,7 @@ def check(batch: list, cred) -> None:
                 _NOT_CMI5.clear()
             _NOT_CMI5.update(regs)
         return
-    with read_transaction(_engine()) as conn:
+    with transaction() as conn:
         session = conn.execute(select(cmi5_sessions).where(cmi5_sessions.c.credential_key == cred.key)).mappings().first()
         if session is None:
             return
@@ -161,7 +159,7 @@ def _check_result(verb, result, categories, au, ctx, refuse) -> None:
                 refuse(f"a failed score.scaled {scaled} reaches the masteryScore {au['mastery_score']} (cmi5 9.3.5)")
 
 
-def stored(batch: list, cred) -> None:
+def stored(_app, *, batch: list, credential) -> None:
     """After an AU session's batch is stored: record the session's progress and the AU's status, and issue the
     "satisfied" statements the new status earns (with the launch session id, cmi5 9.3.9)."""
     if not g.get("cmi5_fresh"):
@@ -170,7 +168,7 @@ def stored(batch: list, cred) -> None:
     g.cmi5_fresh = None
     if not fresh:
         return
-    engine, now = _engine(), utcnow()
+    engine, now = db.engine(), utcnow()
     with write_transaction(engine) as conn:
         session = conn.execute(select(cmi5_sessions).where(cmi5_sessions.c.id == session_id)).mappings().one()
         verbs = set(session["verbs"].split())
@@ -199,3 +197,15 @@ def stored(batch: list, cred) -> None:
         credentials.revoke(engine, session["credential_key"])  # the token lasts only as long as the session (8.2.1)
     lms._save_lms_statements(engine, satisfied)
 
+
+def course_rules(conn) -> list[dict]:
+    """The competence engine's rules from published courses (a course-rule provider, see lrs.registry): a course's
+    (or its AUs') satisfied or passed statement is evidence for the course's competences. Read on the engine's
+    own connection."""
+    by_code: dict[str, set] = {}
+    for activity_id, codes in lms.competence_map(conn).items():
+        for code in codes:
+            by_code.setdefault(code, set()).add(activity_id)
+    return [{"id": f"cmi5:{code}", "competence": code, "kind": "any",
+             "parts": [{"verbs": [vocab.SATISFIED, vocab.PASSED], "activities": sorted(ids)}]}
+            for code, ids in sorted(by_code.items())]

@@ -4,25 +4,23 @@ from sqlalchemy import func, select
 import orjson
 
 from lrs.cmi5.tables import cmi5_au_status, cmi5_aus, cmi5_registrations, cmi5_sessions
-from lrs.store.db import read_transaction
 from lrs.store.models import statements
 
 ANSWERED = "http://adlnet.gov/expapi/verbs/answered"
 
 
-def course_numbers(engine, course_id: int, hardest: int = 5) -> dict:
-    with read_transaction(engine) as conn:
-        regs = select(cmi5_registrations.c.id).where(cmi5_registrations.c.course_id == course_id)
-        s, st = cmi5_sessions.c, cmi5_au_status.c
-        launches = conn.execute(select(func.count()).where(s.registration.in_(regs))).scalar()
-        ended = conn.execute(select(s.launched_at, s.terminated_at).where(
-            s.registration.in_(regs), s.terminated_at.is_not(None))).all()
-        rows = conn.execute(select(st.completed, st.passed, st.failed).where(st.registration.in_(regs))).all()
-        au_ids = {a.activity_id for a in conn.execute(select(cmi5_aus.c.activity_id)
-                                                      .where(cmi5_aus.c.course_id == course_id))}
-        bodies = conn.execute(select(statements.c.body).where(
-            statements.c.registration.in_(regs), statements.c.verb_id == ANSWERED,
-            statements.c.voided.is_(False))).scalars().all()
+def course_numbers(conn, course_id: int, hardest: int = 5) -> dict:
+    regs = select(cmi5_registrations.c.id).where(cmi5_registrations.c.course_id == course_id)
+    s, st = cmi5_sessions.c, cmi5_au_status.c
+    launches = conn.execute(select(func.count()).where(s.registration.in_(regs))).scalar()
+    ended = conn.execute(select(s.launched_at, s.terminated_at).where(
+        s.registration.in_(regs), s.terminated_at.is_not(None))).all()
+    rows = conn.execute(select(st.completed, st.passed, st.failed).where(st.registration.in_(regs))).all()
+    au_ids = {a.activity_id for a in conn.execute(select(cmi5_aus.c.activity_id)
+                                                  .where(cmi5_aus.c.course_id == course_id))}
+    bodies = conn.execute(select(statements.c.body).where(
+        statements.c.registration.in_(regs), statements.c.verb_id == ANSWERED,
+        statements.c.voided.is_(False))).scalars().all()
     judged = [r for r in rows if r.passed or r.failed]
     per_question: dict[str, list] = {}
     for body in bodies:

@@ -16,7 +16,8 @@ from lrs import accesslog, principal
 from lrs.competence import directory_api, evidence, service
 from lrs.competence.changes import STATUSES
 from lrs.csrf import cookie_api
-from lrs.store.db import read_transaction
+from lrs.store import db
+from lrs.store.db import transaction
 from lrs.xapi.errors import error_response
 
 bp = cookie_api(Blueprint("competence_api", __name__, url_prefix="/api/competence"))
@@ -217,9 +218,6 @@ class QueueEntrySchema(Schema):
 
 # ------------------------------------------------------------------------------------------------ helpers
 
-def _engine():
-    return current_app.extensions["lrs.engine"]
-
 
 def _settings():
     return current_app.extensions["competence.settings"]
@@ -273,7 +271,7 @@ def employee_plan(employee_id):
     """An employee's plan: each requirement's status, evidence, history and registered evidence (?as_of=: at the
     end of that day)."""
     as_of = _as_of()
-    with read_transaction(_engine()) as conn:
+    with transaction() as conn:
         _employee_visible(conn, employee_id)
         data = service.plan(conn, employee_id, as_of)
     if data is None:
@@ -287,7 +285,7 @@ def unit_matrix(unit_id):
     """Employees of the unit's subtree x the competences their plans require (?as_of=: at the end of that day)."""
     args = MatrixQuerySchema().load(request.args)
     as_of = _as_of()
-    with read_transaction(_engine()) as conn:
+    with transaction() as conn:
         _unit_visible(conn, unit_id)
         data = service.matrix(conn, unit_id, args["role"], args["status"], as_of)
     accesslog.note("matrix-api", unit_id=unit_id, filter=accesslog.query_text(args))
@@ -298,7 +296,7 @@ def unit_matrix(unit_id):
 def unit_expiring(unit_id):
     """How many competences in the subtree run out within 30, 60 and 90 days (?as_of=: from the end of that day)."""
     as_of = _as_of()
-    with read_transaction(_engine()) as conn:
+    with transaction() as conn:
         _unit_visible(conn, unit_id)
         data = service.expiring(conn, unit_id, as_of.day if as_of else _today(), as_of=as_of)
     return _out(ExpiringSchema(), data)
@@ -307,7 +305,7 @@ def unit_expiring(unit_id):
 @bp.get("/units/<unit_id>/forecast")
 def unit_forecast(unit_id):
     """Coverage per competence for the next 12 months, and who drops out when."""
-    with read_transaction(_engine()) as conn:
+    with transaction() as conn:
         _unit_visible(conn, unit_id)
         data = service.forecast(conn, unit_id, _today())
     accesslog.note("forecast-api", unit_id=unit_id)
@@ -325,7 +323,7 @@ def register_evidence():
     args = RegisterEvidenceSchema().load(body or {})
     upload = request.files.get("certificate")
     cert = (upload.filename, upload.mimetype, upload.read()) if upload else None
-    evidence_id = evidence.register(_engine(), _settings(), who.employee_id, args["competence"], args["title"],
+    evidence_id = evidence.register(db.engine(), _settings(), who.employee_id, args["competence"], args["title"],
                                     args["completed_on"], cert)
     return jsonify({"id": evidence_id, "state": "pending"}), 201
 
@@ -334,7 +332,7 @@ def register_evidence():
 def attestation_queue():
     """Registered evidence waiting for the signed-in leader's attestation."""
     who = principal.require("leader", "admin")
-    with read_transaction(_engine()) as conn:
+    with transaction() as conn:
         queue = evidence.attestation_queue(conn, who)
     return jsonify(QueueEntrySchema(many=True).dump(queue))
 
@@ -344,12 +342,12 @@ def decide(evidence_id):
     """Attest ({"attest": true}) or reject registered evidence."""
     who = principal.require("leader", "admin")
     args = DecisionSchema().load(request.get_json(silent=True) or {})
-    return _out(DecisionResultSchema(), evidence.decide(_engine(), _settings(), evidence_id, who, args["attest"]))
+    return _out(DecisionResultSchema(), evidence.decide(db.engine(), _settings(), evidence_id, who, args["attest"]))
 
 
 @bp.get("/evidence/<evidence_id>/certificate")
 def certificate(evidence_id):
-    with read_transaction(_engine()) as conn:
+    with transaction() as conn:
         row = evidence.certificate(conn, evidence_id)
         if row is None or row.certificate is None:
             raise ApiError(404, "no certificate")

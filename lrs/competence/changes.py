@@ -1,11 +1,13 @@
 """Status changes of a requirement in an employee's plan: what the engine announces, and who listens.
 
-The engine calls `emit(conn, changes)` inside the transaction that changes the statuses; listeners (the portal
-outbox) write their rows in that same transaction, so a change and its announcement land together or not at all."""
+The engine calls `emit(app, conn, changes)` inside the transaction that changes the statuses; it sends the app's
+status_changed signal (lrs.registry), and receivers (the portal outbox) write their rows in that same
+transaction, so a change and its announcement land together or not at all."""
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Callable
+
+from lrs import registry
 
 # A requirement's status in a plan.
 STATUSES = ("fulfilled", "expiring", "expired", "missing", "awaiting_attestation", "not_yet_due", "not_required",
@@ -25,33 +27,19 @@ class StatusChange:
     changed_at: datetime  # aware UTC
 
 
-_listeners: list[Callable] = []
-
-
-def on_change(func: Callable):
-    """Register `func(conn, changes)` to be called with every batch of changes, in the changing transaction."""
-    _listeners.append(func)
-    return func
-
-
-def off_change(func: Callable) -> None:
-    """Stop calling `func` (registered with on_change)."""
-    _listeners.remove(func)
-
-
-def emit(conn, changes: list[StatusChange]) -> None:
+def emit(app, conn, changes: list[StatusChange]) -> None:
+    """Announce a batch of changes to the app's receivers (lrs.registry.status_changed), on `conn`."""
     if changes:
-        for listener in _listeners:
-            listener(conn, changes)
+        registry.status_changed.send(app, conn=conn, changes=changes)
 
 
 @contextmanager
 def collected():
-    """Every change announced inside the block, in any thread, gathered in a list (for tests). A preview collects
-    its own changes through `engine.recompute(collect=…)` instead, so it never hears another request's."""
+    """Every change announced inside the block, by any app in any thread, gathered in a list (for tests). A preview
+    collects its own changes through `engine.recompute(collect=…)` instead, so it never hears another request's."""
     found: list[StatusChange] = []
-    listener = on_change(lambda _conn, batch: found.extend(batch))
-    try:
+
+    def listen(_sender, *, conn, changes):
+        found.extend(changes)
+    with registry.status_changed.connected_to(listen):
         yield found
-    finally:
-        off_change(listener)

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from lrs.competence import engine as eng
 from lrs.competence import imports, service
 from lrs.competence.tables import employees, units
+from lrs.store import db
 from lrs.store.db import read_transaction
 from lrs.store.types import utcnow
 
@@ -19,7 +20,7 @@ def competence_group():
 
 
 def _context():
-    return current_app.extensions["lrs.engine"], current_app.extensions["competence.settings"]
+    return db.engine(), current_app.extensions["competence.settings"]
 
 
 def _progress(label):

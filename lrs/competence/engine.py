@@ -11,8 +11,10 @@ from typing import Callable
 from zoneinfo import ZoneInfo
 
 import orjson
+from flask import current_app
 from sqlalchemy import bindparam, delete, insert, or_, select, tuple_, update
 
+from lrs import registry
 from lrs.competence import changes
 from lrs.competence.plan import Item, status_of
 from lrs.competence.rules import Matcher, best_achievement, load_rule, parse_timestamp
@@ -30,9 +32,12 @@ FUTURE_TIMESTAMP = "future_timestamp"  # a fact's note: the statement's timestam
 
 
 class Settings:
-    """What the engine needs from the app's configuration."""
+    """What the engine needs from the app: its configuration, and the app itself, whose course-rule providers
+    the engine asks and whose status_changed receivers hear the changes (lrs.registry)."""
 
-    def __init__(self, config):
+    def __init__(self, app):
+        config = app.config
+        self.app = app
         self.zone = ZoneInfo(config["COMPETENCE_TIMEZONE"])
         self.gap_seconds = config["COMPETENCE_GAP_SECONDS"]
         self.identity_homepage = config["IDENTITY_HOMEPAGE"]
@@ -42,28 +47,18 @@ class Settings:
         return moment.astimezone(self.zone).date()
 
 
-def rules_in_force(conn) -> list[dict]:
-    """The newest version of every rule, unless that version withdrew it; and the rules published cmi5 courses
-    bring: a course's (or its AUs') satisfied or passed statement is evidence for the course's competences."""
+def rules_in_force(conn, settings: Settings | None = None) -> list[dict]:
+    """The newest version of every rule, unless that version withdrew it; and the rules the app's course-rule
+    providers bring (lrs.registry: cmi5's published courses), read on this connection. The providers are those
+    of the settings' app, or without settings (a page), of the current app."""
     newest = {}
     for row in conn.execute(select(rules.c.rule_id, rules.c.version, rules.c.definition, rules.c.active)
                             .order_by(rules.c.rule_id, rules.c.version)):
         newest[row.rule_id] = row
     stored = [{**orjson.loads(r.definition), "version": r.version} for r in newest.values() if r.active]
-    return stored + _course_rules(conn)
-
-
-def _course_rules(conn) -> list[dict]:
-    from lrs.cmi5 import vocab
-    from lrs.cmi5.lms import competence_map
-    by_code: dict[str, set] = defaultdict(set)
-    for activity_id, codes in competence_map(conn.engine).items():
-        for code in codes:
-            by_code[code].add(activity_id)
-    return [load_rule({"id": f"cmi5:{code}", "competence": code, "kind": "any",
-                       "parts": [{"verbs": [vocab.SATISFIED, vocab.PASSED], "activities": sorted(ids)}]})
-            | {"version": 0}
-            for code, ids in sorted(by_code.items())]
+    return stored + [load_rule(definition) | {"version": 0}
+                     for provider in registry.of(settings.app if settings else current_app).course_rules
+                     for definition in provider(conn)]
 
 
 # ------------------------------------------------------------------------------------------ statements -> facts
@@ -85,7 +80,7 @@ def process_new(engine, settings: Settings, now: datetime | None = None, limit: 
         if not heads:
             return 0
         last = heads[-1].seq
-        matcher = Matcher(rules_in_force(conn))
+        matcher = Matcher(rules_in_force(conn, settings))
         query = select(statements.c.id, statements.c.body, statements.c.voided, statements.c.is_voiding,
                        statements.c.ref_target).where(statements.c.seq > cursor, statements.c.seq <= last)
         if matcher.verbs is not None:  # most statements (launched, progressed …) can prove nothing: not read
@@ -120,7 +115,7 @@ def rebuild(engine, settings: Settings, progress=None) -> tuple[int, int]:
             progress("statements", read)
     with read_transaction(engine) as conn:
         ids = conn.execute(select(employees.c.id).order_by(employees.c.id)).scalars().all()
-        catalog = Catalog(conn)
+        catalog = Catalog(conn, settings)
     for i in range(0, len(ids), 1000):
         with write_transaction(engine) as conn:
             recompute(conn, ids[i:i + 1000], settings, now, catalog)
@@ -215,9 +210,9 @@ def rescan(conn, settings: Settings, rule_ids=None, agent_ifis=None) -> set[str]
         rule_ids = set(rule_ids)
         dirty = set(conn.execute(select(facts.c.employee_id).where(facts.c.rule_id.in_(rule_ids))).scalars())
         conn.execute(delete(facts).where(facts.c.rule_id.in_(rule_ids)))
-        matcher = Matcher([r for r in rules_in_force(conn) if r["id"] in rule_ids])
+        matcher = Matcher([r for r in rules_in_force(conn, settings) if r["id"] in rule_ids])
         return dirty | _match_again(conn, live, matcher, settings)
-    dirty, matcher = set(), Matcher(rules_in_force(conn))
+    dirty, matcher = set(), Matcher(rules_in_force(conn, settings))
     agent_ifis = list(agent_ifis)
     for i in range(0, len(agent_ifis), 1000):  # bounded IN lists (PostgreSQL takes at most 65,535 parameters)
         query = live.join(statement_agent, statement_agent.c.seq == statements.c.seq).where(
@@ -247,7 +242,7 @@ def _match_again(conn, query, matcher: Matcher, settings: Settings) -> set[str]:
 class Catalog:
     """What every plan computation needs, read once per transaction."""
 
-    def __init__(self, conn):
+    def __init__(self, conn, settings: Settings):
         self.competences = {r.code: r for r in conn.execute(select(competences))}
         self.requirements = defaultdict(list)  # role -> its requirements (None: those of every role)
         for req in conn.execute(select(requirements)):
@@ -255,7 +250,7 @@ class Catalog:
         self.unit_paths = dict(conn.execute(select(units.c.id, units.c.path)).all())
         self._by_role_and_unit: dict = {}
         self.rules = defaultdict(list)
-        for rule in rules_in_force(conn):
+        for rule in rules_in_force(conn, settings):
             self.rules[rule["competence"]].append(rule)
 
     def applicable(self, employee, roles: set[str], additions) -> dict[str, tuple]:
@@ -287,7 +282,7 @@ def recompute(conn, employee_ids, settings: Settings, now: datetime, catalog: Ca
     employee_ids = sorted(set(employee_ids))
     if not employee_ids:
         return 0
-    catalog = catalog or Catalog(conn)
+    catalog = catalog or Catalog(conn, settings)
     made = 0
     for i in range(0, len(employee_ids), 500):
         made += _recompute_chunk(conn, employee_ids[i:i + 500], catalog, settings, now, only, collect)
@@ -375,7 +370,7 @@ def _recompute_chunk(conn, ids, catalog: Catalog, settings: Settings, now: datet
              "status": c.status, "previous_status": c.previous_status, "fulfilled_on": c.fulfilled_on,
              "valid_until": c.valid_until, "evidence": orjson.dumps(list(c.evidence_statement_ids)).decode(),
              "changed": c.changed_at} for c in history])
-        changes.emit(conn, history)
+        changes.emit(settings.app, conn, history)
         if collect:
             collect(history)
     return len(history)

@@ -261,7 +261,7 @@ def _upsert(conn, table, key: str, rows: list[dict], report: Report, kind: str) 
 
 def _recompute_everyone(conn, settings, now, progress=None) -> int:
     ids = conn.execute(select(employees.c.id).order_by(employees.c.id)).scalars().all()
-    catalog = eng.Catalog(conn)
+    catalog = eng.Catalog(conn, settings)
     for i in range(0, len(ids), 1000):
         eng.recompute(conn, ids[i:i + 1000], settings, now, catalog)
         if progress:
@@ -312,7 +312,7 @@ def import_hr(engine, settings, name: str, text: str, full: bool = False, today:
         else:
             raise ImportProblem(f"{name}: unknown CSV columns {sorted(header)}; see docs/competence.md")
         ids = sorted(touched)
-        catalog = eng.Catalog(conn)
+        catalog = eng.Catalog(conn, settings)
         for i in range(0, len(ids), 1000):
             eng.recompute(conn, ids[i:i + 1000], settings, now, catalog)
             if progress:

@@ -5,7 +5,6 @@ from sqlalchemy import or_, select
 
 from lrs.competence import engine as eng
 from lrs.competence.tables import competences, plan_items
-from lrs.scheduler import job
 from lrs.store.db import read_transaction, write_transaction
 from lrs.store.types import utcnow
 
@@ -16,13 +15,11 @@ def settings_of(app) -> eng.Settings:
     return app.extensions["competence.settings"]
 
 
-@job("competence.process", seconds=2, once=False)
 def process(app):
     """New statements become evidence and plan changes within seconds (each instance tries; one at a time reads)."""
     eng.process_all_new(app.extensions["lrs.engine"], settings_of(app))
 
 
-@job("competence.expiry", seconds=86400)
 def expiry(app, now=None):
     """As days pass: fulfilled becomes expiring soon, then expired; not yet due becomes missing."""
     settings, now = settings_of(app), now or utcnow()

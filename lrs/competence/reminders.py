@@ -12,7 +12,6 @@ from sqlalchemy.exc import IntegrityError
 
 from lrs.competence.directory import subtree_unit_ids
 from lrs.competence.tables import competences, employees, plan_items, reminders_sent, units
-from lrs.scheduler import job
 from lrs.store.db import read_transaction, write_transaction
 from lrs.store.types import utcnow
 
@@ -63,7 +62,6 @@ def _send_once(engine, mailer: Mailer, key: str, to: str, subject: str, body: st
         raise MailError(f"sending {key} failed: {type(e).__name__}{f' (SMTP {code})' if code else ''}") from None
 
 
-@job("competence.reminders", seconds=86400)
 def send_reminders(app) -> int:
     mailer = Mailer(app.config)
     if not mailer.enabled:
@@ -95,7 +93,6 @@ def send_reminders(app) -> int:
     return sent
 
 
-@job("competence.digest", seconds=7 * 86400)
 def send_digests(app, now=None) -> int:
     mailer = Mailer(app.config)
     if not mailer.enabled:

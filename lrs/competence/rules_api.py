@@ -19,7 +19,8 @@ from sqlalchemy import select
 from lrs.competence import imports
 from lrs.competence.tables import rules
 from lrs.csrf import credential_api
-from lrs.store.db import read_transaction
+from lrs.store import db
+from lrs.store.db import transaction
 from lrs.xapi import auth
 from lrs.xapi.errors import XAPIError, error_response, json_object_body, json_response
 
@@ -53,7 +54,7 @@ def _shown(row) -> dict:
 
 @bp.get("")
 def list_rules():
-    with read_transaction(current_app.extensions["lrs.engine"]) as conn:
+    with transaction() as conn:
         newest = _newest(conn, prefix=request.args.get("prefix", ""))
     return json_response({"rules": [{"id": r.rule_id, "competence": r.competence_code, "version": r.version}
                                     for r in newest.values() if r.active]})
@@ -61,7 +62,7 @@ def list_rules():
 
 @bp.get("/<rule_id>")
 def get_rule(rule_id):
-    with read_transaction(current_app.extensions["lrs.engine"]) as conn:
+    with transaction() as conn:
         row = _newest(conn, rule_id).get(rule_id)
     if row is None:
         raise XAPIError(404, f"no rule {rule_id}")
@@ -75,13 +76,13 @@ def put_rule(rule_id):
         raise XAPIError(400, f"the rule's id {raw['id']!r} is not the id in the URL {rule_id!r}")
     dry_run = request.args.get("dry_run", "false").lower() in ("1", "true", "yes")
     try:
-        made = imports.change_rule(current_app.extensions["lrs.engine"],
+        made = imports.change_rule(db.engine(),
                                    current_app.extensions["competence.settings"], raw, dry_run=dry_run)
     except ValidationError as e:
         raise XAPIError(400, f"invalid rule: {e.normalized_messages()}")
     except imports.ImportProblem as e:
         raise XAPIError(400, str(e))
-    with read_transaction(current_app.extensions["lrs.engine"]) as conn:
+    with transaction() as conn:
         row = _newest(conn, rule_id).get(rule_id)
     return json_response({"id": rule_id, "changed": made is not None, "dry_run": dry_run,
                           "version": row.version if row else None,

@@ -4,7 +4,8 @@ from lrs import personal
 
 
 def init_app(app):
-    from lrs.portal import delivery, outbox  # noqa: F401  (the outbox listener and the delivery job register)
+    from lrs import registry, scheduler
+    from lrs.portal import delivery, outbox
     from lrs.portal.api import bp
     from lrs.portal.cli import portal_group
     from lrs.portal.tables import PERSONAL_DATA
@@ -13,3 +14,5 @@ def init_app(app):
 
     app.register_blueprint(bp)
     app.cli.add_command(portal_group)
+    registry.status_changed.connect(outbox.write, sender=app)  # in the changing transaction
+    scheduler.add(app, "portal.deliver", delivery.deliver_job, seconds=5, once=False)

@@ -1,7 +1,7 @@
 """The pull feed, for portals that prefer to ask: GET /api/portal/changes?after=<cursor>&limit=<n>.
 Auth: an API credential (HTTP Basic, as for xAPI) with the scope portal/read."""
 import orjson
-from flask import Blueprint, Response, current_app, request, url_for
+from flask import Blueprint, Response, request, url_for
 from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import select
 
@@ -9,7 +9,7 @@ from lrs import accesslog
 from lrs.portal.delivery import GAP_SECONDS
 from lrs.portal.tables import outbox
 from lrs.csrf import credential_api
-from lrs.store.db import read_transaction, settled_prefix
+from lrs.store.db import settled_prefix, transaction
 from lrs.store.types import utcnow
 from lrs.xapi import auth
 from lrs.xapi.errors import XAPIError, error_response
@@ -36,7 +36,7 @@ def changes():
         args = FeedQuery().load(request.args)
     except ValidationError as e:
         raise XAPIError(400, f"invalid query: {e.normalized_messages()}")
-    with read_transaction(current_app.extensions["lrs.engine"]) as conn:
+    with transaction() as conn:
         rows = conn.execute(select(outbox.c.seq, outbox.c.payload, outbox.c.created).where(outbox.c.seq > args["after"])
                             .order_by(outbox.c.seq).limit(args["limit"])).all()
     # Never step over a change still being written: the next page would miss it.

@@ -1,9 +1,9 @@
 """`lrs portal status|requeue`."""
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 
 from lrs.portal import service
+from lrs.store import db
 
 
 @click.group("portal", help="Pushing status changes to the competence portal.")
@@ -14,14 +14,14 @@ def portal_group():
 @portal_group.command("status", help="Queue depth, oldest pending change, dead letters, last success per connector.")
 @with_appcontext
 def status_command():
-    for row in service.status(current_app.extensions["lrs.engine"]):
+    for row in service.status(db.engine()):
         if row["connector"] == "outbox":
             click.echo(f"outbox: {row['changes']} changes")
             continue
         click.echo(f"{row['connector']}: pending {row['pending']}, sent {row['sent']}, dead {row['dead']}, "
                    f"oldest pending {row['oldest_pending'] or '-'}, last success {row['last_success'] or '-'}"
                    + (f", last failure {row['last_failure']}" if row["last_failure"] else ""))
-    for dead in service.dead_letters(current_app.extensions["lrs.engine"], 20):
+    for dead in service.dead_letters(db.engine(), 20):
         click.echo(f"  dead {dead['connector']} {dead['event_id']} employee {dead['employee_id']}: "
                    f"{dead['last_status']} after {dead['attempts']} attempts")
 
@@ -31,5 +31,5 @@ def status_command():
 @click.option("--connector", help="Only this connector (webhook or xapi).")
 @with_appcontext
 def requeue_command(event_ids, connector):
-    n = service.requeue(current_app.extensions["lrs.engine"], event_ids or None, connector)
+    n = service.requeue(db.engine(), event_ids or None, connector)
     click.echo(f"requeued {n}")

@@ -15,7 +15,6 @@ from sqlalchemy.orm import aliased
 
 from lrs.portal.connectors import Outcome, configured
 from lrs.portal.tables import connector_positions, deliveries, outbox
-from lrs.scheduler import job
 from lrs.store.db import settled_prefix, write_transaction
 from lrs.store.types import utcnow
 
@@ -24,7 +23,6 @@ CLAIM = 50  # rows leased at a time
 GAP_SECONDS = 10.0  # as lrs.competence: an outbox gap older than this is a rolled-back write
 
 
-@job("portal.deliver", seconds=5, once=False)
 def deliver_job(app) -> dict:
     return deliver(app.extensions["lrs.engine"], app.config)
 

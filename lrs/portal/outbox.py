@@ -1,12 +1,13 @@
-"""Every status change becomes an outbox row, in the transaction that changes the status."""
+"""Every status change becomes an outbox row, in the transaction that changes the status (lrs.portal.init_app
+connects `write` to the app's status_changed signal)."""
 import orjson
 from sqlalchemy import insert
 
-from lrs.competence import changes
+from lrs.competence.changes import StatusChange
 from lrs.portal.tables import outbox
 
 
-def payload(change: changes.StatusChange) -> dict:
+def payload(change: StatusChange) -> dict:
     """The document the portal receives: ids and dates only, no names or e-mail addresses."""
     return {
         "event_id": change.event_id,
@@ -21,8 +22,8 @@ def payload(change: changes.StatusChange) -> dict:
     }
 
 
-@changes.on_change
-def _write(conn, batch: list[changes.StatusChange]) -> None:
+def write(_app, *, conn, changes: list[StatusChange]) -> None:
+    """Receiver of lrs.registry.status_changed: one outbox row per change, on the changing connection."""
     conn.execute(insert(outbox), [{"event_id": c.event_id, "employee_id": c.employee_id,
                                    "payload": orjson.dumps(payload(c)).decode(), "created": c.changed_at}
-                                  for c in batch])
+                                  for c in changes])

@@ -5,8 +5,8 @@ from lrs import accesslog, personal
 
 
 def init_app(app):
-    from lrs.privacy import access, retention  # noqa: F401  (retention registers its scheduled job)
-    from lrs.privacy import tables
+    from lrs import scheduler
+    from lrs.privacy import access, retention, tables
     from lrs.privacy.cli import privacy_group
     from lrs.privacy.views import bp
 
@@ -14,3 +14,4 @@ def init_app(app):
     access.init_app(app)
     app.register_blueprint(bp)
     app.cli.add_command(privacy_group)
+    scheduler.add(app, "privacy.retention", retention.retention_job, seconds=86400)

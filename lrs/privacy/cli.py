@@ -8,17 +8,14 @@ from flask.cli import with_appcontext
 from lrs import personal
 from lrs.privacy import erase as erasure
 from lrs.privacy import export, retention
-from lrs.store.db import read_transaction
+from lrs.store import db
+from lrs.store.db import transaction
 from lrs.store.types import utcnow
 
 
 @click.group("privacy", help="Personal data: an employee's data on request, erasure, retention (docs/privacy.md).")
 def privacy_group():
     pass
-
-
-def _engine():
-    return current_app.extensions["lrs.engine"]
 
 
 def _operator() -> str:
@@ -30,7 +27,7 @@ def _operator() -> str:
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Folder to write into.")
 @with_appcontext
 def export_command(employee_id, out_dir):
-    with read_transaction(_engine()) as conn:
+    with transaction() as conn:
         record = export.collect(conn, employee_id, personal.declared(current_app))
     if record is None:
         raise click.ClickException(f"no employee {employee_id}")
@@ -48,7 +45,7 @@ def export_command(employee_id, out_dir):
 @click.option("--yes", is_flag=True, help="Confirm the erasure (without it you are asked).")
 @with_appcontext
 def erase_command(employee_id, yes):
-    with read_transaction(_engine()) as conn:
+    with transaction() as conn:
         found = erasure.preview(conn, employee_id, personal.declared(current_app))
     if found is None:
         raise click.ClickException(f"no employee {employee_id}")
@@ -56,7 +53,8 @@ def erase_command(employee_id, yes):
                f"{found['user_accounts']} user accounts will be pseudonymised")
     if not yes:
         click.confirm("Erase this person's identity? This cannot be undone", abort=True)
-    pseudonym = erasure.erase(_engine(), current_app.config, employee_id, _operator(), personal.declared(current_app))
+    pseudonym = erasure.erase(db.engine(), current_app.config, employee_id, _operator(),
+                           personal.declared(current_app))
     click.echo(f"erased: the person is now {pseudonym}")
 
 
@@ -71,7 +69,7 @@ def retention_command(dry_run, days):
     if days <= 0:
         raise click.ClickException("no retention period: set LRS_RETENTION_DAYS_AFTER_LEAVING or give --days")
     today = current_app.extensions["competence.settings"].day(utcnow())
-    report = retention.run(_engine(), today, days, dry_run=dry_run, actor=_operator())
+    report = retention.run(db.engine(), today, days, dry_run=dry_run, actor=_operator())
     click.echo(("would delete (dry run):" if dry_run else "deleted:"))
     for line in report.lines():
         click.echo("  " + line)

@@ -12,7 +12,6 @@ from lrs.competence.tables import employees
 from lrs.privacy.erase import delete_orphan_attachments
 from lrs.privacy.export import agents_of
 from lrs.privacy import events
-from lrs.scheduler import job
 from lrs.store.db import read_transaction, write_transaction
 from lrs.store.models import documents, statement_activity, statement_agent, statements
 from lrs.store.types import utcnow
@@ -115,7 +114,6 @@ def _delete_records(conn, person: Due) -> None:
         conn.execute(delete(documents).where(documents.c.agent_ifi.in_(ifis)))
 
 
-@job("privacy.retention", seconds=86400)
 def retention_job(app) -> Report | None:
     """Daily: delete the raw records of people who left longer ago than the retention period (if one is set)."""
     days = app.config["RETENTION_DAYS_AFTER_LEAVING"]

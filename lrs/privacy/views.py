@@ -10,14 +10,10 @@ from flask_babel import gettext as _
 from lrs import accesslog, personal, principal
 from lrs.competence import service
 from lrs.privacy import access, events, export
-from lrs.store.db import read_transaction
+from lrs.store.db import transaction
 from lrs.web.guard import login_required
 
 bp = Blueprint("privacy", __name__, template_folder="templates")
-
-
-def _engine():
-    return current_app.extensions["lrs.engine"]
 
 
 @bp.get("/privacy")
@@ -27,7 +23,7 @@ def mine():
     who = principal.current()
     if not who.employee_id:
         abort(404)
-    with read_transaction(_engine()) as conn:
+    with transaction() as conn:
         entries = access.about_person(conn, who.employee_id, limit=500)
     return render_template("privacy/mine.html", entries=entries, resources=accesslog.RESOURCES)
 
@@ -41,7 +37,7 @@ def export_person(employee_id, fmt):
         abort(404)
     if who.employee_id != employee_id and not who.has("admin"):
         abort(403)
-    with read_transaction(_engine()) as conn:
+    with transaction() as conn:
         record = export.collect(conn, employee_id, personal.declared(current_app))
     if record is None:
         abort(404)
@@ -79,7 +75,7 @@ def _filters() -> dict:
 @login_required("admin")
 def admin():
     filters = _filters()
-    with read_transaction(_engine()) as conn:
+    with transaction() as conn:
         entries = access.search(conn, **filters, limit=500)
         done = events.recent(conn)
     return render_template("privacy/admin.html", entries=entries, resources=accesslog.RESOURCES, args=request.args,
@@ -90,7 +86,7 @@ def admin():
 @login_required("admin")
 def admin_csv():
     filters = _filters()
-    with read_transaction(_engine()) as conn:
+    with transaction() as conn:
         entries = access.search(conn, **filters, limit=None)
     out = io.StringIO()
     writer = csv.writer(out)
@@ -114,7 +110,7 @@ def admin_export():
     """The admin page's export form: to the download of the employee named."""
     employee_id = request.args.get("employee", "").strip()
     fmt = request.args.get("format", "html")
-    with read_transaction(_engine()) as conn:
+    with transaction() as conn:
         if not employee_id or service.plan(conn, employee_id) is None:
             abort(404, description=_("Fant ingen ansatt med dette ansattnummeret."))
     return redirect(url_for("privacy.export_person", employee_id=employee_id, fmt=fmt if fmt == "json" else "html"))

@@ -1,10 +1,15 @@
-"""Engines and transactions for SQLite (embedded default) and PostgreSQL (production, several app instances)."""
+"""Engines and transactions for SQLite (embedded default) and PostgreSQL (production, several app instances).
+
+The rule for transactions: whoever answers the outside world owns the transaction (a view, a job, a command) and
+opens it with `transaction()` (or `write_transaction`/`read_transaction` on an engine); the service functions
+of competence, portal and cmi5 it calls take that connection and never open one of their own."""
 import os
 import sqlite3
 import time
 from contextlib import contextmanager
 
 import psycopg
+from flask import current_app
 from sqlalchemy import create_engine, event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
@@ -79,6 +84,16 @@ def _sqlite_engine(url):
         conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("write") else "BEGIN")
 
     return engine
+
+
+def engine():
+    """The database engine of the app in whose context this runs (a request, a job, a command)."""
+    return current_app.extensions["lrs.engine"]
+
+
+def transaction(write: bool = False):
+    """A transaction on the current app's database: `with transaction(write=True) as conn: service.f(conn, …)`."""
+    return (write_transaction if write else read_transaction)(engine())
 
 
 def is_sqlite(engine) -> bool:

@@ -5,6 +5,7 @@ from flask import current_app, g, request
 from lrs.model.agents import ifi
 from lrs.model.validation import StatementError, validate_activity_id, validate_agent
 from lrs.store import activities as activity_store
+from lrs.store import db
 from lrs.store import statements as store
 from lrs.store.db import read_transaction
 from lrs.xapi import bp
@@ -32,7 +33,7 @@ def get_activity():
         validate_activity_id(activity_id, "activityId")
     except StatementError as e:
         raise bad_request(str(e))
-    engine = current_app.extensions["lrs.engine"]
+    engine = db.engine()
     with read_transaction(engine) as conn:
         definition = activity_store.definition(conn, activity_id)
     # An activity no statement mentions yet is still an activity: the spec (2.0) wants its bare object.
@@ -59,7 +60,7 @@ def get_person():
     if agent.get("objectType") == "Group":
         raise bad_request("agent: must be an Agent, not a Group")
     person = {"objectType": "Person"}
-    names = store.names_of(current_app.extensions["lrs.engine"], ifi(agent))
+    names = store.names_of(db.engine(), ifi(agent))
     if agent.get("name") and agent["name"] not in names:
         names.append(agent["name"])
     if names:

@@ -29,6 +29,7 @@ from werkzeug.http import parse_etags
 from lrs.model.agents import ifi
 from lrs.model.validation import (StatementError, validate_activity_id, validate_agent, validate_timestamp,
                                   validate_uuid)
+from lrs.store import db
 from lrs.store import documents as store
 from lrs.xapi import bp
 from lrs.xapi.auth import require
@@ -264,10 +265,6 @@ def _http_date(us: int) -> str:
     return formatdate(us / 1_000_000, usegmt=True)
 
 
-def _engine():
-    return current_app.extensions["lrs.engine"]
-
-
 # ------------------------------------------------------------------------------------------------ methods
 
 def _put(res: _Resource):
@@ -277,7 +274,7 @@ def _put(res: _Resource):
     if store.is_json(ctype):
         _json_value(content)  # kept byte for byte, but not when it nests too deep
     try:
-        etag = store.put(_engine(), _key(res, params), ctype, content, _conditions(res, "PUT"), g.credential.id)
+        etag = store.put(db.engine(), _key(res, params), ctype, content, _conditions(res, "PUT"), g.credential.id)
     except (store.PreconditionFailed, store.Conflict) as e:
         raise _concurrency_error(e)
     except store.HeadersMissing as e:
@@ -296,7 +293,7 @@ def _post(res: _Resource):
     if not isinstance(posted, dict):
         raise bad_request("the body of a POST must be a JSON object (it is merged into the stored JSON object)")
     try:
-        etag = store.post(_engine(), _key(res, params), ctype, content, posted, _conditions(res, "POST"),
+        etag = store.post(db.engine(), _key(res, params), ctype, content, posted, _conditions(res, "POST"),
                           g.credential.id, current_app.config["DOCUMENT_MAX_BYTES"])
     except (store.PreconditionFailed, store.Conflict) as e:
         raise _concurrency_error(e)
@@ -311,7 +308,7 @@ def _get(res: _Resource):
     params = _params(res, "GET")
     if params["_single"]:
         return _get_one(res, params)
-    ids, newest = store.list_ids(_engine(), res.kind, params.get("activityId", ""), params.get("agent", ""),
+    ids, newest = store.list_ids(db.engine(), res.kind, params.get("activityId", ""), params.get("agent", ""),
                                  params.get("registration"), params.get("since"))
     body = orjson.dumps(ids)
     headers = {"ETag": _etag_header(store.etag_of(body))}
@@ -321,7 +318,7 @@ def _get(res: _Resource):
 
 
 def _get_one(res: _Resource, params: dict):
-    doc = store.get(_engine(), _key(res, params))
+    doc = store.get(db.engine(), _key(res, params))
     if doc is None:
         raise XAPIError(404, f"no {res.name} document with {res.id_param} {params[res.id_param]!r} here")
     headers = {"ETag": _etag_header(doc.etag), "Last-Modified": _http_date(doc.updated_us)}
@@ -339,11 +336,11 @@ def _delete(res: _Resource):
         if "If-Match" in request.headers or "If-None-Match" in request.headers:
             raise bad_request(f"If-Match and If-None-Match name one document: give {res.id_param} with them "
                               f"(a DELETE without {res.id_param} deletes every {res.name} document of this context)")
-        store.delete_all(_engine(), res.kind, params.get("activityId", ""), params.get("agent", ""),
+        store.delete_all(db.engine(), res.kind, params.get("activityId", ""), params.get("agent", ""),
                          params.get("registration"))
         return _empty()
     try:
-        store.delete_one(_engine(), _key(res, params), _conditions(res, "DELETE"))
+        store.delete_one(db.engine(), _key(res, params), _conditions(res, "DELETE"))
     except store.PreconditionFailed as e:
         raise _concurrency_error(e)
     return _empty()

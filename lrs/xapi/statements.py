@@ -8,9 +8,11 @@ from flask import Response, current_app, g, request, url_for
 from itsdangerous import BadSignature, URLSafeSerializer
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
+from lrs import registry
 from lrs.model.agents import ifi
 from lrs.model.formats import canonical, ids_only
 from lrs.model.validation import StatementError, validate_agent, validate_statement
+from lrs.store import db
 from lrs.store import statements as store
 from lrs.xapi import attachments as att
 from lrs.xapi import bp, consistent_through
@@ -18,16 +20,8 @@ from lrs.xapi.auth import require
 from lrs.xapi.errors import XAPIError, bad_request, parse_json
 
 _JSON = "application/json"
-# Hooks of other packages (lrs.cmi5): each check(batch, credential) sees a validated batch before it is stored and
-# may refuse it by raising XAPIError (400/403); each stored(batch, credential) runs after the batch is stored.
 log = logging.getLogger(__name__)
-batch_checks: list = []
-after_store: list = []
 _ID_PARAMS = {"statementId", "voidedStatementId"}
-
-
-def _engine():
-    return current_app.extensions["lrs.engine"]
 
 
 # ------------------------------------------------------------------------------------------------ writing
@@ -114,21 +108,24 @@ def _store(batch: list, parts: list, single: bool) -> list[str]:
         stmt["authority"] = cred.authority
         stmt.setdefault("version", "1.0.0" if version.startswith("1.") else "2.0.0")
         p.attachment_sha2s = [sha2 for sha2 in att.sha2s_of(stmt) if sha2 in matched]
-    for check in batch_checks:
+    # Other packages (lrs.cmi5) plug in through the app's registry: each check may refuse the validated batch
+    # (XAPIError 400/403) before it is stored; the statements_stored receivers follow up after the commit.
+    app = current_app._get_current_object()
+    for check in registry.of(app).batch_checks:
         check(batch, cred)
     try:
-        store.save(_engine(), prepared, matched, voiding=current_app.config["VOIDING"])
+        store.save(db.engine(), prepared, matched, voiding=current_app.config["VOIDING"])
     except store.Conflict as e:
         raise XAPIError(409, str(e))
     except store.Forbidden as e:
         raise XAPIError(403, str(e))
     except store.Rejected as e:
         raise bad_request(str(e))
-    for stored in after_store:
+    for receiver in registry.statements_stored.receivers_for(app):
         try:
-            stored(batch, cred)
+            receiver(app, batch=batch, credential=cred)
         except Exception:  # the batch is stored and the client must hear so; the follow-up is logged, not fatal
-            log.exception("after-store hook %s failed", getattr(stored, "__name__", stored))
+            log.exception("statements-stored receiver %s failed", getattr(receiver, "__name__", receiver))
     return [p.id for p in prepared]
 
 
@@ -241,7 +238,7 @@ def get_statements():
     headers = {"X-Experience-API-Consistent-Through": consistent_through()}
 
     for name in _ID_PARAMS & params.keys():
-        row = store.get(_engine(), params[name], voided=(name == "voidedStatementId"), credential_id=mine)
+        row = store.get(db.engine(), params[name], voided=(name == "voidedStatementId"), credential_id=mine)
         if row is None:
             raise XAPIError(404, f"no {'voided ' if name == 'voidedStatementId' else ''}statement with id {params[name]}"
                             + ("" if name == "voidedStatementId" else " (a voided statement is fetched by voidedStatementId)"))
@@ -256,7 +253,7 @@ def get_statements():
                     related_activities=params["related_activities"], related_agents=params["related_agents"],
                     since_us=params.get("since"), until_us=params.get("until"), ascending=params["ascending"],
                     limit=min(limit, page_max), after_seq=after, credential_id=mine)
-    bodies, cursor = store.find(_engine(), q)
+    bodies, cursor = store.find(db.engine(), q)
     more = ""
     if cursor is not None:
         more = url_for("xapi.get_statements", more=_serializer().dumps({**args, "_after": cursor}))
@@ -286,7 +283,7 @@ def _respond(body: bytes, stmts_for_attachments, headers) -> Response:
         return Response(body, mimetype=_JSON, headers=headers)
     sha2s = {sha2 for s in stmts_for_attachments for sha2 in att.sha2s_of(s)}
     parts = [att.Part(sha2=r.sha2, content_type=r.content_type, content=r.content)
-             for r in store.attachment_parts(_engine(), sha2s)]
+             for r in store.attachment_parts(db.engine(), sha2s)]
     payload, ctype = att.build_multipart(body, parts)
     return Response(payload, content_type=ctype, headers=headers)
 

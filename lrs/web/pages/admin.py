@@ -9,10 +9,10 @@ from lrs.competence import imports, service
 from lrs.competence.engine import rules_in_force
 from lrs.portal import service as portal_service
 from lrs.store import credentials as creds
-from lrs.store.db import read_transaction
+from lrs.store.db import engine, read_transaction
 from lrs.web import accounts
 from lrs.web.guard import audit, login_required
-from lrs.web.pages.base import bp, engine, settings, status_labels
+from lrs.web.pages.base import bp, settings, status_labels
 from lrs.web.pages.forms import CredentialForm, ImportForm, PlainForm, RolesForm, RuleForm, UserForm, problems
 
 

@@ -7,10 +7,11 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 
 from lrs import principal
+from lrs.store.db import engine
 from lrs.store.types import utcnow
 from lrs.web import LANGUAGES, accounts, idle_limit
 from lrs.web.guard import audit, login_required
-from lrs.web.pages.base import bp, engine
+from lrs.web.pages.base import bp
 from lrs.web.pages.forms import LoginForm, PlainForm
 
 

@@ -26,10 +26,6 @@ def _helpers():
             "name_of": lambda comp: comp["name_en"] if lang == "en" else comp["name_nb"]}
 
 
-def engine():
-    return current_app.extensions["lrs.engine"]
-
-
 def settings():
     return current_app.extensions["competence.settings"]
 

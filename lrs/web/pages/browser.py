@@ -11,9 +11,9 @@ from lrs.competence.directory import agent_for
 from lrs import accesslog
 from lrs.competence import directory
 from lrs.store import statements as store
-from lrs.store.db import read_transaction
+from lrs.store.db import engine, read_transaction
 from lrs.web.guard import audit, login_required
-from lrs.web.pages.base import bp, engine
+from lrs.web.pages.base import bp
 from lrs.model.agents import ifi
 from lrs.xapi.statements import QuerySchema
 from lrs.model.validation import StatementError, validate_agent

@@ -11,9 +11,9 @@ from lrs import principal
 from lrs.competence import evidence, service
 from lrs.competence.changes import STATUSES
 from lrs import accesslog
-from lrs.store.db import read_transaction
+from lrs.store.db import engine, read_transaction
 from lrs.web.guard import audit, login_required
-from lrs.web.pages.base import bp, engine, settings, status_labels, today
+from lrs.web.pages.base import bp, settings, status_labels, today
 from lrs.web.pages.forms import PlainForm
 
 

@@ -8,9 +8,9 @@ from lrs.cmi5.lms import launch_for_employee, list_courses
 from lrs.competence import evidence, service
 from lrs.competence.api import certificate_download
 from lrs import accesslog
-from lrs.store.db import read_transaction
+from lrs.store.db import engine, read_transaction
 from lrs.web.guard import audit, login_required
-from lrs.web.pages.base import bp, engine, settings
+from lrs.web.pages.base import bp, settings
 from lrs.web.pages.forms import EvidenceForm, PlainForm, problems
 
 
@@ -20,9 +20,10 @@ def _render_plan(employee_id: str, own: bool):
         if plan is None:
             abort(404)
         names = service.evidence_names(conn, plan)
+        published = list_courses(conn)
     accesslog.note("plan-page", employee_id)
     courses = {}  # competence code -> the cmi5 modules that give evidence for it (newest version each)
-    for course in list_courses(engine()):
+    for course in published:
         for code in course["competences"]:
             courses.setdefault(code, {})[course["publisher_id"]] = course
     form = EvidenceForm()
