@@ -1,5 +1,6 @@
-"""A demo trust for `make run`: ~200 employees in clinics and departments, the demo catalog (catalog.yaml, ~30
-competences), and learning records spread over the last years, so every status shows up. Made up, deterministic."""
+"""A demo trust for `make run`: ~200 employees in clinics and departments (units.yaml), the demo catalog
+(catalog.yaml, ~30 competences), and learning records spread over the last years, so every status shows up.
+Made up, deterministic."""
 import csv
 import io
 import random
