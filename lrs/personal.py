@@ -43,6 +43,11 @@ class Personal:
     why: str = ""
 
 
+def columns(table, kind, erase, *names, why="") -> list[Personal]:
+    """The declarations of columns of one table that hold the same kind of data and are erased the same way."""
+    return [Personal(table, name, kind, erase, why) for name in names]
+
+
 def declare(app, items) -> None:
     for item in items:
         if item.column not in item.table.c:
@@ -84,9 +89,8 @@ def undeclared(app, metadata) -> list[str]:
 
 # The store's and the scheduler's tables (neither has an init_app; create_app declares these).
 CORE = [
-    Personal(statements, "body", ACTOR, PERSON),
-    Personal(statement_agent, "ifi", ACTOR, PERSON),
-    Personal(documents, "agent_ifi", ACTOR, PERSON),
+    *(Personal(table, name, ACTOR, PERSON) for table, name in
+      ((statements, "body"), (statement_agent, "ifi"), (documents, "agent_ifi"))),
     Personal(documents, "content", TEXT, PERSON),
     Personal(job_runs, "error", TEXT, SCRUB),
 ]

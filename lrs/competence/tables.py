@@ -2,7 +2,7 @@
 from sqlalchemy import (BigInteger, Boolean, Column, Date, ForeignKey, Index, Integer, LargeBinary, String, Table,
                         Text, UniqueConstraint)
 
-from lrs.personal import ACTOR, BLANK, EMPLOYEE, KEEP, PERSON, PSEUDONYM, SCRUB, TEXT, USER, Personal
+from lrs.personal import ACTOR, BLANK, EMPLOYEE, KEEP, PERSON, PSEUDONYM, SCRUB, TEXT, USER, Personal, columns
 from lrs.store.models import SeqType, metadata
 from lrs.store.types import UTCDateTime
 
@@ -19,12 +19,15 @@ units = Table(
     Index("ix_units_path", "path"),
 )
 
-job_roles = Table(
-    "job_roles", metadata,
-    Column("code", String(64), primary_key=True),
-    Column("name_nb", Text, nullable=False),
-    Column("name_en", Text, nullable=False),
-)
+
+def _code_and_names():
+    """The columns that name a catalog entry (a job role, a competence): its code and its names in bokmål and
+    English."""
+    return (Column("code", String(64), primary_key=True), Column("name_nb", Text, nullable=False),
+            Column("name_en", Text, nullable=False))
+
+
+job_roles = Table("job_roles", metadata, *_code_and_names())
 
 employees = Table(
     "employees", metadata,
@@ -55,9 +58,7 @@ employee_agents = Table(
 # The catalog. validity_months NULL: never expires. renewal_days: "expiring soon" starts this long before expiry.
 competences = Table(
     "competences", metadata,
-    Column("code", String(64), primary_key=True),
-    Column("name_nb", Text, nullable=False),
-    Column("name_en", Text, nullable=False),
+    *_code_and_names(),
     Column("area", Text, nullable=False),
     Column("validity_months", Integer),
     Column("renewal_days", Integer, nullable=False),
@@ -180,21 +181,14 @@ reminders_sent = Table(
 
 # Personal data in these tables (lrs.personal; declared by lrs.competence.init_app).
 PERSONAL_DATA = [
-    Personal(employees, "id", EMPLOYEE, PERSON),
-    Personal(employees, "name", EMPLOYEE, PERSON),
-    Personal(employees, "email", EMPLOYEE, PERSON),
+    *columns(employees, EMPLOYEE, PERSON, "id", "name", "email"),
     Personal(employee_agents, "ifi", ACTOR, PERSON),
     Personal(employee_agents, "employee_id", EMPLOYEE, PERSON),
     Personal(units, "leader_id", EMPLOYEE, PSEUDONYM),
-    Personal(employee_roles, "employee_id", EMPLOYEE, PSEUDONYM),
-    Personal(plan_additions, "employee_id", EMPLOYEE, PSEUDONYM),
-    Personal(plan_items, "employee_id", EMPLOYEE, PSEUDONYM),
-    Personal(facts, "employee_id", EMPLOYEE, PSEUDONYM),
-    Personal(status_changes, "employee_id", EMPLOYEE, PSEUDONYM),
-    Personal(manual_evidence, "employee_id", EMPLOYEE, PSEUDONYM),
-    Personal(manual_evidence, "certificate", TEXT, BLANK),
-    Personal(manual_evidence, "certificate_name", TEXT, BLANK),
-    Personal(manual_evidence, "certificate_type", TEXT, BLANK),
+    # the rows that are an employee's, by employee id
+    *(Personal(table, "employee_id", EMPLOYEE, PSEUDONYM) for table in
+      (employee_roles, plan_additions, plan_items, facts, status_changes, manual_evidence)),
+    *columns(manual_evidence, TEXT, BLANK, "certificate", "certificate_name", "certificate_type"),
     Personal(manual_evidence, "title", TEXT, SCRUB),
     Personal(manual_evidence, "decided_by", USER, KEEP, "the attesting leader's user id (a random id)"),
     Personal(reminders_sent, "key", TEXT, SCRUB),

@@ -52,18 +52,9 @@ def validate_statement(stmt, version: str, path: str = "statement") -> None:
 def validate_agent(obj, path: str, version: str = "2.0.0") -> None:
     """An Agent, or an identified Group, as given in the `agent` parameter of the statement query and of the
     document resources. An anonymous Group identifies nobody, so it is rejected here."""
-    if not isinstance(obj, dict):
-        _type_error(path, "an Agent object (or an identified Group)", obj)
-    object_type = obj.get("objectType", "Agent")
-    if object_type == "Agent":
-        _agent(obj, path)
-    elif object_type == "Group":
-        _group(obj, path)
-        if not _has_ifi(obj):
-            _fail(path, "an anonymous Group identifies no one; give an Agent or an identified Group "
-                        "(one with mbox, mbox_sha1sum, openid or account)")
-    else:
-        _bad_object_type(path, object_type, ("Agent", "Group"))
+    if _agent_or_group(obj, path, "an Agent object (or an identified Group)") == "Group" and not _has_ifi(obj):
+        _fail(path, "an anonymous Group identifies no one; give an Agent or an identified Group "
+                    "(one with mbox, mbox_sha1sum, openid or account)")
 
 
 def validate_activity_id(value, path) -> None:
@@ -141,6 +132,39 @@ def _unknown(obj, allowed, path, what, hints=None):
     _fail(path, f"{names} {verb} of {what} (it can have {', '.join(sorted(allowed))})")
 
 
+def _object_with(obj, keys, path, what, expected=None):
+    """obj must be a JSON object with no property outside keys; expected names what a non-object should have been
+    (default: what + ' object')."""
+    if not isinstance(obj, dict):
+        _type_error(path, expected or f"{what} object", obj)
+    if not keys.issuperset(obj):
+        _unknown(obj, keys, path, what)
+
+
+def _fields(obj, fields, path, what, hints=None):
+    """Check each property of obj with its checker in fields (a dispatch table); any other is an error."""
+    for key, value in obj.items():
+        check = fields.get(key)
+        if check is None:
+            _unknown(obj, fields, path, what, hints)
+        check(value, f"{path}.{key}")
+
+
+def _one_type(obj, path, object_type, check, default=None, group_rule=None):
+    """An object where only one objectType may be; default is the objectType it has when it gives none (None:
+    it must give it). group_rule is the message for a Group given instead. check then checks the rest."""
+    if not isinstance(obj, dict):
+        _type_error(path, f"{_an(object_type)} object", obj)
+    given = obj.get("objectType", default)
+    if given != object_type:
+        if "objectType" not in obj:
+            _fail(path, f"must be {_an(object_type)}, with \"objectType\": \"{object_type}\"")
+        if group_rule and given == "Group":
+            _fail(path, group_rule)
+        _bad_object_type(path, given, (object_type,))
+    check(obj, path)
+
+
 # ------------------------------------------------------------------------------------------------ formats
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z").match
@@ -209,6 +233,17 @@ def _is_v2(version) -> bool:
 def _string(value, path, *_):
     if not isinstance(value, str):
         _type_error(path, "a string", value)
+
+
+def _matching(match, expected, rule):
+    """The checker of a string format: expected names the type a non-string should have been, rule (with {} for
+    the value) says what the format is."""
+    def check(value, path, *_):
+        if not isinstance(value, str):
+            _type_error(path, expected, value)
+        if match(value) is None:
+            _fail(path, rule.format(_show(value)))
+    return check
 
 
 def _boolean(value, path, *_):
@@ -310,12 +345,9 @@ def _leap(year: int) -> bool:
     return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
 
 
-def _duration(value, path, *_):
-    if not isinstance(value, str):
-        _type_error(path, "an ISO 8601 duration string", value)
-    if _DURATION(value) is None:
-        _fail(path, f"must be an ISO 8601 duration such as 'PT1H30M5.25S' or 'P3D' (a decimal fraction only in "
-                    f"the last part), not {_show(value)}")
+_duration = _matching(_DURATION, "an ISO 8601 duration string",
+                      "must be an ISO 8601 duration such as 'PT1H30M5.25S' or 'P3D' (a decimal fraction only in "
+                      "the last part), not {}")
 
 
 # ------------------------------------------------------------------------------------------------ actors
@@ -337,18 +369,12 @@ def _mbox(value, path):
         _remember(_KNOWN_MBOXES, value)
 
 
-def _mbox_sha1sum(value, path):
-    if not isinstance(value, str):
-        _type_error(path, "a string of 40 hexadecimal digits", value)
-    if _SHA1(value) is None:
-        _fail(path, f"must be the SHA-1 of a mailto IRI in hexadecimal (40 digits), not {_show(value)}")
+_mbox_sha1sum = _matching(_SHA1, "a string of 40 hexadecimal digits",
+                          "must be the SHA-1 of a mailto IRI in hexadecimal (40 digits), not {}")
 
 
 def _account(value, path):
-    if not isinstance(value, dict):
-        _type_error(path, "an account object with homePage and name", value)
-    if not _ACCOUNT_KEYS.issuperset(value):
-        _unknown(value, _ACCOUNT_KEYS, path, "an account")
+    _object_with(value, _ACCOUNT_KEYS, path, "an account", "an account object with homePage and name")
     if "homePage" not in value:
         _fail(path, "an account must have homePage (the IRL of the system the account is on)")
     if "name" not in value:
@@ -360,19 +386,14 @@ def _account(value, path):
 def _ifis(actor, path) -> int:
     """Check the inverse functional identifiers an Agent or Group has; return how many there are."""
     n = 0
-    if "mbox" in actor:
-        n += 1
-        _mbox(actor["mbox"], path + ".mbox")
-    if "mbox_sha1sum" in actor:
-        n += 1
-        _mbox_sha1sum(actor["mbox_sha1sum"], path + ".mbox_sha1sum")
-    if "openid" in actor:
-        n += 1
-        _iri(actor["openid"], path + ".openid")
-    if "account" in actor:
-        n += 1
-        _account(actor["account"], path + ".account")
+    for key, check in _IFI_CHECKS:
+        if key in actor:
+            n += 1
+            check(actor[key], f"{path}.{key}")
     return n
+
+
+_IFI_CHECKS = (("mbox", _mbox), ("mbox_sha1sum", _mbox_sha1sum), ("openid", _iri), ("account", _account))
 
 
 def _has_ifi(actor) -> bool:
@@ -418,21 +439,14 @@ def _members(members, path, anonymous):
     if anonymous and not members:
         _fail(path, "an anonymous Group must list at least one Agent")
     for i, member in enumerate(members):
-        where = f"{path}[{i}]"
-        if not isinstance(member, dict):
-            _type_error(where, "an Agent object", member)
-        object_type = member.get("objectType", "Agent")
-        if object_type != "Agent":
-            if object_type == "Group":
-                _fail(where, "a Group cannot be a member of a Group: members must be Agents")
-            _bad_object_type(where, object_type, ("Agent",))
-        _agent(member, where)
+        _one_type(member, f"{path}[{i}]", "Agent", _agent, "Agent",
+                  "a Group cannot be a member of a Group: members must be Agents")
 
 
-def _actor(actor, path, *_):
-    """An Agent or a Group (the statement's actor, a context instructor)."""
+def _agent_or_group(actor, path, what) -> str:
+    """An Agent or a Group, what naming it in the error for a non-object; returns its objectType."""
     if not isinstance(actor, dict):
-        _type_error(path, "an Agent or Group object", actor)
+        _type_error(path, what, actor)
     object_type = actor.get("objectType", "Agent")
     if object_type == "Agent":
         _agent(actor, path)
@@ -440,32 +454,23 @@ def _actor(actor, path, *_):
         _group(actor, path)
     else:
         _bad_object_type(path, object_type, ("Agent", "Group"))
+    return object_type
+
+
+def _actor(actor, path, *_):
+    """An Agent or a Group (the statement's actor, a context instructor)."""
+    _agent_or_group(actor, path, "an Agent or Group object")
 
 
 def _group_object(group, path, *_):
     """A Group where only a Group may be (context team, a contextGroup's group): objectType is required."""
-    if not isinstance(group, dict):
-        _type_error(path, "a Group object", group)
-    object_type = group.get("objectType")
-    if object_type != "Group":
-        if "objectType" not in group:
-            _fail(path, "must be a Group, with \"objectType\": \"Group\"")
-        _bad_object_type(path, object_type, ("Group",))
-    _group(group, path)
+    _one_type(group, path, "Group", _group)
 
 
 def _authority(authority, path, *_):
     """An Agent, or (3-legged OAuth) an anonymous Group of exactly two Agents: application and user."""
-    if not isinstance(authority, dict):
-        _type_error(path, "an Agent object (or an anonymous Group of two Agents)", authority)
-    object_type = authority.get("objectType", "Agent")
-    if object_type == "Agent":
-        _agent(authority, path)
-        return
-    if object_type != "Group":
-        _bad_object_type(path, object_type, ("Agent", "Group"))
-    _group(authority, path)
-    if _has_ifi(authority) or len(authority["member"]) != 2:
+    if _agent_or_group(authority, path, "an Agent object (or an anonymous Group of two Agents)") == "Group" and (
+            _has_ifi(authority) or len(authority["member"]) != 2):
         _fail(path, "an authority that is a Group must be an anonymous Group of exactly two Agents "
                     "(the OAuth application and the user)")
 
@@ -476,10 +481,7 @@ _VERB_KEYS = frozenset(("id", "display"))
 
 
 def _verb(verb, path):
-    if not isinstance(verb, dict):
-        _type_error(path, "a Verb object", verb)
-    if not _VERB_KEYS.issuperset(verb):
-        _unknown(verb, _VERB_KEYS, path, "a Verb")
+    _object_with(verb, _VERB_KEYS, path, "a Verb")
     if "id" not in verb:
         _fail(path, "a Verb must have an id (an IRI)")
     _iri(verb["id"], path + ".id")
@@ -568,10 +570,7 @@ def _components(value, path):
     seen = set()
     for i, component in enumerate(value):
         where = f"{path}[{i}]"
-        if not isinstance(component, dict):
-            _type_error(where, "an interaction component object", component)
-        if not _COMPONENT_KEYS.issuperset(component):
-            _unknown(component, _COMPONENT_KEYS, where, "an interaction component")
+        _object_with(component, _COMPONENT_KEYS, where, "an interaction component")
         if "id" not in component:
             _fail(where, "an interaction component must have an id")
         component_id = component["id"]
@@ -596,12 +595,7 @@ _INTERACTION_PROPERTIES = frozenset(("correctResponsesPattern", "choices", "scal
 def _definition(definition, path):
     if not isinstance(definition, dict):
         _type_error(path, "an Activity Definition object", definition)
-    fields = _DEFINITION_FIELDS
-    for key, value in definition.items():
-        check = fields.get(key)
-        if check is None:
-            _unknown(definition, fields, path, "an Activity Definition")
-        check(value, f"{path}.{key}")
+    _fields(definition, _DEFINITION_FIELDS, path, "an Activity Definition")
     if "interactionType" not in definition and not _INTERACTION_PROPERTIES.isdisjoint(definition):
         used = ", ".join(k for k in definition if k in _INTERACTION_PROPERTIES)
         _fail(path, f"{used} can only be used in an interaction Activity, which must have an interactionType")
@@ -613,10 +607,7 @@ _SCORE_KEYS = frozenset(("scaled", "raw", "min", "max"))
 
 
 def _score(score, path):
-    if not isinstance(score, dict):
-        _type_error(path, "a score object", score)
-    if not _SCORE_KEYS.issuperset(score):
-        _unknown(score, _SCORE_KEYS, path, "a score")
+    _object_with(score, _SCORE_KEYS, path, "a score")
     for key, value in score.items():
         kind = type(value)
         if kind is not int and (kind is not float or value - value != 0):  # else: the full check, with its errors
@@ -640,12 +631,7 @@ _RESULT_FIELDS = {"score": _score, "success": _boolean, "completion": _boolean, 
 def _result(result, path, *_):
     if not isinstance(result, dict):
         _type_error(path, "a Result object", result)
-    fields = _RESULT_FIELDS
-    for key, value in result.items():
-        check = fields.get(key)
-        if check is None:
-            _unknown(result, fields, path, "a Result")
-        check(value, f"{path}.{key}")
+    _fields(result, _RESULT_FIELDS, path, "a Result")
 
 
 # ------------------------------------------------------------------------------------------------ context
@@ -654,19 +640,12 @@ _CONTEXT_ACTIVITY_KEYS = frozenset(("parent", "grouping", "category", "other"))
 
 
 def _context_activity(activity, path):
-    if not isinstance(activity, dict):
-        _type_error(path, "an Activity object", activity)
-    object_type = activity.get("objectType", "Activity")
-    if object_type != "Activity":
-        _bad_object_type(path, object_type, ("Activity",))
-    _activity(activity, path)
+    _one_type(activity, path, "Activity", _activity, "Activity")
 
 
 def _context_activities(value, path):
-    if not isinstance(value, dict):
-        _type_error(path, "a contextActivities object (parent, grouping, category, other)", value)
-    if not _CONTEXT_ACTIVITY_KEYS.issuperset(value):
-        _unknown(value, _CONTEXT_ACTIVITY_KEYS, path, "contextActivities")
+    _object_with(value, _CONTEXT_ACTIVITY_KEYS, path, "contextActivities",
+                 "a contextActivities object (parent, grouping, category, other)")
     for key, activities in value.items():
         where = f"{path}.{key}"
         if isinstance(activities, list):
@@ -689,63 +668,41 @@ _CONTEXT_AGENT_KEYS = frozenset(("objectType", "agent", "relevantTypes"))
 _CONTEXT_GROUP_KEYS = frozenset(("objectType", "group", "relevantTypes"))
 
 
+def _context_items(value, path, kind, keys, role, role_rule, check_role):
+    """contextAgents or contextGroups: an array of objects {"objectType": kind, role: ..., "relevantTypes": [...]}."""
+    if not isinstance(value, list):
+        _type_error(path, f"an array of {kind} objects", value)
+    for i, item in enumerate(value):
+        where = f"{path}[{i}]"
+        _object_with(item, keys, where, f"a {kind}")
+        if item.get("objectType") != kind:
+            if "objectType" not in item:
+                _fail(where, f"a {kind} must have \"objectType\": \"{kind}\"")
+            _bad_object_type(where, item["objectType"], (kind,))
+        if role not in item:
+            _fail(where, role_rule)
+        check_role(item[role], f"{where}.{role}")
+        if "relevantTypes" in item:
+            _relevant_types(item["relevantTypes"], where + ".relevantTypes")
+
+
+def _context_agent(agent, path):
+    _one_type(agent, path, "Agent", _agent, "Agent", "must be an Agent; Groups go in contextGroups")
+
+
 def _context_agents(value, path):
-    if not isinstance(value, list):
-        _type_error(path, "an array of contextAgent objects", value)
-    for i, item in enumerate(value):
-        where = f"{path}[{i}]"
-        if not isinstance(item, dict):
-            _type_error(where, "a contextAgent object", item)
-        if not _CONTEXT_AGENT_KEYS.issuperset(item):
-            _unknown(item, _CONTEXT_AGENT_KEYS, where, "a contextAgent")
-        if item.get("objectType") != "contextAgent":
-            if "objectType" not in item:
-                _fail(where, "a contextAgent must have \"objectType\": \"contextAgent\"")
-            _bad_object_type(where, item["objectType"], ("contextAgent",))
-        if "agent" not in item:
-            _fail(where, "a contextAgent must have an agent")
-        agent = item["agent"]
-        if not isinstance(agent, dict):
-            _type_error(where + ".agent", "an Agent object", agent)
-        object_type = agent.get("objectType", "Agent")
-        if object_type != "Agent":
-            if object_type == "Group":
-                _fail(where + ".agent", "must be an Agent; Groups go in contextGroups")
-            _bad_object_type(where + ".agent", object_type, ("Agent",))
-        _agent(agent, where + ".agent")
-        if "relevantTypes" in item:
-            _relevant_types(item["relevantTypes"], where + ".relevantTypes")
+    _context_items(value, path, "contextAgent", _CONTEXT_AGENT_KEYS, "agent", "a contextAgent must have an agent",
+                   _context_agent)
 
 
-def _context_groups(value, path):
-    if not isinstance(value, list):
-        _type_error(path, "an array of contextGroup objects", value)
-    for i, item in enumerate(value):
-        where = f"{path}[{i}]"
-        if not isinstance(item, dict):
-            _type_error(where, "a contextGroup object", item)
-        if not _CONTEXT_GROUP_KEYS.issuperset(item):
-            _unknown(item, _CONTEXT_GROUP_KEYS, where, "a contextGroup")
-        if item.get("objectType") != "contextGroup":
-            if "objectType" not in item:
-                _fail(where, "a contextGroup must have \"objectType\": \"contextGroup\"")
-            _bad_object_type(where, item["objectType"], ("contextGroup",))
-        if "group" not in item:
-            _fail(where, "a contextGroup must have a group")
-        _group_object(item["group"], where + ".group")  # identified or anonymous
-        if "relevantTypes" in item:
-            _relevant_types(item["relevantTypes"], where + ".relevantTypes")
+def _context_groups(value, path):  # the group may be identified or anonymous
+    _context_items(value, path, "contextGroup", _CONTEXT_GROUP_KEYS, "group", "a contextGroup must have a group",
+                   _group_object)
 
 
 def _statement_ref_field(ref, path):
     """context.statement: a StatementRef, objectType included."""
-    if not isinstance(ref, dict):
-        _type_error(path, "a StatementRef object", ref)
-    if ref.get("objectType") != "StatementRef":
-        if "objectType" not in ref:
-            _fail(path, "must be a StatementRef, with \"objectType\": \"StatementRef\"")
-        _bad_object_type(path, ref["objectType"], ("StatementRef",))
-    _statement_ref(ref, path)
+    _one_type(ref, path, "StatementRef", _statement_ref)
 
 
 _CONTEXT_FIELDS_1 = {
@@ -763,12 +720,10 @@ _CONTEXT_HINTS_1 = {
 def _context(context, path, v2, object_type):
     if not isinstance(context, dict):
         _type_error(path, "a Context object", context)
-    fields = _CONTEXT_FIELDS_2 if v2 else _CONTEXT_FIELDS_1
-    for key, value in context.items():
-        check = fields.get(key)
-        if check is None:
-            _unknown(context, fields, path, "a Context", None if v2 else _CONTEXT_HINTS_1)
-        check(value, f"{path}.{key}")
+    if v2:
+        _fields(context, _CONTEXT_FIELDS_2, path, "a Context")
+    else:
+        _fields(context, _CONTEXT_FIELDS_1, path, "a Context", _CONTEXT_HINTS_1)
     if object_type != "Activity" and ("revision" in context or "platform" in context):
         key = "revision" if "revision" in context else "platform"
         _fail(f"{path}.{key}", f"can only be used when the statement's object is an Activity, not "
@@ -777,11 +732,8 @@ def _context(context, path, v2, object_type):
 
 # ------------------------------------------------------------------------------------------------ attachments
 
-def _media_type(value, path):
-    if not isinstance(value, str):
-        _type_error(path, "an Internet media type string", value)
-    if _MEDIA_TYPE(value) is None:
-        _fail(path, f"must be an Internet media type such as 'application/pdf', not {_show(value)}")
+_media_type = _matching(_MEDIA_TYPE, "an Internet media type string",
+                        "must be an Internet media type such as 'application/pdf', not {}")
 
 
 def _length(value, path):
@@ -808,16 +760,11 @@ _ATTACHMENT_REQUIRED = ("usageType", "display", "contentType", "length", "sha2")
 def _attachments(value, path, *_):
     if not isinstance(value, list):
         _type_error(path, "an array of Attachment objects", value)
-    fields = _ATTACHMENT_FIELDS
     for i, attachment in enumerate(value):
         where = f"{path}[{i}]"
         if not isinstance(attachment, dict):
             _type_error(where, "an Attachment object", attachment)
-        for key, item in attachment.items():
-            check = fields.get(key)
-            if check is None:
-                _unknown(attachment, fields, where, "an Attachment")
-            check(item, f"{where}.{key}")
+        _fields(attachment, _ATTACHMENT_FIELDS, where, "an Attachment")
         for key in _ATTACHMENT_REQUIRED:
             if key not in attachment:
                 _fail(where, f"an Attachment must have {key}")

@@ -1,7 +1,7 @@
 """Tables of the web UI: who can sign in, with which roles, and the audit log."""
 from sqlalchemy import Boolean, Column, Index, String, Table, Text
 
-from lrs.personal import BLANK, CLOSE, EMPLOYEE, KEEP, PSEUDONYM, SCRUB, TEXT, USER, Personal
+from lrs.personal import BLANK, CLOSE, EMPLOYEE, KEEP, PSEUDONYM, SCRUB, TEXT, USER, Personal, columns
 from lrs.store.models import SeqType, metadata
 from lrs.store.types import UTCDateTime
 
@@ -59,10 +59,8 @@ sign_in_failures = Table(
 # Personal data in these tables (lrs.personal; declared by lrs.web.init_app).
 PERSONAL_DATA = [
     Personal(users, "employee_id", EMPLOYEE, PSEUDONYM),
-    Personal(users, "username", USER, PSEUDONYM),
-    Personal(users, "display_name", USER, PSEUDONYM),
-    Personal(users, "password_hash", USER, BLANK),
-    Personal(users, "oidc_subject", USER, BLANK),
+    *columns(users, USER, PSEUDONYM, "username", "display_name"),
+    *columns(users, USER, BLANK, "password_hash", "oidc_subject"),
     Personal(users, "disabled", USER, CLOSE),
     Personal(audit_log, "user_id", USER, KEEP, "a random id; the account itself is pseudonymised"),
     Personal(audit_log, "detail", TEXT, SCRUB),

@@ -22,13 +22,19 @@ def _only(*allowed):
         raise bad_request(f"unknown parameter(s) {', '.join(sorted(extra))}; this resource takes {', '.join(allowed)}")
 
 
+def _param(name, missing):
+    """The one parameter of a resource that takes only that one; missing is the 400's message without it."""
+    _only(name)
+    value = request.args.get(name)
+    if not value:
+        raise bad_request(missing)
+    return value
+
+
 @bp.get("/activities")
 @require(*_READERS)
 def get_activity():
-    _only("activityId")
-    activity_id = request.args.get("activityId")
-    if not activity_id:
-        raise bad_request("activityId is required")
+    activity_id = _param("activityId", "activityId is required")
     try:
         validate_activity_id(activity_id, "activityId")
     except StatementError as e:
@@ -46,10 +52,7 @@ def get_activity():
 @bp.get("/agents")
 @require(*_READERS)
 def get_person():
-    _only("agent")
-    raw = request.args.get("agent")
-    if not raw:
-        raise bad_request("agent is required (a JSON Agent, e.g. {\"mbox\": \"mailto:kari@example.no\"})")
+    raw = _param("agent", "agent is required (a JSON Agent, e.g. {\"mbox\": \"mailto:kari@example.no\"})")
     try:
         agent = orjson.loads(raw)
         validate_agent(agent, "agent", g.xapi_version)

@@ -437,27 +437,7 @@ def _payload_difference(payload: dict, stmt: dict) -> str | None:
 
 
 def _norm_statement(s: dict) -> dict:
-    out = {}
-    for k, v in s.items():
-        if k == "attachments":
-            continue
-        if k == "id":
-            out[k] = _lower(v)
-        elif k == "timestamp":
-            out[k] = _instant(v)
-        elif k == "actor":
-            out[k] = _norm_agent(v)
-        elif k == "verb":
-            out[k] = {kk: vv for kk, vv in v.items() if kk != "display"} if isinstance(v, dict) else v
-        elif k == "object":
-            out[k] = _norm_object(v)
-        elif k == "result":
-            out[k] = _norm_result(v)
-        elif k == "context":
-            out[k] = _norm_context(v)
-        else:
-            out[k] = v
-    return out
+    return {k: _NORM_PROPERTY.get(k, _as_is)(v) for k, v in s.items() if k != "attachments"}
 
 
 def _norm_object(o):
@@ -526,6 +506,14 @@ def _norm_context(c):
     return out
 
 
+def _as_is(v):
+    return v
+
+
+def _norm_verb(v):
+    return {k: x for k, x in v.items() if k != "display"} if isinstance(v, dict) else v
+
+
 def _lower(v):
     return v.lower() if isinstance(v, str) else v
 
@@ -545,6 +533,11 @@ def _instant(v):
         t = t.replace(tzinfo=timezone.utc)
     t = t.astimezone(timezone.utc)
     return t.replace(microsecond=t.microsecond // 1000 * 1000).isoformat()
+
+
+# How each statement property is normalised before the signed and the sent statement are compared.
+_NORM_PROPERTY = {"id": _lower, "timestamp": _instant, "actor": _norm_agent, "verb": _norm_verb,
+                  "object": _norm_object, "result": _norm_result, "context": _norm_context}
 
 
 def _difference(a, b, path: str) -> str | None:

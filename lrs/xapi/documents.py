@@ -73,13 +73,18 @@ AGENT_PROFILE = _Resource(store.AGENT_PROFILE, "/agents/profile", "profileId", "
 
 # ------------------------------------------------------------------------------------------------ parameters
 
+def _field_check(validate, *args):
+    """Run a validator of lrs.model.validation; its StatementError becomes the parameter's ValidationError."""
+    try:
+        validate(*args)
+    except StatementError as e:
+        raise ValidationError(str(e))
+
+
 class _ActivityId(fields.String):
     def _deserialize(self, value, attr, data, **kwargs):
         value = super()._deserialize(value, attr, data, **kwargs)
-        try:
-            validate_activity_id(value, attr)
-        except StatementError as e:
-            raise ValidationError(str(e))
+        _field_check(validate_activity_id, value, attr)
         return value
 
 
@@ -97,10 +102,7 @@ class _AgentParam(fields.Field):
             raise ValidationError('must be a JSON Agent, e.g. {"mbox": "mailto:kari@example.no"}')
         if not isinstance(agent, dict):
             raise ValidationError("must be a JSON object (an Agent)")
-        try:
-            validate_agent(agent, attr, g.xapi_version)
-        except StatementError as e:
-            raise ValidationError(str(e))
+        _field_check(validate_agent, agent, attr, g.xapi_version)
         if agent.get("objectType") == "Group" and not self.groups:
             raise ValidationError("must be an Agent, not a Group (put an identified Group's identifier in an Agent)")
         key = ifi(agent)
@@ -112,10 +114,7 @@ class _AgentParam(fields.Field):
 class _Registration(fields.String):
     def _deserialize(self, value, attr, data, **kwargs):
         value = super()._deserialize(value, attr, data, **kwargs)
-        try:
-            validate_uuid(value, attr)
-        except StatementError as e:
-            raise ValidationError(str(e))
+        _field_check(validate_uuid, value, attr)
         return str(uuid.UUID(value))
 
 

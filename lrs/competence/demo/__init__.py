@@ -1,5 +1,6 @@
-"""A demo trust for `make run`: ~200 employees in clinics and departments, the demo catalog (catalog.yaml, ~30
-competences), and learning records spread over the last years, so every status shows up. Made up, deterministic."""
+"""A demo trust for `make run`: ~200 employees in clinics and departments (units.yaml), the demo catalog
+(catalog.yaml, ~30 competences), and learning records spread over the last years, so every status shows up.
+Made up, deterministic."""
 import csv
 import io
 import random
@@ -13,21 +14,8 @@ CATALOG = Path(__file__).with_name("catalog.yaml")
 ADL = "http://adlnet.gov/expapi/verbs/"
 SIM_TYPE = "https://kompetanse.helse.example.no/xapi/activities/simulation-session"
 
-UNITS = [  # id, parent, name, kind
-    ("hf", None, "Helse Eksempel HF", "trust"),
-    ("med", "hf", "Medisinsk klinikk", "clinic"),
-    ("akutt", "med", "Akuttmottaket", "department"),
-    ("hjerte", "med", "Hjertemedisinsk avdeling", "department"),
-    ("lunge", "med", "Lungemedisinsk avdeling", "department"),
-    ("kir", "hf", "Kirurgisk klinikk", "clinic"),
-    ("orto", "kir", "Ortopedisk avdeling", "department"),
-    ("barn", "kir", "Barnekirurgisk seksjon", "section"),
-    ("kvinne", "hf", "Kvinneklinikken", "clinic"),
-    ("fode", "kvinne", "Fødeavdelingen", "department"),
-    ("psyk", "hf", "Klinikk psykisk helsevern", "clinic"),
-    ("drift", "hf", "Drift og eiendom", "clinic"),
-    ("rad", "hf", "Bildediagnostikk", "clinic"),
-]
+UNITS = [tuple(u) for u in yaml.safe_load(  # id, parent, name, kind
+    CATALOG.with_name("units.yaml").read_text(encoding="utf-8"))]
 STAFF = {  # unit -> [(role, how many)]
     "akutt": [("sykepleier", 14), ("spesialsykepleier", 6), ("lis", 5), ("overlege", 3), ("helsefagarbeider", 3)],
     "hjerte": [("sykepleier", 12), ("spesialsykepleier", 4), ("lis", 4), ("overlege", 3), ("helsefagarbeider", 3)],

@@ -1,5 +1,7 @@
 """Admins: users and their roles and sessions, xAPI credentials, evidence rules (preview, save), catalog and HR
 imports, the portal outbox, and the audit log. Every change is written to the audit log."""
+import functools
+
 import yaml
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -14,6 +16,21 @@ from lrs.web import accounts
 from lrs.web.guard import audit, login_required
 from lrs.web.pages.base import bp, settings, status_labels
 from lrs.web.pages.forms import CredentialForm, ImportForm, PlainForm, RolesForm, RuleForm, UserForm, problems
+
+
+def _submitted(form_class, anchor=""):
+    """The view is given its form, submitted and valid; an invalid one goes back to the admin page (at anchor) with
+    its problems. Under login_required, so who may post is checked first."""
+    def wrap(view):
+        @functools.wraps(view)
+        def checked(*args, **kwargs):
+            form = form_class()
+            if not form.validate_on_submit():
+                flash(problems(form), "error")
+                return redirect(url_for("web.admin") + anchor)
+            return view(form, *args, **kwargs)
+        return checked
+    return wrap
 
 
 @bp.get("/admin")
@@ -56,11 +73,8 @@ def admin_rule():
 
 @bp.post("/admin/import")
 @login_required("admin")
-def admin_import():
-    form = ImportForm()
-    if not form.validate_on_submit():
-        flash(problems(form), "error")
-        return redirect(url_for("web.admin") + "#import")
+@_submitted(ImportForm, "#import")
+def admin_import(form):
     upload = form.file.data
     name, text = upload.filename, upload.read().decode("utf-8-sig")
     try:
@@ -125,11 +139,8 @@ def admin_create_user():
 
 @bp.post("/admin/credentials")
 @login_required("admin")
-def admin_create_credential():
-    form = CredentialForm()
-    if not form.validate_on_submit():
-        flash(problems(form), "error")
-        return redirect(url_for("web.admin"))
+@_submitted(CredentialForm)
+def admin_create_credential(form):
     made = creds.create(engine(), form.name.data, form.scopes.data)
     audit("credential-created", f"{made['key']} {form.name.data}")
     return render_template("credential_made.html", credential=made)

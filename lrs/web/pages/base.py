@@ -1,6 +1,6 @@
 """What every page module shares: the `web` blueprint (one, so endpoints stay `web.<view>`), the template helpers,
 the app's engine and competence settings, and the status labels."""
-from flask import Blueprint, current_app, session
+from flask import Blueprint, abort, current_app, session
 from flask_babel import gettext as _
 
 from lrs import principal
@@ -24,6 +24,14 @@ def _helpers():
     lang = session.get("lang", "nb")
     return {"status_label": status_labels().__getitem__, "who": principal.current(), "lang": lang, "languages": LANGUAGES,
             "name_of": lambda comp: comp["name_en"] if lang == "en" else comp["name_nb"]}
+
+
+def own_employee_id() -> str:
+    """The signed-in user's employee id, for the pages of one's own records: 404 for an account that is nobody's."""
+    employee_id = principal.current().employee_id
+    if not employee_id:
+        abort(404)
+    return employee_id
 
 
 def settings():

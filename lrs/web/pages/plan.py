@@ -10,7 +10,7 @@ from lrs.competence.api import certificate_download
 from lrs import accesslog
 from lrs.store.db import engine, read_transaction
 from lrs.web.guard import audit, login_required
-from lrs.web.pages.base import bp, settings
+from lrs.web.pages.base import bp, own_employee_id, settings
 from lrs.web.pages.forms import EvidenceForm, PlainForm, problems
 
 
@@ -53,20 +53,15 @@ def launch_module():
 @bp.get("/plan")
 @login_required()
 def my_plan():
-    who = principal.current()
-    if not who.employee_id:
-        abort(404)
-    return _render_plan(who.employee_id, own=True)
+    return _render_plan(own_employee_id(), own=True)
 
 
 @bp.post("/plan/evidence")
 @login_required()
 def register_evidence():
-    who = principal.current()
-    if not who.employee_id:
-        abort(404)
+    employee_id = own_employee_id()
     with read_transaction(engine()) as conn:
-        plan = service.plan(conn, who.employee_id)
+        plan = service.plan(conn, employee_id)
     form = EvidenceForm()
     form.competence.choices = [(i["competence"]["code"], i["competence"]["code"]) for i in plan["items"]]
     if not form.validate_on_submit():
@@ -75,7 +70,7 @@ def register_evidence():
     upload = form.certificate.data
     cert = (upload.filename, upload.mimetype, upload.read()) if upload else None
     try:
-        evidence.register(engine(), settings(), who.employee_id, form.competence.data, form.title.data,
+        evidence.register(engine(), settings(), employee_id, form.competence.data, form.title.data,
                           form.completed_on.data, cert)
     except evidence.EvidenceError as e:
         flash(str(e), "error")
