@@ -98,9 +98,14 @@ def can_see_employee(conn, who: Principal, employee_id: str) -> bool:
     if who.has("admin") or who.employee_id == employee_id:
         return True
     if who.has("leader") and who.led_units:
-        unit = conn.execute(select(employees.c.unit_id).where(employees.c.id == employee_id)).scalar()
-        return unit is not None and unit in subtree_unit_ids(conn, who.led_units)
+        return _in_led_units(conn, who, employee_id)
     return False
+
+
+def _in_led_units(conn, who: Principal, employee_id: str) -> bool:
+    """Whether the employee works in one of the units `who` leads or teaches, or below them."""
+    unit = conn.execute(select(employees.c.unit_id).where(employees.c.id == employee_id)).scalar()
+    return unit is not None and unit in subtree_unit_ids(conn, who.led_units)
 
 
 def can_see_records(conn, who: Principal, employee_id: str) -> bool:
@@ -109,8 +114,7 @@ def can_see_records(conn, who: Principal, employee_id: str) -> bool:
     if can_see_employee(conn, who, employee_id):
         return True
     if who.has("instructor") and who.led_units:
-        unit = conn.execute(select(employees.c.unit_id).where(employees.c.id == employee_id)).scalar()
-        return unit is not None and unit in subtree_unit_ids(conn, who.led_units)
+        return _in_led_units(conn, who, employee_id)
     return False
 
 

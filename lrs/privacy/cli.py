@@ -22,15 +22,23 @@ def _operator() -> str:
     return "cli:" + getpass.getuser()
 
 
+employee_option = click.option("--employee", "employee_id", required=True, help="The employee id.")
+
+
+def _found(what, employee_id: str):
+    """What export or erasure found of the employee; a clear error when there is no such employee."""
+    if what is None:
+        raise click.ClickException(f"no employee {employee_id}")
+    return what
+
+
 @privacy_group.command("export", help="Write everything about one employee as JSON and as a printable HTML report.")
-@click.option("--employee", "employee_id", required=True, help="The employee id.")
+@employee_option
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Folder to write into.")
 @with_appcontext
 def export_command(employee_id, out_dir):
     with transaction() as conn:
-        record = export.collect(conn, employee_id, personal.declared(current_app))
-    if record is None:
-        raise click.ClickException(f"no employee {employee_id}")
+        record = _found(export.collect(conn, employee_id, personal.declared(current_app)), employee_id)
     # The report's texts are rendered as for a request (language: bokmål).
     with current_app.test_request_context():
         paths = export.write_files(record, out_dir)
@@ -41,20 +49,18 @@ def export_command(employee_id, out_dir):
 
 
 @privacy_group.command("erase", help="Replace an employee's identity everywhere with a pseudonym. Cannot be undone.")
-@click.option("--employee", "employee_id", required=True, help="The employee id.")
+@employee_option
 @click.option("--yes", is_flag=True, help="Confirm the erasure (without it you are asked).")
 @with_appcontext
 def erase_command(employee_id, yes):
     with transaction() as conn:
-        found = erasure.preview(conn, employee_id, personal.declared(current_app))
-    if found is None:
-        raise click.ClickException(f"no employee {employee_id}")
+        found = _found(erasure.preview(conn, employee_id, personal.declared(current_app)), employee_id)
     click.echo(f"employee {employee_id}: {found['statements']} statements, {found['agents']} agents, "
                f"{found['user_accounts']} user accounts will be pseudonymised")
     if not yes:
         click.confirm("Erase this person's identity? This cannot be undone", abort=True)
     pseudonym = erasure.erase(db.engine(), current_app.config, employee_id, _operator(),
-                           personal.declared(current_app))
+                              personal.declared(current_app))
     click.echo(f"erased: the person is now {pseudonym}")
 
 
