@@ -10,6 +10,10 @@ Design, for speed (the LRS takes >= 10,000 statements a second): one small funct
 dispatch tables instead of schemas, regexes compiled once, key sets checked with frozenset.issuperset (no
 allocation), and no exceptions on the happy path. Property paths are built as the walk goes down.
 
+Why one file of ~800 lines: it is one walk over one data model, its small functions call each other by the shape
+of a statement, and the spec's rules are easiest to check against it read top to bottom; split, each part would
+import most of the others.
+
 What is checked, in short (xAPI 1.0.3 Data 2.2, 2.4, 4; IEEE 9274.1.1 4.2.1, 4.2.2, 4.2.4.2, 4.2.5, 4.2.7):
 - only the properties the spec defines, with the JSON type it gives them (no null except inside extensions,
   booleans are not numbers, strings are not numbers or booleans), enumerated values in their exact case;
