@@ -10,6 +10,7 @@ from lrs.xapi.versions import SUPPORTED, negotiate, parse
 
 bp = credential_api(Blueprint("xapi", __name__, url_prefix="/xapi"))
 errors.register(bp)
+errors.register_app_wide(bp)
 
 # Browser-based content on another origin must be able to use every resource.
 _ALLOW_HEADERS = ("Authorization, Content-Type, X-Experience-API-Version, If-Match, If-None-Match, "

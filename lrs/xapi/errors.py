@@ -101,10 +101,15 @@ def json_object_body() -> dict:
 
 
 def register(blueprint):
+    """XAPIError as the xAPI's JSON error, for any API blueprint."""
     @blueprint.errorhandler(XAPIError)
     def _xapi_error(e):
         return error_response(e.status, e.message, e.headers)
 
+
+def register_app_wide(blueprint):
+    """The xAPI's app-wide handlers (database outages, unknown paths under its prefix): once, by the xAPI blueprint.
+    A second blueprint registering them would replace them, and /xapi/ 404s would be HTML again."""
     @blueprint.app_errorhandler(sqlalchemy.exc.SQLAlchemyError)  # app-wide: every API and page reads the database
     @blueprint.app_errorhandler(psycopg.OperationalError)
     def _database_error(e):
