@@ -108,6 +108,19 @@ def answer(page, qid):
     page.wait_for_selector(f"fieldset[data-question='{qid}'] .feedback.right")
 
 
+def pass_hand_hygiene(page):
+    """From the module's first page to its result: every answer right, passed."""
+    page.wait_for_selector("h1:has-text('Hvorfor håndhygiene?')")
+    page.click("button.next")
+    for qid in ("hh-foer-aseptisk", "hh-hansker"):
+        answer(page, qid)
+    page.click("button.next")
+    for qid in ("hh-forutsetninger", "hh-tid", "hh-vask"):
+        answer(page, qid)
+    page.click("button.finish")
+    page.wait_for_selector(".result.passed")
+
+
 @pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
 def test_learner_resumes_from_the_bookmark_and_the_left_session_is_abandoned(kind, tmp_path):
     with fresh_database(kind, tmp_path, "resume") as url, Server(url, workers=1, threads=4) as server:
@@ -180,15 +193,7 @@ def test_module_served_from_another_origin_reports_across_origins(kind, tmp_path
                 page.on("console", lambda m: ("CORS" in m.text or "blocked" in m.text) and errors.append(m.text))
                 page.on("requestfailed", lambda r: failed.append(r.url))
                 page.goto(launch["url"])
-                page.wait_for_selector("h1:has-text('Hvorfor håndhygiene?')")
-                page.click("button.next")
-                for qid in ("hh-foer-aseptisk", "hh-hansker"):
-                    answer(page, qid)
-                page.click("button.next")
-                for qid in ("hh-forutsetninger", "hh-tid", "hh-vask"):
-                    answer(page, qid)
-                page.click("button.finish")
-                page.wait_for_selector(".result.passed")
+                pass_hand_hygiene(page)
                 page.wait_for_load_state("networkidle")
                 # Content of its own making: endpoint + "/statements", and the doubled slash an endpoint with a
                 # trailing slash gave. A preflighted request that a redirect broke would throw here.
