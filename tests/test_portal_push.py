@@ -16,6 +16,7 @@ from sqlalchemy import select
 from lrs.portal import connectors, delivery, service
 from lrs.portal.cli import portal_group
 from lrs.portal.tables import outbox
+from lrs.store.db import read_transaction
 from lrs.store.types import utcnow
 from tests.competence_support import days_ago, load_trust, passed_hlr, process, send
 from tests.conftest import basic, fresh_database, make_credential
@@ -80,7 +81,8 @@ def test_every_change_arrives_in_order_exactly_once_through_failures(app, xapi, 
     payload = accepted[0]
     assert set(payload) == {"event_id", "employee_id", "competence_code", "status", "previous_status",
                             "fulfilled_date", "valid_until", "evidence_statement_ids", "changed_at"}
-    (webhook,) = [s for s in service.status(app.extensions["lrs.engine"]) if s["connector"] == "webhook"]
+    with read_transaction(app.extensions["lrs.engine"]) as conn:
+        (webhook,) = [s for s in service.status(conn) if s["connector"] == "webhook"]
     assert (webhook["pending"], webhook["sent"], webhook["dead"]) == (0, 10, 0)
 
 
@@ -89,7 +91,8 @@ def test_a_rejected_change_is_dead_lettered_not_retried_and_can_be_requeued(app,
     portal.plan = ["400"]
     delivery.deliver(app.extensions["lrs.engine"], app.config)
     engine = app.extensions["lrs.engine"]
-    (dead,) = service.dead_letters(engine)
+    with read_transaction(engine) as conn:
+        (dead,) = service.dead_letters(conn)
     assert dead["attempts"] == 1 and dead["last_status"] == "HTTP 400"
     deliver_until_quiet(app, 3)
     assert sum(1 for r in portal.received if r["key"] == dead["event_id"]) == 1  # not tried again
@@ -98,7 +101,8 @@ def test_a_rejected_change_is_dead_lettered_not_retried_and_can_be_requeued(app,
     assert FlaskCliRunner(app).invoke(portal_group, ["requeue", dead["event_id"]]).output.strip() == "requeued 1"
     deliver_until_quiet(app, 2)
     assert dead["event_id"] in {e["event_id"] for e in portal.accepted()}
-    assert service.dead_letters(engine) == []
+    with read_transaction(engine) as conn:
+        assert service.dead_letters(conn) == []
 
 
 def test_gives_up_after_the_last_attempt(app, portal):
@@ -106,7 +110,8 @@ def test_gives_up_after_the_last_attempt(app, portal):
     app.config["PORTAL_MAX_ATTEMPTS"] = 3
     portal.plan = ["500"] * 100
     deliver_until_quiet(app, 20)  # an employee's next change waits until the one before it is dead
-    dead = service.dead_letters(app.extensions["lrs.engine"])
+    with read_transaction(app.extensions["lrs.engine"]) as conn:
+        dead = service.dead_letters(conn)
     changes = len(outbox_events(app))
     assert len(dead) == changes and {d["attempts"] for d in dead} == {3}
     assert len(portal.received) == 3 * changes  # three attempts each, then no more

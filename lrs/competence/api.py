@@ -16,7 +16,6 @@ from lrs import accesslog, principal
 from lrs.competence import directory_api, evidence, service
 from lrs.competence.changes import STATUSES
 from lrs.csrf import cookie_api
-from lrs.store import db
 from lrs.store.db import transaction
 from lrs.xapi.errors import error_response
 
@@ -323,8 +322,9 @@ def register_evidence():
     args = RegisterEvidenceSchema().load(body or {})
     upload = request.files.get("certificate")
     cert = (upload.filename, upload.mimetype, upload.read()) if upload else None
-    evidence_id = evidence.register(db.engine(), _settings(), who.employee_id, args["competence"], args["title"],
-                                    args["completed_on"], cert)
+    with transaction(write=True) as conn:
+        evidence_id = evidence.register(conn, _settings(), who.employee_id, args["competence"], args["title"],
+                                        args["completed_on"], cert)
     return jsonify({"id": evidence_id, "state": "pending"}), 201
 
 
@@ -342,7 +342,9 @@ def decide(evidence_id):
     """Attest ({"attest": true}) or reject registered evidence."""
     who = principal.require("leader", "admin")
     args = DecisionSchema().load(request.get_json(silent=True) or {})
-    return _out(DecisionResultSchema(), evidence.decide(db.engine(), _settings(), evidence_id, who, args["attest"]))
+    with transaction(write=True) as conn:
+        decision = evidence.decide(conn, _settings(), evidence_id, who, args["attest"])
+    return _out(DecisionResultSchema(), decision)
 
 
 @bp.get("/evidence/<evidence_id>/certificate")

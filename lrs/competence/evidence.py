@@ -14,7 +14,6 @@ from lrs.model import verbs
 from lrs.principal import Principal
 from lrs.store import credentials as creds
 from lrs.store import statements as store
-from lrs.store.db import write_transaction
 from lrs.store.types import utcnow
 
 VOCABULARY = "https://kompetanse.helse.example.no/xapi"
@@ -37,7 +36,7 @@ class EvidenceError(ValueError):
         self.status = status
 
 
-def register(engine, settings, employee_id: str, competence_code: str, title: str, completed_on: date,
+def register(conn, settings, employee_id: str, competence_code: str, title: str, completed_on: date,
              certificate: tuple[str, str, bytes] | None = None) -> str:
     """Record learning done elsewhere; it waits for a leader's attestation. Returns its id."""
     now = utcnow()
@@ -54,40 +53,38 @@ def register(engine, settings, employee_id: str, competence_code: str, title: st
             raise EvidenceError(400, f"certificate {name} is not a PDF, PNG or JPEG file (judged by its content)")
         certificate = (name, detected, content)  # the type the content has, not the one the browser declared
     evidence_id = str(uuid.uuid4())
-    with write_transaction(engine) as conn:
-        if conn.execute(select(employees.c.id).where(employees.c.id == employee_id)).first() is None:
-            raise EvidenceError(404, f"no employee {employee_id}")
-        if conn.execute(select(competences.c.code).where(competences.c.code == competence_code)).first() is None:
-            raise EvidenceError(400, f"no competence {competence_code} in the catalog")
-        conn.execute(manual_evidence.insert().values(
-            id=evidence_id, employee_id=employee_id, competence_code=competence_code, title=title.strip(),
-            completed_on=completed_on, certificate_name=certificate[0] if certificate else None,
-            certificate_type=certificate[1] if certificate else None,
-            certificate=certificate[2] if certificate else None, state="pending", registered=now))
-        eng.recompute(conn, [employee_id], settings, now)
+    if conn.execute(select(employees.c.id).where(employees.c.id == employee_id)).first() is None:
+        raise EvidenceError(404, f"no employee {employee_id}")
+    if conn.execute(select(competences.c.code).where(competences.c.code == competence_code)).first() is None:
+        raise EvidenceError(400, f"no competence {competence_code} in the catalog")
+    conn.execute(manual_evidence.insert().values(
+        id=evidence_id, employee_id=employee_id, competence_code=competence_code, title=title.strip(),
+        completed_on=completed_on, certificate_name=certificate[0] if certificate else None,
+        certificate_type=certificate[1] if certificate else None,
+        certificate=certificate[2] if certificate else None, state="pending", registered=now))
+    eng.recompute(conn, [employee_id], settings, now)
     return evidence_id
 
 
-def decide(engine, settings, evidence_id: str, who: Principal, attest: bool) -> dict:
+def decide(conn, settings, evidence_id: str, who: Principal, attest: bool) -> dict:
     """A leader of the employee's unit attests (or rejects) registered evidence."""
     now = utcnow()
-    with write_transaction(engine) as conn:
-        row = conn.execute(select(manual_evidence).where(manual_evidence.c.id == evidence_id)).first()
-        if row is None:
-            raise EvidenceError(404, f"no registered evidence {evidence_id}")
-        if not (who.has("leader") or who.has("admin")) or not can_see_employee(conn, who, row.employee_id):
-            raise EvidenceError(403, "only a leader of the employee's unit can attest this")
-        if who.employee_id == row.employee_id:
-            raise EvidenceError(403, "nobody attests their own evidence")
-        if row.state != "pending":
-            raise EvidenceError(409, f"this evidence is already {row.state}")
-        statement_id = None
-        if attest:
-            statement_id = _store_attestation(conn, settings, row, who)
-        conn.execute(update(manual_evidence).where(manual_evidence.c.id == evidence_id).values(
-            state="attested" if attest else "rejected", decided_by=who.user_id, decided=now,
-            statement_id=statement_id))
-        eng.recompute(conn, [row.employee_id], settings, now)
+    row = conn.execute(select(manual_evidence).where(manual_evidence.c.id == evidence_id)).first()
+    if row is None:
+        raise EvidenceError(404, f"no registered evidence {evidence_id}")
+    if not (who.has("leader") or who.has("admin")) or not can_see_employee(conn, who, row.employee_id):
+        raise EvidenceError(403, "only a leader of the employee's unit can attest this")
+    if who.employee_id == row.employee_id:
+        raise EvidenceError(403, "nobody attests their own evidence")
+    if row.state != "pending":
+        raise EvidenceError(409, f"this evidence is already {row.state}")
+    statement_id = None
+    if attest:
+        statement_id = _store_attestation(conn, settings, row, who)
+    conn.execute(update(manual_evidence).where(manual_evidence.c.id == evidence_id).values(
+        state="attested" if attest else "rejected", decided_by=who.user_id, decided=now,
+        statement_id=statement_id))
+    eng.recompute(conn, [row.employee_id], settings, now)
     return {"id": evidence_id, "state": "attested" if attest else "rejected", "statement_id": statement_id}
 
 

@@ -14,14 +14,16 @@ def portal_group():
 @portal_group.command("status", help="Queue depth, oldest pending change, dead letters, last success per connector.")
 @with_appcontext
 def status_command():
-    for row in service.status(db.engine()):
+    with db.transaction() as conn:
+        rows, dead_letters = service.status(conn), service.dead_letters(conn, 20)
+    for row in rows:
         if row["connector"] == "outbox":
             click.echo(f"outbox: {row['changes']} changes")
             continue
         click.echo(f"{row['connector']}: pending {row['pending']}, sent {row['sent']}, dead {row['dead']}, "
                    f"oldest pending {row['oldest_pending'] or '-'}, last success {row['last_success'] or '-'}"
                    + (f", last failure {row['last_failure']}" if row["last_failure"] else ""))
-    for dead in service.dead_letters(db.engine(), 20):
+    for dead in dead_letters:
         click.echo(f"  dead {dead['connector']} {dead['event_id']} employee {dead['employee_id']}: "
                    f"{dead['last_status']} after {dead['attempts']} attempts")
 
@@ -31,5 +33,6 @@ def status_command():
 @click.option("--connector", help="Only this connector (webhook or xapi).")
 @with_appcontext
 def requeue_command(event_ids, connector):
-    n = service.requeue(db.engine(), event_ids or None, connector)
+    with db.transaction(write=True) as conn:
+        n = service.requeue(conn, event_ids or None, connector)
     click.echo(f"requeued {n}")

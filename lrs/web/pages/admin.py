@@ -11,7 +11,7 @@ from lrs.competence import imports, service
 from lrs.competence.engine import rules_in_force
 from lrs.portal import service as portal_service
 from lrs.store import credentials as creds
-from lrs.store.db import engine, read_transaction
+from lrs.store.db import engine, read_transaction, transaction
 from lrs.web import accounts
 from lrs.web.guard import audit, login_required
 from lrs.web.pages.base import bp, settings, status_labels
@@ -39,8 +39,9 @@ def admin():
     with read_transaction(engine()) as conn:
         names = service.competence_names(conn)
         rules = rules_in_force(conn)
+        portal, dead = portal_service.status(conn), portal_service.dead_letters(conn, 20)
     return render_template("admin.html", users=accounts.all_users(engine()), credentials=creds.list_all(engine()),
-                           portal=portal_service.status(engine()), dead=portal_service.dead_letters(engine(), 20),
+                           portal=portal, dead=dead,
                            competences=names.values(), audit=accounts.audit_entries(engine(), 30),
                            rules=rules, user_form=UserForm(), credential_form=CredentialForm(), plain=PlainForm(),
                            rule_form=RuleForm(), import_form=ImportForm(), roles_form=RolesForm())
@@ -162,7 +163,8 @@ def admin_revoke_credential(key):
 def admin_requeue():
     if not PlainForm().validate_on_submit():
         abort(400)
-    n = portal_service.requeue(engine())
+    with transaction(write=True) as conn:
+        n = portal_service.requeue(conn)
     audit("portal-requeue", str(n))
     flash(_("Sendes på nytt: %(n)s", n=n), "ok")
     return redirect(url_for("web.admin"))

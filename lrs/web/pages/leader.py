@@ -11,7 +11,7 @@ from lrs import principal
 from lrs.competence import evidence, service
 from lrs.competence.changes import STATUSES
 from lrs import accesslog
-from lrs.store.db import engine, read_transaction
+from lrs.store.db import engine, read_transaction, transaction
 from lrs.web.guard import audit, login_required
 from lrs.web.pages.base import bp, settings, status_labels, today
 from lrs.web.pages.forms import PlainForm
@@ -120,7 +120,8 @@ def decide(evidence_id):
     if not PlainForm().validate_on_submit():
         abort(400)
     try:
-        evidence.decide(engine(), settings(), evidence_id, who, request.form.get("decision") == "attest")
+        with transaction(write=True) as conn:
+            evidence.decide(conn, settings(), evidence_id, who, request.form.get("decision") == "attest")
     except evidence.EvidenceError as e:
         flash(str(e), "error")
     else:

@@ -8,7 +8,7 @@ from lrs.cmi5.lms import launch_for_employee, list_courses
 from lrs.competence import evidence, service
 from lrs.competence.api import certificate_download
 from lrs import accesslog
-from lrs.store.db import engine, read_transaction
+from lrs.store.db import engine, read_transaction, transaction
 from lrs.web.guard import audit, login_required
 from lrs.web.pages.base import bp, own_employee_id, settings
 from lrs.web.pages.forms import EvidenceForm, PlainForm, problems
@@ -70,8 +70,9 @@ def register_evidence():
     upload = form.certificate.data
     cert = (upload.filename, upload.mimetype, upload.read()) if upload else None
     try:
-        evidence.register(engine(), settings(), employee_id, form.competence.data, form.title.data,
-                          form.completed_on.data, cert)
+        with transaction(write=True) as conn:
+            evidence.register(conn, settings(), employee_id, form.competence.data, form.title.data,
+                              form.completed_on.data, cert)
     except evidence.EvidenceError as e:
         flash(str(e), "error")
         return redirect(url_for("web.my_plan"))
