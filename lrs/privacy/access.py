@@ -35,21 +35,21 @@ def init_app(app):
         if reads:
             # An xAPI request reads with its credential, whatever web session its browser also has.
             who = None if request.blueprint == "xapi" else g.get("principal")
-            write(app.extensions["lrs.engine"], reads, who, g.get("credential"))
+            with write_transaction(app.extensions["lrs.engine"]) as conn:
+                write(conn, reads, who, g.get("credential"))
         return response
 
 
-def write(engine, reads: list, who=None, credential=None) -> None:
+def write(conn, reads: list, who=None, credential=None) -> None:
     """Write reads done by a signed-in principal (`who`) or an xAPI credential, each with the role it read in.
     A read may be a callable that finds its rows with the connection (xAPI reads: whose agent, whose statement)."""
     now = utcnow()
-    with write_transaction(engine) as conn:
-        found = [row for r in reads for row in (r(conn) if callable(r) else [r])]
-        rows = [{**r, "at": now, "user_id": who.user_id if who else None,
-                 "credential": credential.key if credential and not who else None,
-                 "role": _role(conn, who, credential, r)} for r in found]
-        if rows:
-            conn.execute(insert(access_log), rows)
+    found = [row for r in reads for row in (r(conn) if callable(r) else [r])]
+    rows = [{**r, "at": now, "user_id": who.user_id if who else None,
+             "credential": credential.key if credential and not who else None,
+             "role": _role(conn, who, credential, r)} for r in found]
+    if rows:
+        conn.execute(insert(access_log), rows)
 
 
 def _role(conn, who, credential, read) -> str:

@@ -59,8 +59,8 @@ def erase_command(employee_id, yes):
                f"{found['user_accounts']} user accounts will be pseudonymised")
     if not yes:
         click.confirm("Erase this person's identity? This cannot be undone", abort=True)
-    pseudonym = erasure.erase(db.engine(), current_app.config, employee_id, _operator(),
-                              personal.declared(current_app))
+    with transaction(write=True) as conn:
+        pseudonym = erasure.erase(conn, current_app.config, employee_id, _operator(), personal.declared(current_app))
     click.echo(f"erased: the person is now {pseudonym}")
 
 

@@ -21,7 +21,6 @@ from lrs.personal import AGENT, BLANK, CLOSE, DELETE, PSEUDONYM, SCRUB, USER, Pe
 from lrs.privacy import events
 from lrs.privacy.export import agents_of, statement_seqs
 from lrs.store import documents as doc_store
-from lrs.store.db import write_transaction
 from lrs.store.models import attachments, documents, statement_agent, statements
 from lrs.store.statements import content_hash
 from lrs.xapi.attachments import sha2s_of
@@ -91,23 +90,22 @@ def preview(conn, employee_id: str, declared: list[Personal]) -> dict | None:
             "user_accounts": len(_accounts(conn, declared, employee_id))}
 
 
-def erase(engine, config, employee_id: str, actor: str, declared: list[Personal]) -> str:
+def erase(conn, config, employee_id: str, actor: str, declared: list[Personal]) -> str:
     """Replace the employee's identity by a new pseudonym everywhere; returns the pseudonym. LookupError: no such
     employee. `declared`: the app's personal data (lrs.personal.declared(app))."""
     pseudonym = "anon-" + secrets.token_hex(8)
     agent = {"account": {"homePage": config["PSEUDONYM_HOMEPAGE"], "name": pseudonym}}
     new_ifi = ifi(agent)
-    with write_transaction(engine) as conn:
-        person = conn.execute(select(employees).where(employees.c.id == employee_id)).first()
-        if person is None:
-            raise LookupError(f"no employee {employee_id}")
-        identity = Identity(conn, person, config["IDENTITY_HOMEPAGE"], declared)
-        removed = _statements(conn, identity, agent, new_ifi, pseudonym)
-        delete_orphan_attachments(conn, removed)
-        _documents(conn, identity, agent, new_ifi, pseudonym)
-        _employee(conn, person, new_ifi, pseudonym, agent, declared)
-        _free_text(conn, identity, pseudonym, declared)
-        events.record(conn, "erasure", actor, f"pseudonym {pseudonym}")
+    person = conn.execute(select(employees).where(employees.c.id == employee_id)).first()
+    if person is None:
+        raise LookupError(f"no employee {employee_id}")
+    identity = Identity(conn, person, config["IDENTITY_HOMEPAGE"], declared)
+    removed = _statements(conn, identity, agent, new_ifi, pseudonym)
+    delete_orphan_attachments(conn, removed)
+    _documents(conn, identity, agent, new_ifi, pseudonym)
+    _employee(conn, person, new_ifi, pseudonym, agent, declared)
+    _free_text(conn, identity, pseudonym, declared)
+    events.record(conn, "erasure", actor, f"pseudonym {pseudonym}")
     return pseudonym
 
 
