@@ -94,6 +94,90 @@ def evidence_names(conn, plan: dict) -> dict[str, str]:
     return names
 
 
+SESSION_TYPE = "https://kompetanse.helse.example.no/xapi/activities/simulation-session"
+ATTESTED_BY = "https://kompetanse.helse.example.no/xapi/extensions/attested-by"
+_VERBS = {"http://adlnet.gov/expapi/verbs/passed": "passed", "http://adlnet.gov/expapi/verbs/completed": "completed",
+          "https://w3id.org/xapi/adl/verbs/satisfied": "satisfied", "http://adlnet.gov/expapi/verbs/attended": "attended"}
+
+
+def _day_of(timestamp: str | None) -> date | None:
+    try:
+        return datetime.fromisoformat(timestamp.replace("Z", "+00:00")).date() if timestamp else None
+    except ValueError:
+        return None
+
+
+def evidence_described(conn, plan: dict) -> dict[str, dict]:
+    """Statement id -> the evidence as a person reads it, for a plan's evidence column: `kind` (attestation, session
+    or course), `name` (the activity's name in nb and en, None when it has none: never its IRI), `verb` (passed,
+    completed, satisfied, attended or None) and `on` (the day it was done). One query for the whole plan."""
+    ids = {sid.lower(): sid for item in plan["items"] for sid in item["evidence"]}
+    out = {}
+    for chunk in _chunks(sorted(ids)):
+        for sid, body in conn.execute(select(statements.c.id, statements.c.body)
+                                      .where(statements.c.id.in_(chunk), ~statements.c.voided)):
+            stmt = orjson.loads(body)
+            obj = stmt.get("object") or {}
+            definition = obj.get("definition") or {}
+            names = definition.get("name") or {}
+            nb = names.get("nb-NO") or names.get("nb") or names.get("no") or next(iter(names.values()), None)
+            en = names.get("en-US") or names.get("en-GB") or names.get("en") or nb
+            extensions = (stmt.get("context") or {}).get("extensions") or {}
+            kind = ("attestation" if ATTESTED_BY in extensions
+                    else "session" if definition.get("type") == SESSION_TYPE else "course")
+            out[ids[sid]] = {"kind": kind, "name": {"nb": nb, "en": en} if nb else None,
+                             "verb": _VERBS.get((stmt.get("verb") or {}).get("id")),
+                             "on": _day_of(stmt.get("timestamp"))}
+    return out
+
+
+# How urgent a status is for the employee: what must be done now, then what runs out soon, then the rest.
+URGENCY = {"missing": 0, "expired": 0, "expiring": 1, "not_yet_due": 2, "awaiting_attestation": 3, "fulfilled": 4,
+           "not_required": 5, "closed": 5}
+
+
+def deadline(item: dict) -> date | None:
+    """The day that matters for a plan item, if any: when it must be done (missing, not yet due), when it runs or
+    ran out (expiring, expired). A fulfilled item has no deadline that matters; neither has one waiting for its
+    attestation or no longer required."""
+    status = item["status"]
+    if status in ("missing", "not_yet_due"):
+        return item["due_on"]
+    if status in ("expiring", "expired"):
+        return item["valid_until"]
+    return None
+
+
+def by_urgency(items: list[dict]) -> list[dict]:
+    """Plan items in the order an employee deals with them: missing and expired, then expiring, then not yet due,
+    awaiting attestation, fulfilled, and those no longer required; mandatory before recommended, earliest deadline
+    first, then by name."""
+    return sorted(items, key=lambda i: (URGENCY.get(i["status"], 6), not i["mandatory"],
+                                        deadline(i) or date.max, i["competence"]["name_nb"], i["competence"]["code"]))
+
+
+def summary(items: list[dict], today: date) -> dict:
+    """What an employee must do and by when, counted over the mandatory items: `missing` (missing or expired),
+    `expired` (of those), `expiring` and the fewest days until one of them runs out (`expiring_days`),
+    `not_yet_due`, `awaiting` (attestation), `fulfilled`, `next_deadline` (the earliest deadline from today on
+    among the items still to do) and `next` (the first item to act on, mandatory or not; None when nothing is to
+    be done)."""
+    mandatory = [i for i in items if i["mandatory"]]
+
+    def count(*statuses):
+        return sum(1 for i in mandatory if i["status"] in statuses)
+
+    expiring = [i["valid_until"] for i in mandatory if i["status"] == "expiring" and i["valid_until"]]
+    ahead = [d for i in items if i["status"] in ("missing", "expired", "expiring", "not_yet_due")
+             and (d := deadline(i)) is not None and d >= today]
+    todo = [i for i in by_urgency(items) if i["status"] in ("missing", "expired", "expiring", "not_yet_due")]
+    return {"missing": count("missing", "expired"), "expired": count("expired"), "expiring": len(expiring),
+            "expiring_days": min((d - today).days for d in expiring) if expiring else None,
+            "not_yet_due": count("not_yet_due"), "awaiting": count("awaiting_attestation"),
+            "fulfilled": count("fulfilled"), "next_deadline": min(ahead) if ahead else None,
+            "next": todo[0] if todo else None}
+
+
 def can_see_employee(conn, who: Principal, employee_id: str) -> bool:
     if who.has("admin") or who.employee_id == employee_id:
         return True

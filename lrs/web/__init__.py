@@ -31,7 +31,7 @@ def idle_limit(app) -> timedelta:
 
 
 def init_app(app):
-    from lrs.web import accounts
+    from lrs.web import accounts, errors
     from lrs.web.cli import users_group
     from lrs.web.pages import bp
     from lrs.web.tables import PERSONAL_DATA
@@ -83,6 +83,7 @@ def init_app(app):
         return response
 
     app.register_blueprint(bp)
+    errors.init_app(app)  # after the xAPI's app-wide handler, which it asks first
     app.cli.add_command(users_group)
 
 

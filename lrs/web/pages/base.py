@@ -1,6 +1,7 @@
 """What every page module shares: the `web` blueprint (one, so endpoints stay `web.<view>`), the template helpers,
 the app's engine and competence settings, and the status labels."""
 from flask import Blueprint, abort, current_app, session
+from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 
 from lrs import principal
@@ -23,7 +24,17 @@ def status_labels() -> dict[str, str]:
 def _helpers():
     lang = session.get("lang", "nb")
     return {"status_label": status_labels().__getitem__, "who": principal.current(), "lang": lang, "languages": LANGUAGES,
-            "name_of": lambda comp: comp["name_en"] if lang == "en" else comp["name_nb"]}
+            "name_of": lambda comp: comp["name_en"] if lang == "en" else comp["name_nb"], "long_day": long_day}
+
+
+def long_day(day) -> str:
+    """A day as people write it: "15. januar" this year, "15. januar 2027" another year ("January 15" in en)."""
+    if day is None:
+        return ""
+    this_year = day.year == today().year
+    if str(get_locale()).startswith("en"):
+        return format_date(day, "MMMM d" if this_year else "MMMM d, y")
+    return format_date(day, "d. MMMM" if this_year else "d. MMMM y")
 
 
 def own_employee_id() -> str:

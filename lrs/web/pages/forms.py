@@ -25,11 +25,16 @@ class PlainForm(FlaskForm):
 
 
 class EvidenceForm(FlaskForm):
-    competence = SelectField(_l("Kompetanse"), validators=[DataRequired()])
-    title = StringField(_l("Hva gjennomførte du?"), validators=[DataRequired(), Length(max=500)])
-    completed_on = DateField(_l("Dato gjennomført"), validators=[DataRequired()])
+    competence = SelectField(_l("Kompetanse"), validators=[
+        DataRequired(_l("Velg hvilken kompetanse opplæringen gjelder."))])
+    title = StringField(_l("Hva gjennomførte du?"), validators=[
+        DataRequired(_l("Skriv hva du gjennomførte, for eksempel navnet på kurset.")),
+        Length(max=500, message=_l("Skriv høyst 500 tegn."))])
+    completed_on = DateField(_l("Dato gjennomført"), validators=[
+        DataRequired(_l("Skriv datoen da du ble ferdig."))])
     certificate = FileField(_l("Kursbevis (PDF, PNG eller JPEG)"), validators=[
-        Optional(), FileAllowed(["pdf", "png", "jpg", "jpeg"]), FileSize(evidence.CERTIFICATE_MAX)])
+        Optional(), FileAllowed(["pdf", "png", "jpg", "jpeg"], _l("Kursbeviset må være en PDF-, PNG- eller JPEG-fil.")),
+        FileSize(evidence.CERTIFICATE_MAX, message=_l("Kursbeviset kan være høyst 10 MB."))])
 
 
 class UserForm(FlaskForm):

@@ -10,27 +10,34 @@ from lrs.competence.api import certificate_download
 from lrs import accesslog
 from lrs.store.db import engine, read_transaction, transaction
 from lrs.web.guard import audit, login_required
-from lrs.web.pages.base import bp, own_employee_id, settings
-from lrs.web.pages.forms import EvidenceForm, PlainForm, problems
+from lrs.web.pages.base import bp, own_employee_id, settings, today
+from lrs.web.pages.forms import EvidenceForm, PlainForm
 
 
-def _render_plan(employee_id: str, own: bool):
+def _render_plan(employee_id: str, own: bool, form: EvidenceForm | None = None, status: int = 200):
+    """The plan page: a summary in words and the next thing to do at the top, then the requirements, most urgent
+    first. `form`: the evidence form as posted, with its errors, to show again with what was typed."""
     with read_transaction(engine()) as conn:
         plan = service.plan(conn, employee_id)
         if plan is None:
             abort(404)
-        names = service.evidence_names(conn, plan)
+        evidence = service.evidence_described(conn, plan)
         published = list_courses(conn)
     accesslog.note("plan-page", employee_id)
+    plan["items"] = service.by_urgency(plan["items"])
     courses = {}  # competence code -> the cmi5 modules that give evidence for it (newest version each)
     for course in published:
         for code in course["competences"]:
             courses.setdefault(code, {})[course["publisher_id"]] = course
-    form = EvidenceForm()
+    if form is None:
+        form = EvidenceForm()
     form.competence.choices = [(i["competence"]["code"], i["competence"]["name_nb"]) for i in plan["items"]
                                if i["status"] != "not_required"]
-    return render_template("plan.html", plan=plan, names=names, form=form, own=own, launch_form=PlainForm(),
-                           courses={code: list(c.values()) for code, c in courses.items()})
+    if not form.is_submitted() and request.args.get("competence") in dict(form.competence.choices):
+        form.competence.data = request.args["competence"]  # the next action "register it" chose the competence
+    return render_template("plan.html", plan=plan, evidence=evidence, form=form, own=own, launch_form=PlainForm(),
+                           summary=service.summary(plan["items"], today()), today=today(),
+                           courses={code: list(c.values()) for code, c in courses.items()}), status
 
 
 @bp.post("/plan/launch")
@@ -59,14 +66,19 @@ def my_plan():
 @bp.post("/plan/evidence")
 @login_required()
 def register_evidence():
+    """Register learning done elsewhere. A form with errors comes back with them next to their fields and with
+    what was typed (400); a valid one goes to the leader for attestation."""
     employee_id = own_employee_id()
     with read_transaction(engine()) as conn:
         plan = service.plan(conn, employee_id)
     form = EvidenceForm()
-    form.competence.choices = [(i["competence"]["code"], i["competence"]["code"]) for i in plan["items"]]
-    if not form.validate_on_submit():
-        flash(_("Skjemaet er ikke riktig utfylt: ") + problems(form), "error")
-        return redirect(url_for("web.my_plan"))
+    form.competence.choices = [(i["competence"]["code"], i["competence"]["name_nb"]) for i in plan["items"]]
+    valid = form.validate_on_submit()
+    if valid and form.completed_on.data > today():
+        form.completed_on.errors.append(_("Datoen kan ikke være fram i tid."))
+        valid = False
+    if not valid:
+        return _render_plan(employee_id, True, form, 400)
     upload = form.certificate.data
     cert = (upload.filename, upload.mimetype, upload.read()) if upload else None
     try:
@@ -74,8 +86,10 @@ def register_evidence():
             evidence.register(conn, settings(), employee_id, form.competence.data, form.title.data,
                               form.completed_on.data, cert)
     except evidence.EvidenceError as e:
-        flash(str(e), "error")
-        return redirect(url_for("web.my_plan"))
+        field = form.certificate if str(e).startswith("certificate") else form.competence
+        field.errors = [*field.errors, _("Kursbeviset må være en PDF-, PNG- eller JPEG-fil på høyst 10 MB.")
+                        if field is form.certificate else _("Velg en kompetanse fra planen din.")]
+        return _render_plan(employee_id, True, form, 400)
     flash(_("Registrert. Lederen din får den til attestering."), "ok")
     return redirect(url_for("web.my_plan"))
 
