@@ -114,8 +114,11 @@ def test_each_kind_of_read_is_logged_once_with_who_and_role(app, people, xapi, c
     # Kari sees who read her records (her own reads left out), the leader's unit-wide reads included.
     page = kari.get("/privacy").get_data(as_text=True)
     assert "Hvem har sett dataene mine" in page
-    assert "Lise Leder" in page and "Admin Istrator" in page and "leader:med" in page and "Enhetsmatrise (API)" in page
-    assert "all/read" in page and "xAPI-hendelser" in page and "Kompetanseplan (API)" not in page
+    assert "Lise Leder" in page and "Admin Istrator" in page and "Enhetsmatrise (API)" in page
+    assert "Lise Leder</strong>, leder for Medisinsk klinikk: Enhetsmatrise (API) (hele enheten)" in page
+    assert "xAPI-hendelser" in page and "Kompetanseplan (API)" not in page
+    # In plain words: roles and units by name, no role codes, no scopes (an API key by its name).
+    assert "leader:med" not in page and "scope:" not in page and "et fagsystem med tilgang" in page
     # Lise read her own unit (and Kari's plan): none of that is news to her.
     assert "Ingen andre har lest dataene dine." in lise.get("/privacy").get_data(as_text=True)
     kari.get("/lang/en")

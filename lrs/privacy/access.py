@@ -165,3 +165,38 @@ def search(conn, employee_id: str = "", reader: str = "", resource: str = "", si
         where.append(access_log.c.at < until)
     return _entries(conn, where, limit)
 
+
+
+def reader_role(role: str) -> tuple[str, str | None]:
+    """A logged role as (kind, unit id): self, leader (with the unit they lead), admin, instructor, system (an API
+    key or the LRS itself) or other. What a person reads, never a scope or a session."""
+    if role.startswith("leader:"):
+        return "leader", role.split(":", 1)[1]
+    if role.startswith("scope:") or role == "system":
+        return "system", None
+    words = role.split()
+    for kind in ("self", "admin", "leader", "instructor"):
+        if kind in words:
+            return kind, None
+    return "other", None
+
+
+def about_person_by_day(conn, employee_id: str, zone, limit: int | None = 500) -> list[dict]:
+    """Reads of this person's records by others, for them to read: per day (newest first, in `zone`), who read
+    what in which role, as names (the reader's name or the API key's name, the unit by its name), with how many
+    times and the last time that day."""
+    unit_names = dict(conn.execute(select(units.c.id, units.c.name)).all())
+    days: dict = {}
+    for e in about_person(conn, employee_id, limit):
+        at = e["at"].astimezone(zone)
+        kind, unit = reader_role(e["role"])
+        unit = unit or (e["unit_id"] if not e["employee_id"] else None)
+        key = (e["user_id"] or e["credential"] or "", kind, unit, e["resource"])
+        reads = days.setdefault(at.date(), {})
+        if key in reads:
+            reads[key]["times"] += 1
+            continue
+        reads[key] = {"who": e["display_name"] or e["credential_name"], "kind": kind,
+                      "unit": unit_names.get(unit, unit) if unit else None, "resource": e["resource"],
+                      "whole_unit": not e["employee_id"], "times": 1, "last": at}
+    return [{"day": day, "reads": list(reads.values())} for day, reads in days.items()]

@@ -23,9 +23,10 @@ def mine():
     who = principal.current()
     if not who.employee_id:
         abort(404)
+    zone = current_app.extensions["competence.settings"].zone
     with transaction() as conn:
-        entries = access.about_person(conn, who.employee_id, limit=500)
-    return render_template("privacy/mine.html", entries=entries, resources=accesslog.RESOURCES)
+        days = access.about_person_by_day(conn, who.employee_id, zone, limit=500)
+    return render_template("privacy/mine.html", days=days, resources=accesslog.RESOURCES)
 
 
 @bp.get("/privacy/employees/<employee_id>/export.<fmt>")
