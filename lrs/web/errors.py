@@ -19,8 +19,7 @@ def _texts(code: int) -> tuple[str, str]:
               _("Siden fikk noe den ikke kunne bruke. Gå tilbake, sjekk det du fylte ut, og prøv igjen.")),
         401: (_("Du må logge inn"), _("Logg inn og prøv igjen.")),
         403: (_("Du har ikke tilgang til denne siden"),
-              _("Siden krever en rolle eller tilgang du ikke har. Spør lederen din eller en administrator om du "
-                "trenger den.")),
+              _("Siden krever en tilgang du ikke har. Spør lederen din eller en administrator om du trenger den.")),
         404: (_("Fant ikke siden"),
               _("Adressen kan være skrevet feil, eller det du ser etter finnes ikke lenger.")),
         405: (_("Dette kan ikke gjøres her"), _("Gå tilbake og bruk knappene på siden.")),
