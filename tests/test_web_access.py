@@ -112,7 +112,7 @@ def test_register_evidence_then_the_leader_attests_it(app, people):
     r = leader.post(f"/leader/evidence/{evidence_id}", data={"csrf_token": token_of(page), "decision": "attest"})
     assert r.status_code == 302
     plan = employee.get("/plan").get_data(as_text=True)
-    hlr_row = re.search(r"Hjerte-lunge-redning.*?</tr>", plan, re.S).group(0)
+    hlr_row = re.search(r"<th scope=\"row\">Hjerte-lunge-redning.*?</tr>", plan, re.S).group(0)
     assert "Oppfylt" in hlr_row and "HLR-kurs i kommunen" in hlr_row
 
 
@@ -202,8 +202,8 @@ def test_the_plan_reads_its_evidence_in_one_query(app, people, xapi):
     finally:
         event.remove(engine, "before_cursor_execute", seen)
     # Each by what it was and when, never by its IRI (these activities have no name: the verb says what).
-    lmh = re.search(r"Legemiddelhåndtering.*?</tr>", page, re.S).group(0)
-    assert lmh.count("Kurs fullført, ") == 3 and "Kurs bestått, " in re.search(r"Hjerte-lunge.*?</tr>", page, re.S)[0]
+    lmh = re.search(r"<th scope=\"row\">Legemiddelhåndtering.*?</tr>", page, re.S).group(0)
+    assert lmh.count("Kurs fullført, ") == 3 and "Kurs bestått, " in re.search(r"<th scope=\"row\">Hjerte-lunge.*?</tr>", page, re.S)[0]
     assert "https://kurs.helse.example.no/" not in page
     assert len([q for q in sql if "FROM statements" in q]) == 1
 
@@ -240,11 +240,11 @@ def test_admin_previews_a_rule_change_then_saves_it(app, people, xapi):
     text = preview.get_data(as_text=True)
     assert preview.status_code == 200 and "E1" in text and "Oppfylt" in text and "Ikke forfalt ennå" in text
     sign_in(other := app.test_client(), "kari")
-    assert "Oppfylt" in re.search(r"Hjerte-lunge-redning.*?</tr>", other.get("/plan").get_data(as_text=True),
+    assert "Oppfylt" in re.search(r"<th scope=\"row\">Hjerte-lunge-redning.*?</tr>", other.get("/plan").get_data(as_text=True),
                                   re.S).group(0)  # the preview kept nothing
     saved = client.post("/admin/rules", data={"csrf_token": token, "rule": stricter, "action": "save"})
     assert saved.status_code == 302
-    assert "Ikke forfalt ennå" in re.search(r"Hjerte-lunge-redning.*?</tr>", other.get("/plan").get_data(as_text=True),
+    assert "Ikke forfalt ennå" in re.search(r"<th scope=\"row\">Hjerte-lunge-redning.*?</tr>", other.get("/plan").get_data(as_text=True),
                                             re.S).group(0)
     bad = client.post("/admin/rules", data={"csrf_token": token, "rule": "id: x\ncompetence: HLR\nparts: []\n",
                                             "action": "preview"}, follow_redirects=True)
