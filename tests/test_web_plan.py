@@ -192,3 +192,21 @@ def test_the_privacy_page_is_in_the_menu(app, people):
     client = app.test_client()
     sign_in(client, "kari")
     assert '<a href="/privacy">Personvern</a>' in client.get("/plan").get_data(as_text=True)
+
+
+def test_a_database_outage_is_a_page_for_people_and_json_for_the_apis(app, people):
+    import sqlalchemy.exc
+    from flask import abort
+
+    def gone():
+        raise sqlalchemy.exc.TimeoutError("no free connection")
+    app.add_url_rule("/sim-outage", "outage_page", gone)
+    app.add_url_rule("/api/outage", "outage_api", gone)
+    app.add_url_rule("/api/teapot", "teapot", lambda: abort(418))
+    client = app.test_client()
+    page = client.get("/sim-outage")
+    assert page.status_code == 503 and page.mimetype == "text/html" and page.headers["Retry-After"]
+    assert "Tjenesten er midlertidig utilgjengelig" in page.get_data(as_text=True)
+    api = client.get("/api/outage")
+    assert api.status_code == 503 and api.get_json()["error"]["code"] == 503 and api.headers["Retry-After"]
+    assert client.get("/api/teapot").get_json()["error"]["code"] == 418

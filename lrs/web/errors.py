@@ -3,10 +3,12 @@
 the first say, and /api/ and /cmi5/ (whose blueprints have handlers of their own for what reaches them) here."""
 import logging
 
+import psycopg
+import sqlalchemy.exc
 from flask import jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 log = logging.getLogger(__name__)
 API_PREFIXES = ("/xapi/", "/api/", "/cmi5/")
@@ -51,6 +53,10 @@ def _kept_headers(e: HTTPException) -> dict:
     return {k: v for k, v in (e.get_headers() or []) if k.lower() in ("allow", "retry-after")}
 
 
+def _is_api() -> bool:
+    return request.path.startswith(API_PREFIXES) or request.path in ("/xapi", "/api", "/cmi5")
+
+
 def init_app(app):
     # The xAPI registers an app-wide handler for its unknown paths and methods; it answers first, and returns the
     # exception itself for paths that are not its own.
@@ -62,8 +68,25 @@ def init_app(app):
             answer = earlier(e)
             if answer is not e:
                 return answer
-        if request.path.startswith(API_PREFIXES) or request.path in ("/xapi", "/api"):
+        if _is_api():
             return jsonify({"error": {"code": e.code, "message": e.description}}), e.code, _kept_headers(e)
         if isinstance(e, InternalServerError) and e.original_exception is not None:
             log.error("error page for an unhandled exception", exc_info=e.original_exception)
         return page(e)
+
+    # A database outage: the xAPI's handler says so in JSON with Retry-After (and re-raises a bug); a person gets
+    # the page saying to try again in a few seconds.
+    for kind in (sqlalchemy.exc.SQLAlchemyError, psycopg.OperationalError):
+        outage = app.error_handler_spec[None][None].get(kind)
+        if outage is not None:
+            app.register_error_handler(kind, _outage_page(outage))
+
+
+def _outage_page(outage):
+    def answer(e):
+        response = outage(e)  # re-raises what is no outage (a bug: 500)
+        if _is_api():
+            return response
+        html, code, _headers = page(ServiceUnavailable())
+        return html, code, {k: v for k, v in response.headers.items() if k.lower() == "retry-after"}
+    return answer
