@@ -210,3 +210,21 @@ def test_a_database_outage_is_a_page_for_people_and_json_for_the_apis(app, peopl
     api = client.get("/api/outage")
     assert api.status_code == 503 and api.get_json()["error"]["code"] == 503 and api.headers["Retry-After"]
     assert client.get("/api/teapot").get_json()["error"]["code"] == 418
+
+
+def test_a_module_begun_is_continued_from_its_row(app, people):
+    from lrs.cmi5 import lms
+    from tests.cmi5_support import COURSE_ID, course_xml, zip_package
+    lms.import_package(app.extensions["lrs.engine"], zip_package(course_xml(competences=("HLR",))), "test",
+                       "http://localhost/")
+    client = app.test_client()
+    sign_in(client, "kari")
+    page = client.get("/plan").get_data(as_text=True)
+    hlr = _row(page, "Hjerte-lunge-redning")
+    # The button is in the status cell, beside the status.
+    cell = re.search(r'<td class="status-cell">.*?</td>', hlr, re.S).group(0)
+    assert "Start kurset" in cell and "Testkurs" in cell and "Fortsett" not in cell
+    r = client.post("/plan/launch", data={"csrf_token": token_of(page), "course": COURSE_ID})
+    assert r.status_code == 302
+    hlr = _row(client.get("/plan").get_data(as_text=True), "Hjerte-lunge-redning")
+    assert "Fortsett kurset" in hlr and "Start kurset" not in hlr

@@ -470,6 +470,15 @@ def registrations_of(conn, employee_id: str, course_id: int | None = None) -> li
 
 # ------------------------------------------------------------------------------------------------ for the plan
 
+def started_courses(conn, employee_id: str) -> set[str]:
+    """The publisher ids of the courses this employee has begun and not yet satisfied (any version): the plan
+    offers to continue them rather than to start."""
+    c, r = cmi5_courses.c, cmi5_registrations.c
+    satisfied = select(cmi5_satisfied.c.registration).join(cmi5_courses, c.lms_id == cmi5_satisfied.c.object_id)
+    return set(conn.execute(select(c.publisher_id).join(cmi5_registrations, r.course_id == c.id)
+                            .where(r.employee_id == employee_id, r.id.not_in(satisfied))).scalars())
+
+
 def courses_for_competence(conn, code: str) -> list[dict]:
     """The newest version of each course that gives evidence for this competence code."""
     newest = {}

@@ -4,7 +4,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 
 from lrs import principal
-from lrs.cmi5.lms import launch_for_employee, list_courses
+from lrs.cmi5.lms import launch_for_employee, list_courses, started_courses
 from lrs.competence import evidence, service
 from lrs.competence.api import certificate_download
 from lrs import accesslog
@@ -23,6 +23,7 @@ def _render_plan(employee_id: str, own: bool, form: EvidenceForm | None = None, 
             abort(404)
         evidence = service.evidence_described(conn, plan)
         published = list_courses(conn)
+        started = started_courses(conn, employee_id) if own else set()
     accesslog.note("plan-page", employee_id)
     plan["items"] = service.by_urgency(plan["items"])
     courses = {}  # competence code -> the cmi5 modules that give evidence for it (newest version each)
@@ -36,7 +37,7 @@ def _render_plan(employee_id: str, own: bool, form: EvidenceForm | None = None, 
     if not form.is_submitted() and request.args.get("competence") in dict(form.competence.choices):
         form.competence.data = request.args["competence"]  # the next action "register it" chose the competence
     return render_template("plan.html", plan=plan, evidence=evidence, form=form, own=own, launch_form=PlainForm(),
-                           summary=service.summary(plan["items"], today()), today=today(),
+                           summary=service.summary(plan["items"], today()), today=today(), started=started,
                            courses={code: list(c.values()) for code, c in courses.items()}), status
 
 
