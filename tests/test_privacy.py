@@ -116,6 +116,7 @@ def test_each_kind_of_read_is_logged_once_with_who_and_role(app, people, xapi, c
     assert "Hvem har sett dataene mine" in page
     assert "Lise Leder" in page and "Admin Istrator" in page and "Enhetsmatrise (API)" in page
     assert "Lise Leder</strong>, leder for Medisinsk klinikk: Enhetsmatrise (API) (hele enheten)" in page
+    assert re.search(r"<h3[^>]*>I dag, \d+\. \w+</h3>", page)  # grouped by day
     assert "xAPI-hendelser" in page and "Kompetanseplan (API)" not in page
     # In plain words: roles and units by name, no role codes, no scopes (an API key by its name).
     assert "leader:med" not in page and "scope:" not in page and "et fagsystem med tilgang" in page

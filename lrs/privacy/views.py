@@ -23,10 +23,12 @@ def mine():
     who = principal.current()
     if not who.employee_id:
         abort(404)
-    zone = current_app.extensions["competence.settings"].zone
+    settings = current_app.extensions["competence.settings"]
     with transaction() as conn:
-        days = access.about_person_by_day(conn, who.employee_id, zone, limit=500)
-    return render_template("privacy/mine.html", days=days, resources=accesslog.RESOURCES)
+        days = access.about_person_by_day(conn, who.employee_id, settings.zone, limit=500)
+    today = settings.day(datetime.now(timezone.utc))
+    return render_template("privacy/mine.html", days=days, resources=accesslog.RESOURCES, today=today,
+                           yesterday=today - timedelta(days=1))
 
 
 @bp.get("/privacy/employees/<employee_id>/export.<fmt>")
