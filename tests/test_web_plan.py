@@ -228,3 +228,10 @@ def test_a_module_begun_is_continued_from_its_row(app, people):
     assert r.status_code == 302
     hlr = _row(client.get("/plan").get_data(as_text=True), "Hjerte-lunge-redning")
     assert "Fortsett kurset" in hlr and "Start kurset" not in hlr
+
+
+def test_the_way_back_never_leads_to_the_refused_page_itself(app, people):
+    client = app.test_client()
+    sign_in(client, "kari")
+    html = client.get("/admin", headers={"Referer": "http://localhost/admin"}).get_data(as_text=True)
+    assert "Tilbake til forrige side" not in html and 'href="/"' in html

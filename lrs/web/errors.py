@@ -2,6 +2,7 @@
 403, 404, 405, 413, 429, 500 …). The APIs keep answering JSON: /xapi/ through the xAPI's own handler, which gets
 the first say, and /api/ and /cmi5/ (whose blueprints have handlers of their own for what reaches them) here."""
 import logging
+from urllib.parse import urlsplit
 
 import psycopg
 import sqlalchemy.exc
@@ -44,7 +45,9 @@ def page(e: HTTPException):
         detail = _("Skjemaet var utløpt eller manglet sikkerhetskoden sin. Last siden på nytt og send det igjen.")
     elif e.description and e.description != type(e).description and code < 500:
         detail = e.description  # written by our views, in words and in the user's language
-    back = request.referrer if request.referrer and request.referrer.startswith(request.host_url) else None
+    back = request.referrer  # a page of this site other than this one
+    if not back or not back.startswith(request.host_url) or urlsplit(back).path == request.path:
+        back = None
     return render_template("errors/error.html", code=code, title=title, advice=advice, detail=detail,
                            back=back), code, _kept_headers(e)
 
