@@ -250,6 +250,8 @@ def crawl(page, start: str = "/", limit: int = 500) -> dict:
         parser = _Links()
         parser.feed(response.text())
         for href in parser.hrefs:
+            if href.startswith("#"):  # a place on this page (the skip link), not another page
+                continue
             target = urldefrag(urljoin(response.url, href))[0]
             if urlsplit(target)[:2] == origin and key(target) not in seen:
                 (later if "/lang/" in target else queue).append((target, key(url)))
