@@ -41,6 +41,9 @@ def test_items_by_urgency_and_the_summary_in_numbers():
     assert service.deadline(items[0]) is None and service.deadline(items[1]) == TODAY + timedelta(days=23)
     done = service.summary([items[0], items[-1]], TODAY)
     assert done["next"] is None and done["missing"] == 0 and done["next_deadline"] is None
+    # Training registered for what runs out soon waits for its attestation: nothing to do there now.
+    registered = service.summary(items, TODAY, pending={"soon"})
+    assert (registered["expiring"], registered["expiring_days"], registered["awaiting"]) == (1, 40, 2)
 
 
 @pytest.fixture

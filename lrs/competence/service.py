@@ -156,24 +156,30 @@ def by_urgency(items: list[dict]) -> list[dict]:
                                         deadline(i) or date.max, i["competence"]["name_nb"], i["competence"]["code"]))
 
 
-def summary(items: list[dict], today: date) -> dict:
+def summary(items: list[dict], today: date, pending=frozenset()) -> dict:
     """What an employee must do and by when, counted over the mandatory items: `missing` (missing or expired),
     `expired` (of those), `expiring` and the fewest days until one of them runs out (`expiring_days`),
     `not_yet_due`, `awaiting` (attestation), `fulfilled`, `next_deadline` (the earliest deadline from today on
     among the items still to do) and `next` (the first item to act on, mandatory or not; None when nothing is to
-    be done)."""
+    be done). `pending`: the competence codes with registered training waiting for attestation; an item still
+    valid but running out (expiring) with such training is done by the employee: awaiting, not to do."""
     mandatory = [i for i in items if i["mandatory"]]
 
-    def count(*statuses):
-        return sum(1 for i in mandatory if i["status"] in statuses)
+    def waiting(i):
+        return i["status"] == "awaiting_attestation" or (i["status"] == "expiring"
+                                                         and i["competence"]["code"] in pending)
 
-    expiring = [i["valid_until"] for i in mandatory if i["status"] == "expiring" and i["valid_until"]]
-    ahead = [d for i in items if i["status"] in ("missing", "expired", "expiring", "not_yet_due")
-             and (d := deadline(i)) is not None and d >= today]
-    todo = [i for i in by_urgency(items) if i["status"] in ("missing", "expired", "expiring", "not_yet_due")]
+    def count(*statuses):
+        return sum(1 for i in mandatory if i["status"] in statuses and not waiting(i))
+
+    expiring = [i["valid_until"] for i in mandatory if i["status"] == "expiring" and i["valid_until"]
+                and not waiting(i)]
+    todo = [i for i in by_urgency(items) if i["status"] in ("missing", "expired", "expiring", "not_yet_due")
+            and not waiting(i)]
+    ahead = [d for i in todo if (d := deadline(i)) is not None and d >= today]
     return {"missing": count("missing", "expired"), "expired": count("expired"), "expiring": len(expiring),
             "expiring_days": min((d - today).days for d in expiring) if expiring else None,
-            "not_yet_due": count("not_yet_due"), "awaiting": count("awaiting_attestation"),
+            "not_yet_due": count("not_yet_due"), "awaiting": sum(1 for i in mandatory if waiting(i)),
             "fulfilled": count("fulfilled"), "next_deadline": min(ahead) if ahead else None,
             "next": todo[0] if todo else None}
 

@@ -26,6 +26,7 @@ def _render_plan(employee_id: str, own: bool, form: EvidenceForm | None = None, 
         started = started_courses(conn, employee_id) if own else set()
     accesslog.note("plan-page", employee_id)
     plan["items"] = service.by_urgency(plan["items"])
+    pending = {e["competence"] for e in plan["manual_evidence"] if e["state"] == "pending"}
     courses = {}  # competence code -> the cmi5 modules that give evidence for it (newest version each)
     for course in published:
         for code in course["competences"]:
@@ -37,7 +38,7 @@ def _render_plan(employee_id: str, own: bool, form: EvidenceForm | None = None, 
     if not form.is_submitted() and request.args.get("competence") in dict(form.competence.choices):
         form.competence.data = request.args["competence"]  # the next action "register it" chose the competence
     return render_template("plan.html", plan=plan, evidence=evidence, form=form, own=own, launch_form=PlainForm(),
-                           summary=service.summary(plan["items"], today()), today=today(), started=started,
+                           summary=service.summary(plan["items"], today(), pending), today=today(), started=started,
                            courses={code: list(c.values()) for code, c in courses.items()}), status
 
 
