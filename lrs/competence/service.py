@@ -11,15 +11,17 @@ import orjson
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import func, select
 
+from lrs.competence import engine as eng
 from lrs.competence.changes import StatusChange
 from lrs.competence.directory import subtree_unit_ids
 from lrs.competence.plan import Item, status_of
 from lrs.competence.rules import Achievement
 from lrs.competence.tables import competences, employee_roles, employees, facts
 from lrs.competence.tables import job_roles as job_roles_table
-from lrs.competence.tables import manual_evidence, plan_items, status_changes, units
+from lrs.competence.tables import manual_evidence, plan_additions, plan_items, status_changes, units
 from lrs.principal import Principal
 from lrs.store.models import statements
+from lrs.store.types import utcnow
 
 ACTIVE = ("fulfilled", "expiring", "expired", "missing", "awaiting_attestation", "not_yet_due")
 
@@ -283,3 +285,31 @@ def units_seen_by(conn, who: Principal) -> list[dict]:
         return tree
     seen = subtree_unit_ids(conn, who.led_units) if who.has("leader") else set()
     return [u for u in tree if u["id"] in seen]
+
+
+def require_competence(conn, settings, employee_id: str, competence_code: str, due_on: date) -> bool:
+    """Add a competence to one employee's plan (an individual addition, as a leader would), unless their plan
+    already holds it; the engine then checks it like any other requirement. Whether it was added."""
+    if conn.execute(select(competences.c.code).where(competences.c.code == competence_code)).first() is None:
+        raise LookupError(f"no competence {competence_code} in the catalog")
+    held = conn.execute(select(plan_items.c.status).where(plan_items.c.employee_id == employee_id,
+                                                          plan_items.c.competence_code == competence_code)).scalar()
+    if held not in (None, "not_required"):
+        return False
+    if conn.execute(select(plan_additions.c.due_on).where(plan_additions.c.employee_id == employee_id,
+                                                          plan_additions.c.competence_code == competence_code)
+                    ).first() is None:
+        conn.execute(plan_additions.insert().values(employee_id=employee_id, competence_code=competence_code,
+                                                    mandatory=True, due_on=due_on))
+    eng.recompute(conn, [employee_id], settings, utcnow())
+    return True
+
+
+def competence_statuses(conn, employee_ids, competence_code: str) -> dict[str, str]:
+    """employee id -> the status of this competence in their plan (absent: not in their plan)."""
+    ids = sorted(set(employee_ids))
+    if not ids:
+        return {}
+    return dict(conn.execute(select(plan_items.c.employee_id, plan_items.c.status)
+                             .where(plan_items.c.employee_id.in_(ids),
+                                    plan_items.c.competence_code == competence_code)).all())
