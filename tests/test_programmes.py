@@ -2,6 +2,7 @@
 enrolment, progress from evidence and confirmed entries, sign-off as xAPI statements, nobody approving their own
 work, a voided approval reopening the objective, a transfer keeping the record, behind-plan detection, the
 supervisors without supervision competence, the portal outbox, the JSON API and the xAPI export."""
+import re
 import uuid
 from datetime import timedelta
 
@@ -19,6 +20,7 @@ from lrs.store.db import read_transaction, write_transaction
 from lrs.store.types import utcnow
 from tests.competence_support import COMPLETED, days_ago, passed_hlr, process, send, statement
 from tests.conftest import XAPIClient, basic, make_credential
+from tests.helpers import PASSWORD
 
 ADMIN = Principal("u-admin", None, frozenset({"admin"}))
 KARI = Principal("u-kari", "E1", frozenset({"employee"}))  # the supervisor (veileder)
@@ -335,3 +337,103 @@ def test_api_with_scope_and_openapi_and_an_export_another_lrs_imports(programmes
         assert client.get(f"/xapi/statements?voidedStatementId={approved['statement_id']}").status_code == 200
     finally:
         other.extensions["lrs.engine"].dispose()
+
+
+# ------------------------------------------------------------------------------------------------ pages
+
+@pytest.fixture
+def web(programmes):
+    from lrs.web import accounts
+    from tests.helpers import create_people
+    create_people(programmes.extensions["lrs.engine"])
+    accounts.create(programmes.extensions["lrs.engine"], "ola", "Ola Hansen", ["employee"], PASSWORD,
+                    employee_id="E2")
+    return programmes
+
+
+def signed_in(app, username):
+    from tests.helpers import sign_in
+    client = app.test_client()
+    sign_in(client, username)
+    return client
+
+
+def test_pages_participant_supervisor_leader_record_and_export(web, xapi):
+    from tests.helpers import token_of
+    app = web
+    enrolment_id = enrol_ola(app, months_ago=13)
+    page_url = f"/programmer/deltaker/{enrolment_id}"
+
+    ola = signed_in(app, "ola")
+    assert ola.get("/programmer").headers["Location"].endswith(page_url)
+    page = ola.get(page_url).get_data(as_text=True)
+    assert "Min progresjon" in page and "Bak planen" in page and "Over fristen" in page
+    assert "Vurder som oppnådd" not in page  # nobody assesses their own objectives
+    r = ola.post(f"{page_url}/registrer", data={"csrf_token": token_of(page), "objective": "IM-002",
+                                                "kind": "procedure", "title": "Pleuratapping på post 3",
+                                                "done_on": today(app).isoformat()})
+    assert r.status_code == 302
+    page = ola.get(page_url).get_data(as_text=True)
+    assert "Registrert. Veilederen din bekrefter den." in page and "Venter på bekreftelse" in page
+    assert ola.post(f"{page_url}/registrer", data={"objective": "IM-002"}).status_code == 400  # no CSRF token
+
+    kari = signed_in(app, "kari")
+    trainees = kari.get("/programmer/veiledning").get_data(as_text=True)
+    assert "Ola Hansen" in trainees and "Pleuratapping på post 3" in trainees
+    entry = re.search(r'/programmer/registrering/([0-9a-f-]{36})', trainees).group(1)
+    r = kari.post(f"/programmer/registrering/{entry}", data={"csrf_token": token_of(trainees), "decision": "confirm",
+                                                             "back": "/programmer/veiledning"})
+    assert r.status_code == 302
+    assert "Bekreftet." in kari.get("/programmer/veiledning").get_data(as_text=True)
+
+    per = signed_in(app, "per")
+    assert per.get(page_url).status_code == 403
+    assert per.get(f"{page_url}/utskrift").status_code == 403
+    assert per.get("/programmer/oversikt").status_code == 403
+
+    lise = signed_in(app, "lise")
+    overview = lise.get("/programmer/oversikt").get_data(as_text=True)
+    assert "Ola Hansen" in overview and "Bak planen" in overview
+    assert "Veiledere uten veilederkompetanse" in overview and "Kari Nordmann" in overview
+    record = lise.get(f"{page_url}/utskrift").get_data(as_text=True)
+    assert "Pleuratapping på post 3" in record and "Flyttinger" in record
+    export = lise.get(f"{page_url}/xapi.json")
+    assert export.headers["Content-Disposition"].startswith("attachment")
+    assert [s["verb"]["id"].rsplit("/", 1)[1] for s in export.get_json()] == ["performed"]
+    lise.get("/lang/en")
+    assert "Education programmes: who is behind plan" in lise.get("/programmer/oversikt").get_data(as_text=True)
+
+
+def test_pages_sign_off_void_and_transfer(web, xapi):
+    from tests.helpers import token_of
+    app = web
+    enrolment_id = enrol_ola(app)
+    ready_im001(app, xapi, enrolment_id)
+    page_url = f"/programmer/deltaker/{enrolment_id}"
+    kari = signed_in(app, "kari")
+    page = kari.get(page_url).get_data(as_text=True)
+    assert "Vurder som oppnådd" in page and "Godkjenn" not in page
+    r = kari.post(f"{page_url}/signer", data={"csrf_token": token_of(page), "objective": "IM-001",
+                                              "kind": "assessed"})
+    assert "IM-001 er vurdert som oppnådd." in kari.get(r.headers["Location"]).get_data(as_text=True)
+    # Asking again is refused in words, not with an error page.
+    r = kari.post(f"{page_url}/signer", data={"csrf_token": token_of(page), "objective": "IM-001",
+                                              "kind": "assessed"})
+    assert "Det gikk ikke: IM-001 is already assessed" in kari.get(r.headers["Location"]).get_data(as_text=True)
+
+    lise = signed_in(app, "lise")
+    page = lise.get(page_url).get_data(as_text=True)
+    lise.post(f"{page_url}/signer", data={"csrf_token": token_of(page), "objective": "IM-001", "kind": "approved"})
+    page = lise.get(page_url).get_data(as_text=True)
+    assert "Godkjent: Lise Leder" in page
+    _, objectives = progress_of(app, enrolment_id)
+    approval = objectives["IM-001"]["signoffs"]["approved"]["id"]
+    lise.post(f"/programmer/signatur/{approval}/annuller", data={"csrf_token": token_of(page),
+                                                                 "enrolment": enrolment_id})
+    assert progress_of(app, enrolment_id)[1]["IM-001"]["state"] == "assessed"
+
+    r = lise.post(f"{page_url}/flytt", data={"csrf_token": token_of(page), "unit": "drift", "supervisor": "E3",
+                                             "leader": "", "note": "Rotasjon"})
+    assert "Flyttet." in lise.get(r.headers["Location"]).get_data(as_text=True)
+    assert "Ola Hansen" in signed_in(app, "per").get("/programmer/veiledning").get_data(as_text=True)
+    assert kari.get(page_url).status_code == 403

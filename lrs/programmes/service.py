@@ -157,7 +157,7 @@ def enrolment(conn, enrolment_id: str):
     return conn.execute(select(programme_enrolments).where(programme_enrolments.c.id == enrolment_id)).first()
 
 
-def _leads(conn, who: Principal, row) -> bool:
+def leads(conn, who: Principal, row) -> bool:
     """Whether `who` leads this enrolment: its leader, a leader of its unit or above, or an admin."""
     if who.has("admin"):
         return True
@@ -168,7 +168,7 @@ def _leads(conn, who: Principal, row) -> bool:
 
 def can_see(conn, who: Principal, row) -> bool:
     return (who.employee_id is not None and who.employee_id in (row.employee_id, row.supervisor_id)) \
-        or _leads(conn, who, row)
+        or leads(conn, who, row)
 
 
 def _visible(conn, who: Principal, enrolment_id: str):
@@ -186,7 +186,7 @@ def transfer(conn, settings, enrolment_id: str, who: Principal, unit_id: str | N
     """Move a participant to another unit or trust, or give them another supervisor or leader: the record (entries,
     sign-offs) stays with the enrolment, and the move is kept in its history."""
     row = _visible(conn, who, enrolment_id)
-    if not _leads(conn, who, row):
+    if not leads(conn, who, row):
         raise Refused(403, "only the participant's leader or an admin can transfer them")
     unit_id = unit_id or row.unit_id
     if conn.execute(select(units.c.id).where(units.c.id == unit_id)).first() is None:
@@ -282,7 +282,7 @@ def decide_entry(conn, settings, entry_id: str, who: Principal, confirm: bool) -
     row = _visible(conn, who, entry.enrolment_id)
     if who.employee_id == row.employee_id:
         raise Refused(403, "nobody confirms their own entries")
-    if who.employee_id != row.supervisor_id and not _leads(conn, who, row):
+    if who.employee_id != row.supervisor_id and not leads(conn, who, row):
         raise Refused(403, "only the participant's supervisor confirms their entries")
     if entry.state != "pending":
         raise Refused(409, f"this entry is already {entry.state}")
@@ -337,7 +337,7 @@ def sign(conn, settings, enrolment_id: str, objective_id: str, kind: str, who: P
         if objective["assessment"] == "supervisor" and who.employee_id != row.supervisor_id \
                 and not who.has("admin"):
             raise Refused(403, "only the participant's supervisor assesses this objective")
-        if objective["assessment"] == "committee" and not _leads(conn, who, row):
+        if objective["assessment"] == "committee" and not leads(conn, who, row):
             raise Refused(403, "a leader or the committee assesses this objective")
         state = objective_progress(conn, settings, row, prog, objective)
         if not state["evidence_complete"]:
@@ -345,7 +345,7 @@ def sign(conn, settings, enrolment_id: str, objective_id: str, kind: str, who: P
     else:
         if "assessed" not in live:
             raise Refused(409, f"{objective_id} must be assessed before it is approved")
-        if not _leads(conn, who, row):
+        if not leads(conn, who, row):
             raise Refused(403, "only the participant's leader or the committee approves")
         if live["assessed"].signed_by == who.user_id:
             raise Refused(403, "nobody approves their own assessment")
@@ -373,7 +373,7 @@ def void(conn, settings, signoff_id: str, who: Principal) -> list[str]:
     if signoff is None:
         raise Refused(404, f"no sign-off {signoff_id}")
     row = _visible(conn, who, signoff.enrolment_id)
-    if signoff.signed_by != who.user_id and not _leads(conn, who, row):
+    if signoff.signed_by != who.user_id and not leads(conn, who, row):
         raise Refused(403, "only the signer or the participant's leader voids a sign-off")
     if signoff.voided is not None:
         raise Refused(409, "this sign-off is already voided")
@@ -579,7 +579,7 @@ def overview(conn, settings, who: Principal, today: date) -> dict:
     """For a leader or the committee: the participants they lead, who is behind first, what awaits approval, and
     the supervisors who do not hold their programme's supervision competence."""
     rows = [r for r in conn.execute(select(programme_enrolments)
-                                    .where(programme_enrolments.c.state == "active")).all() if _leads(conn, who, r)]
+                                    .where(programme_enrolments.c.state == "active")).all() if leads(conn, who, r)]
     people = _names(conn, [i for r in rows for i in (r.employee_id, r.supervisor_id, r.leader_id)])
     summaries = sorted((_summary(conn, settings, r, today, people) for r in rows),
                        key=lambda s: (not s["pace"]["behind"], s["name"] or ""))
