@@ -31,7 +31,13 @@ VEILEDNING = """
 competences:
   - {code: VEILEDNING, name_nb: Veilederutdanning, name_en: Supervisor training, area: Utdanning,
      validity_months: null, renewal_days: 0}
+  - {code: HLR-V, name_nb: HLR voksne, name_en: CPR adults, area: Akuttmedisin, validity_months: 12,
+     renewal_days: 60}
 rules:
+  - id: hlr-v
+    competence: HLR-V
+    kind: any
+    parts: [{verbs: [http://adlnet.gov/expapi/verbs/passed], activities: [https://kurs.helse.example.no/hlr]}]
   - id: veilederkurs
     competence: VEILEDNING
     kind: any

@@ -150,6 +150,14 @@ def enrol(conn, settings, programme_code: str, employee_id: str, started_on: dat
         enrolment_id=enrolment_id, employee_id=employee_id, from_unit=None, to_unit=unit_id, to_supervisor=supervisor_id,
         to_leader=leader_id, moved_on=started_on, note="enrolled"))
     _require_supervision(conn, settings, prog, supervisor_id, settings.day(utcnow()))
+    for objective in definition.objectives(prog):  # the competences that count go into the participant's plan
+        due = started_on + relativedelta(months=objective["due_month"]) if objective["due_month"] is not None \
+            else planned_end
+        for code in {a["competence"] for a in objective["activities"] if a["kind"] == "competence"}:
+            try:
+                competence.require_competence(conn, settings, employee_id, code, due)
+            except LookupError as e:
+                raise Refused(400, f"{e}: the programme counts it (objective {objective['id']})") from None
     return enrolment_id
 
 
