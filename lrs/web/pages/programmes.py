@@ -96,7 +96,7 @@ def programme_log_entry(enrolment_id):
 @login_required()
 def programme_decide_entry(entry_id):
     back = request.form.get("back") or url_for("web.programme_trainees")
-    if not back.startswith("/"):
+    if not back.startswith("/") or back.startswith("//"):  # only back to a page of this site
         back = url_for("web.programme_trainees")
     if not PlainForm().validate_on_submit():
         abort(400)
