@@ -443,3 +443,21 @@ def test_pages_sign_off_void_and_transfer(web, xapi):
     assert "Flyttet." in lise.get(r.headers["Location"]).get_data(as_text=True)
     assert "Ola Hansen" in signed_in(app, "per").get("/programmer/veiledning").get_data(as_text=True)
     assert kari.get(page_url).status_code == 403
+
+
+def test_erasing_a_participant_or_a_supervisor_keeps_the_programme_whole(programmes, xapi):
+    from lrs import personal
+    from lrs.privacy import erase
+    app = programmes
+    enrolment_id = enrol_ola(app)
+    ready_im001(app, xapi, enrolment_id)
+    run(app, service.sign, enrolment_id, "IM-001", "assessed", KARI, "Kari Nordmann")
+    with write_transaction(app.extensions["lrs.engine"]) as conn:
+        supervisor = erase.erase(conn, app.config, "E1", "test", personal.declared(app))
+        participant = erase.erase(conn, app.config, "E2", "test", personal.declared(app))
+    p, objectives = progress_of(app, enrolment_id)
+    assert (p["enrolment"]["employee_id"], p["enrolment"]["supervisor_id"]) == (participant, supervisor)
+    assert objectives["IM-001"]["state"] == "assessed"
+    record = run(app, service.record, ADMIN, enrolment_id, today(app), write=False)
+    assert "Kari Nordmann" not in str(record) and "E1" not in {t["to_supervisor"] for t in
+                                                               record["history"]["transfers"]}

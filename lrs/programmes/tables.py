@@ -94,10 +94,10 @@ programme_signoffs = Table(
 PERSONAL_DATA = [
     *(Personal(t, "employee_id", EMPLOYEE, PSEUDONYM) for t in
       (programme_enrolments, programme_transfers, programme_entries, programme_signoffs)),
-    # the supervisor's and the leader's ids in others' rows: their words become the pseudonym
-    Personal(programme_enrolments, "supervisor_id", EMPLOYEE, SCRUB),
-    Personal(programme_enrolments, "leader_id", EMPLOYEE, SCRUB),
-    *(Personal(programme_transfers, c, EMPLOYEE, SCRUB) for c in
+    # the supervisor's and the leader's ids: the rows move to their pseudonym too (the enrolments' are foreign keys)
+    Personal(programme_enrolments, "supervisor_id", EMPLOYEE, PSEUDONYM),
+    Personal(programme_enrolments, "leader_id", EMPLOYEE, PSEUDONYM),
+    *(Personal(programme_transfers, c, EMPLOYEE, PSEUDONYM) for c in
       ("from_supervisor", "to_supervisor", "from_leader", "to_leader")),
     Personal(programme_transfers, "note", TEXT, SCRUB),
     Personal(programme_transfers, "decided_by", USER, KEEP, "the deciding user's id (a random id)"),
