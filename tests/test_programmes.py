@@ -461,3 +461,18 @@ def test_erasing_a_participant_or_a_supervisor_keeps_the_programme_whole(program
     record = run(app, service.record, ADMIN, enrolment_id, today(app), write=False)
     assert "Kari Nordmann" not in str(record) and "E1" not in {t["to_supervisor"] for t in
                                                                record["history"]["transfers"]}
+
+
+def test_cli_imports_the_examples_and_enrols(trust):
+    app = trust
+    runner = app.test_cli_runner()
+    imports.import_catalog(app.extensions["lrs.engine"], app.extensions["competence.settings"], "v.yaml",
+                           VEILEDNING)
+    r = runner.invoke(args=["programmes", "examples"])
+    assert r.exit_code == 0 and "LIS-IM: version 1" in r.output, r.output
+    assert "(unchanged)" in runner.invoke(args=["programmes", "examples"]).output
+    r = runner.invoke(args=["programmes", "enrol", "LAERLING-HELSE", "E3", "--supervisor", "E1", "--leader", "L1",
+                            "--start", "2026-01-05"])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(args=["programmes", "enrol", "LAERLING-HELSE", "E3"])
+    assert r.exit_code != 0 and "already enrolled" in r.output
