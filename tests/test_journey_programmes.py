@@ -116,6 +116,7 @@ def test_supervisor_confirms_entries_and_assesses(page):
     page.goto("/programmer/veiledning")
     assert page.get_by_role("heading", name="Mine kandidater i veiledning").is_visible()
     assert "Ola Hansen" in page.locator("main").inner_text()
+    assert in_first_screen(page, page.get_by_text("Venter på deg: 2 registreringer å bekrefte og 0 læringsmål"))
     look(page, "programmer-veiledning")
     for title in ("Veiledning: mål for året", "Veiledning: akuttvakter"):
         page.get_by_role("button", name=f"Bekreft Ola Hansen {title}").click()
