@@ -199,7 +199,8 @@ def axe_check(page) -> None:
     serious = [f"{v['impact']}: {v['id']} ({v['help']}) at " + ", ".join(
         " ".join(map(str, n["target"])) for n in v["nodes"][:5]) for v in violations
         if v["impact"] in ("serious", "critical")]
-    assert not serious, f"axe on {page.url}:\n  " + "\n  ".join(serious)
+    if serious:
+        raise AssertionError(f"axe on {page.url}:\n  " + "\n  ".join(serious))
 
 
 # ------------------------------------------------------------------------------------------------ the crawl
