@@ -2,9 +2,9 @@
 
 Fixtures
     site        a served LRS (module-scoped; SQLite) with the test trust (tests/data), learning records, the example
-                hand-hygiene module published, and one account per role, all with the password PASSWORD:
-                kari (employee E1), lise (leader of med, and employee L1), instruktor (instructor, no employee
-                number), forfatter (author), admin (admin). `site.url`, `site.accounts` (role -> user name).
+                hand-hygiene module published, training E2 registered (waiting for attestation), and one account
+                per role, all with the password PASSWORD: kari (employee E1), lise (leader of med, and employee
+                L1), instruktor (instructor, no employee number), forfatter (author), admin (admin). `site.url`, `site.accounts` (role -> user name).
     browser     Debian's chromium through Playwright (module-scoped). Skips when chromium is missing; fails under
                 CI=true.
     page        a fresh page in its own browser context, nb-NO, desktop size, base_url = site.url (so
@@ -82,6 +82,13 @@ def build_site(url: str):
     accounts.create(engine, "instruktor", "Ivar Instruktør", ["instructor"], PASSWORD)
     accounts.create(engine, "forfatter", "Frida Forfatter", ["author"], PASSWORD)
     accounts.create(engine, "admin", "Admin", ["admin"], PASSWORD)
+    # Training Ola (E2) registered himself, with a certificate: waiting in Lise's attestation queue.
+    from lrs.competence import evidence
+    from lrs.store.db import transaction
+    from tests.competence_support import days_ago
+    with app.app_context(), transaction(write=True) as conn:
+        evidence.register(conn, settings, "E2", "LMH", "Legemiddelkurs, Helsebiblioteket", days_ago(12).date(),
+                          ("kursbevis.pdf", "application/pdf", b"%PDF-1.4 kursbevis"))
     engine.dispose()
     return Server(url, workers=1, threads=4, env={"LRS_SECRET_KEY": "browser-tests",
                                                   "LRS_LOGIN_RATE_LIMIT": "1000 per minute"}).start(timeout=60)
