@@ -63,6 +63,12 @@ def test_no_serious_violation_on_any_page_of_a_role(page, role):
 
 def test_no_serious_violation_on_the_sign_in_page_and_a_missing_one(page):
     assert violations(page, "/login") + violations(page, "/finnes-ikke") == []
+    page.goto("/login")
+    page.get_by_label("Brukernavn").fill("kari")
+    page.get_by_label("Passord").fill("feil passord")
+    page.get_by_role("button", name="Logg inn").click()
+    page.get_by_role("alert").wait_for()  # the error, said in words
+    axe_check(page)
 
 
 @pytest.mark.parametrize("javascript", [True, False])
