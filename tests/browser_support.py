@@ -19,8 +19,8 @@ Functions (import them: `from tests.browser_support import sign_in, ...`)
     shoot(page, name)          a screenshot NAME.png in LRS_SCREENSHOTS (`make screenshots`: docs/screenshots) or a
                                scratch folder (the path is returned).
     axe_check(page)            axe-core: fails on any serious or critical violation, listing rule, help and elements.
-    crawl(page, start="/")     follows every same-origin link from start as the page's signed-in user; returns
-                               {path?query: Visit(status, content_type, final_url, source)}.
+    crawl(page, start="/")     follows every same-origin link from start (or a tuple of starts) as the page's
+                               signed-in user: {path?query: Visit(status, content_type, final_url, source)}.
 """
 import os
 import shutil
@@ -231,20 +231,21 @@ class _Links(HTMLParser):
             self.hrefs.append(href)
 
 
-def crawl(page, start: str = "/", limit: int = 500) -> dict:
-    """Every same-origin link reachable from start, fetched (GET, following redirects) with the page's cookies:
+def crawl(page, start: str | tuple = "/", limit: int = 500) -> dict:
+    """Every same-origin link reachable from start (a path, or a tuple of them), fetched (GET, following redirects) with the page's cookies:
     {path?query: Visit}, keyed by the URL linked to (not where it redirected). The links of every HTML answer are
     followed, error pages' too (their menu). Language links (/lang/xx, once each) are fetched last: they change the
     session's language, and the crawl ends in the one it began with. Fails beyond `limit` pages."""
-    base = page.url if page.url.startswith("http") else start  # signed in, the page is on the site already
-    origin = urlsplit(urljoin(base, start))[:2]
+    starts = (start,) if isinstance(start, str) else start
+    base = page.url if page.url.startswith("http") else starts[0]  # signed in, the page is on the site already
+    origin = urlsplit(urljoin(base, starts[0]))[:2]
 
     def key(url):  # path?query; a language link once per language, whatever page it returns to
         parts = urlsplit(url)
         return parts.path if parts.path.startswith("/lang/") else parts.path + (f"?{parts.query}" * bool(parts.query))
 
     seen: dict = {}
-    queue, later = deque([(urljoin(base, start), "")]), deque()
+    queue, later = deque((urljoin(base, path), "") for path in starts), deque()
     while queue or later:
         url, source = queue.popleft() if queue else later.popleft()
         if key(url) in seen:
