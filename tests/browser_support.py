@@ -15,7 +15,9 @@ Functions (import them: `from tests.browser_support import sign_in, ...`)
     sign_in(page, role)        signs in as the role's account ("employee", "leader", "instructor", "author",
                                "admin", or a user name) through the sign-in page; waits for the start page.
     at_width(page, size)       "desktop" (1366x768) or "phone" (390x844).
-    in_first_screen(page, loc) the element is visible without scrolling (inside the viewport at the top).
+    in_first_screen(page, loc) the element is visible without scrolling (inside the viewport at the top); in a
+                               failed assert it says where the element was.
+    menu(page)                 the main menu, opened first on a phone (below 761 px it is a "Meny" disclosure).
     shoot(page, name)          a screenshot NAME.png in LRS_SCREENSHOTS (`make screenshots`: docs/screenshots) or a
                                scratch folder (the path is returned).
     axe_check(page)            axe-core: fails on any serious or critical violation, listing rule, help and elements.
@@ -176,15 +178,42 @@ def at_width(page, size: str) -> None:
     page.set_viewport_size(SIZES[size])
 
 
-def in_first_screen(page, locator) -> bool:
-    """Whether the (first) element is visible and wholly inside the viewport with the page scrolled to the top."""
+class FirstScreen:
+    """in_first_screen's answer: true or false, and, in a failed assert, where the element was."""
+
+    def __init__(self, ok: bool, why: str):
+        self.ok, self.why = ok, why
+
+    def __bool__(self):
+        return self.ok
+
+    def __repr__(self):
+        return f"<{self.why}>"
+
+
+def in_first_screen(page, locator) -> FirstScreen:
+    """Whether the (first) element is visible and wholly inside the viewport with the page scrolled to the top:
+    `assert in_first_screen(page, page.get_by_role("button", name="Start"))`."""
     page.evaluate("window.scrollTo(0, 0)")
     locator = locator.first
     if not locator.is_visible():
-        return False
+        return FirstScreen(False, f"{locator} is not visible (missing, hidden, or in a closed menu)")
     box, view = locator.bounding_box(), page.viewport_size
-    return (box is not None and box["x"] >= 0 and box["y"] >= 0 and box["x"] + box["width"] <= view["width"] + 1
-            and box["y"] + box["height"] <= view["height"] + 1)
+    inside = (box is not None and box["x"] >= 0 and box["y"] >= 0 and box["x"] + box["width"] <= view["width"] + 1
+              and box["y"] + box["height"] <= view["height"] + 1)
+    return FirstScreen(inside, f"{locator} at x={box['x']:.0f}..{box['x'] + box['width']:.0f}, "
+                               f"y={box['y']:.0f}..{box['y'] + box['height']:.0f} in a {view['width']}x"
+                               f"{view['height']} screen")
+
+
+def menu(page):
+    """The main menu (navigation "Hovedmeny"), opened first when it is the phone's closed "Meny" disclosure:
+    `menu(page).get_by_role("link", name="Enhetsoversikt").click()`."""
+    nav = page.get_by_role("navigation", name="Hovedmeny")
+    summary = nav.locator("summary")
+    if summary.count() and summary.is_visible() and nav.locator("details[open]").count() == 0:
+        summary.click()
+    return nav
 
 
 _SCRATCH = Path(tempfile.gettempdir()) / f"lrs-screenshots-{os.getpid()}"
