@@ -156,7 +156,7 @@ def plan(conn, employee_id: str, as_of: AsOf | None = None) -> dict | None:
                 "valid_until": r.valid_until, "changed": r.changed}
                for r in conn.execute(changes.order_by(status_changes.c.seq.desc()).limit(200))]
     pending = [{"id": r.id, "competence": r.competence_code, "title": r.title, "completed_on": r.completed_on,
-                "state": r.state}
+                "state": r.state, "reason": r.reason}
                for r in conn.execute(registered.order_by(manual_evidence.c.registered.desc()))]
     roles = conn.execute(select(employee_roles.c.role_code).where(employee_roles.c.employee_id == employee_id)
                          ).scalars().all()
