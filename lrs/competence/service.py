@@ -238,21 +238,26 @@ def expiring(conn, unit_id: str, today: date, within=(30, 60, 90), as_of: AsOf |
 
 def forecast(conn, unit_id: str, today: date, months: int = 12) -> dict:
     """Per competence, for each of the next `months` month ends: how many required holders are still covered,
-    and who drops out in that month (unless they renew)."""
+    and who (employee ids) drops out in that month (unless they renew)."""
     ids = [p.id for p in _people_in(conn, unit_id, None)]
     per = defaultdict(list)
-    for i in range(0, len(ids), 1000):
+    for chunk in _chunks(ids):
         for r in conn.execute(select(plan_items.c.employee_id, plan_items.c.competence_code, plan_items.c.status,
                                      plan_items.c.valid_until)
-                              .where(plan_items.c.employee_id.in_(ids[i:i + 1000]),
-                                     plan_items.c.status.in_(ACTIVE))):
+                              .where(plan_items.c.employee_id.in_(chunk), plan_items.c.status.in_(ACTIVE))):
             per[r.competence_code].append(r)
-    names = competence_names(conn)
+    return {"unit_id": unit_id, "today": today,
+            "forecast": _forecast(per, competence_names(conn), today, months, lambda employee_id: employee_id)}
+
+
+def _forecast(per: dict, names: dict, today: date, months: int, who) -> list[dict]:
+    """The forecast of `per` (competence code -> its plan items with status, valid_until, employee_id), in the
+    catalog's order; `who(employee_id)` is how those dropping out are named."""
     month_ends = [(today.replace(day=1) + relativedelta(months=m + 1)) - timedelta(days=1) for m in range(months)]
     out = []
     for code in (c for c in names if c in per):
         items = per[code]
-        valid = [r for r in items if r.status in ("fulfilled", "expiring")]
+        valid = [r for r in items if r.status in VALID]
         never = sum(1 for r in valid if r.valid_until is None)
         ends = sorted((r.valid_until, r.employee_id) for r in valid if r.valid_until is not None)
         days = [d for d, _e in ends]
@@ -262,10 +267,81 @@ def forecast(conn, unit_id: str, today: date, months: int = 12) -> dict:
             covered = never + len(days) - upto
             series.append({"month": end.strftime("%Y-%m"), "covered": covered, "required": len(items),
                            "coverage": round(covered / len(items), 4),
-                           "dropping_out": sorted(e for _d, e in ends[previous:upto])})
+                           "dropping_out": sorted(who(e) for _d, e in ends[previous:upto])})
             previous = upto
-        out.append({"competence": names[code], "months": series})
-    return {"unit_id": unit_id, "today": today, "forecast": out}
+        out.append({"competence": names[code], "required": len(items), "held": len(valid),
+                    "coverage": round(len(valid) / len(items), 4), "months": series})
+    return out
+
+
+VALID = ("fulfilled", "expiring")  # holds the competence today
+MET = ("fulfilled", "expiring", "not_yet_due")  # in order as far as compliance goes
+PEOPLE_COUNTS = ("missing", "expired", "expiring", "awaiting_attestation")  # a person counts once in each
+PEOPLE_FILTERS = PEOPLE_COUNTS + ("compliant", "not_compliant")
+
+
+def _listed(status: str | None, flags: set, ok: bool) -> bool:
+    if status == "compliant":
+        return ok
+    if status == "not_compliant":
+        return not ok
+    return status is None or status in flags
+
+
+def unit_overview(conn, unit_id: str, today: date, role: str | None = None, competence: str | None = None,
+                  status: str | None = None, page: int = 1, per_page: int | None = 50, months: int = 12) -> dict:
+    """What a leader asks of a unit's subtree (of one job role, of one competence), counted in people:
+    how many there are, how many are fully compliant (no mandatory requirement missing, expired or awaiting
+    attestation) and how many have a mandatory requirement in each of PEOPLE_COUNTS; per competence the share
+    holding it; per person the share of their mandatory requirements in order; the 12-month forecast of every
+    competence, naming who drops out. `status` (one of PEOPLE_FILTERS) picks the people listed, then a page of
+    them (per_page None: all). Reads the unit's plan items once, only the columns it needs."""
+    people = _people_in(conn, unit_id, role)
+    query = select(plan_items.c.employee_id, plan_items.c.competence_code, plan_items.c.mandatory,
+                   plan_items.c.status, plan_items.c.valid_until, plan_items.c.due_on
+                   ).where(plan_items.c.status.in_(ACTIVE))
+    if competence:
+        query = query.where(plan_items.c.competence_code == competence)
+    cells = defaultdict(dict)
+    per = defaultdict(list)
+    for chunk in _chunks([p.id for p in people]):
+        for r in conn.execute(query.where(plan_items.c.employee_id.in_(chunk))):
+            cells[r.employee_id][r.competence_code] = r
+            per[r.competence_code].append(r)
+    if competence:  # those whose plans lack it are not asked about
+        people = [p for p in people if p.id in cells]
+    names = competence_names(conn)
+    unit_names = dict(conn.execute(select(units.c.id, units.c.name)).all())
+    counts = dict.fromkeys(PEOPLE_COUNTS, 0)
+    fine = 0
+    listed = []
+    for p in people:
+        mine = cells.get(p.id, {})
+        mandatory = [c.status for c in mine.values() if c.mandatory]
+        flags = set(mandatory)
+        for key in flags.intersection(PEOPLE_COUNTS):
+            counts[key] += 1
+        ok = flags.isdisjoint(NOT_MET)
+        fine += ok
+        if _listed(status, flags, ok):
+            met = sum(1 for s in mandatory if s in MET)
+            listed.append({"employee_id": p.id, "name": p.name, "unit_id": p.unit_id,
+                           "unit_name": unit_names.get(p.unit_id, p.unit_id), "compliant": ok,
+                           "share": met / len(mandatory) if mandatory else None, "cells": mine})
+    columns = []
+    for code in (c for c in names if c in per):
+        held = sum(1 for r in per[code] if r.status in VALID)
+        columns.append(names[code] | {"required": len(per[code]), "held": held,
+                                      "coverage": held / len(per[code])})
+    pages = max(1, -(-len(listed) // per_page)) if per_page else 1
+    page = min(max(page, 1), pages)
+    shown = listed[(page - 1) * per_page:page * per_page] if per_page else listed
+    people_names = {p.id: p.name for p in people}
+    return {"unit_id": unit_id, "today": today, "people": len(people), "compliant": fine,
+            "compliant_share": fine / len(people) if people else None, "counts": counts, "competences": columns,
+            "listed": len(listed), "page": page, "pages": pages, "per_page": per_page,
+            "first": (page - 1) * per_page + 1 if per_page and listed else 1, "employees": shown,
+            "forecast": _forecast(per, names, today, months, lambda e: people_names.get(e, e))}
 
 
 def job_roles(conn) -> list[dict]:
