@@ -14,6 +14,7 @@ from datetime import date
 
 from flask import Response, abort
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
@@ -67,26 +68,38 @@ def _text(column: Column, value, labels) -> str:
 
 
 def _xlsx(sheet_title, columns, rows, labels) -> bytes:
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "".join(ch for ch in sheet_title if ch not in "[]:*?/\\")[:31] or "Ark1"
-    sheet.append([c.title for c in columns])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    fills = {key: (Font(color=ink), PatternFill("solid", fgColor=bg)) for key, (ink, bg) in COLOURS.items()}
-    for number, row in enumerate(rows, start=2):
-        sheet.append([labels.get(v, v) if c.kind == "status" and v is not None else v for c, v in zip(columns, row)])
-        for c, value, cell in zip(columns, row, sheet[number]):
-            if c.kind == "date" and value is not None:
-                cell.number_format = "DD.MM.YYYY"
-            elif c.kind == "share" and value is not None:
-                cell.number_format = "0 %"
-            elif c.kind == "status" and value in fills:
-                cell.font, cell.fill = fills[value]
+    book = Workbook(write_only=True)  # streams the rows: several times faster for a big unit
+    sheet = book.create_sheet("".join(ch for ch in sheet_title if ch not in "[]:*?/\\")[:31] or "Ark1")
     for index, c in enumerate(columns, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = c.width
     sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = sheet.dimensions
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(rows) + 1}"
+    bold = Font(bold=True)
+    sheet.append([_cell(sheet, c.title, font=bold) for c in columns])
+    styles = {key: (Font(color=ink), PatternFill("solid", fgColor=bg)) for key, (ink, bg) in COLOURS.items()}
+    formats = {"date": "DD.MM.YYYY", "share": "0 %"}
+    for row in rows:
+        out = []
+        for c, value in zip(columns, row):
+            if value is None or c.kind == "text":
+                out.append(value)
+            elif c.kind == "status":
+                font, fill = styles.get(value, (None, None))
+                out.append(_cell(sheet, labels.get(value, value), font=font, fill=fill))
+            else:
+                out.append(_cell(sheet, value, number_format=formats[c.kind]))
+        sheet.append(out)
     data = io.BytesIO()
     book.save(data)
     return data.getvalue()
+
+
+def _cell(sheet, value, font=None, fill=None, number_format=None) -> WriteOnlyCell:
+    cell = WriteOnlyCell(sheet, value)
+    if font is not None:
+        cell.font = font
+    if fill is not None:
+        cell.fill = fill
+    if number_format is not None:
+        cell.number_format = number_format
+    return cell
