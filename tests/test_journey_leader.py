@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.browser_support import at_width, axe_check, in_first_screen, shoot, sign_in
+from tests.browser_support import axe_check, in_first_screen, shoot, sign_in
 from tests.competence_support import days_ago
 
 pytestmark = pytest.mark.xdist_group("server")

@@ -289,17 +289,19 @@ def _listed(status: str | None, flags: set, ok: bool) -> bool:
 
 
 def unit_overview(conn, unit_id: str, today: date, role: str | None = None, competence: str | None = None,
-                  status: str | None = None, page: int = 1, per_page: int | None = 50, months: int = 12) -> dict:
+                  status: str | None = None, page: int = 1, per_page: int | None = 50, months: int = 12,
+                  due_dates: bool = False) -> dict:
     """What a leader asks of a unit's subtree (of one job role, of one competence), counted in people:
     how many there are, how many are fully compliant (no mandatory requirement missing, expired or awaiting
     attestation) and how many have a mandatory requirement in each of PEOPLE_COUNTS; per competence the share
     holding it; per person the share of their mandatory requirements in order; the 12-month forecast of every
     competence, naming who drops out. `status` (one of PEOPLE_FILTERS) picks the people listed, then a page of
-    them (per_page None: all). Reads the unit's plan items once, only the columns it needs."""
+    them (per_page None: all). Reads the unit's plan items once, only the columns it needs (due_dates: their
+    `due_on` too)."""
     people = _people_in(conn, unit_id, role)
-    query = select(plan_items.c.employee_id, plan_items.c.competence_code, plan_items.c.mandatory,
-                   plan_items.c.status, plan_items.c.valid_until, plan_items.c.due_on
-                   ).where(plan_items.c.status.in_(ACTIVE))
+    wanted = [plan_items.c.employee_id, plan_items.c.competence_code, plan_items.c.mandatory, plan_items.c.status,
+              plan_items.c.valid_until] + ([plan_items.c.due_on] if due_dates else [])
+    query = select(*wanted).where(plan_items.c.status.in_(ACTIVE))
     if competence:
         query = query.where(plan_items.c.competence_code == competence)
     cells = defaultdict(dict)

@@ -99,7 +99,8 @@ def leader_export(fmt):
     with read_transaction(engine()) as conn:
         unit, units = _leader_unit(conn, who)
         filters = _filters(conn)
-        view = service.unit_overview(conn, unit, today(), per_page=None, months=0, **filters)
+        view = service.unit_overview(conn, unit, today(), per_page=None, months=0, due_dates=True,
+                                     **filters)
     columns = [exports.Column(_("Ansattnr."), 12), exports.Column(_("Navn"), 28), exports.Column(_("Enhet"), 24),
                exports.Column(_("Kode"), 14), exports.Column(_("Kompetanse"), 36),
                exports.Column(_("Status"), 22, "status"), exports.Column(_("Gyldig til"), 12, "date"),
