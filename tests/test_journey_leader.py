@@ -62,7 +62,7 @@ def test_leader_sees_counts_first_filters_and_rejects_with_a_reason(site, new_pa
     phone.goto("/leader")
     counts_in_first_screen(phone)
     axe_check(phone)
-    shoot(phone, "leder-oversikt-mobil", full_page=False)
+    shoot(phone, "leder-oversikt-mobil")
 
     phone.get_by_role("link", name="1 til attestering", exact=True).click()
     queue = phone.locator("ul.queue > li").filter(has_text="HLR hos Røde Kors")
