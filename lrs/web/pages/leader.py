@@ -63,7 +63,7 @@ def leader():
     return render_template("leader.html", view=view, matrix_rows=_matrix_rows(view), queue=queue,
                            month_labels=month_labels,
                            units=units, unit=unit, unit_name=unit_name, filters=filters, roles=roles,
-                           catalog=catalog, people_counts=service.PEOPLE_COUNTS, decide_form=PlainForm())
+                           catalog=catalog, decide_form=PlainForm())
 
 
 def _matrix_rows(view) -> Markup:
