@@ -139,6 +139,11 @@ def test_rejecting_asks_for_a_reason_the_employee_then_reads(app, unit):
     page = unit.get(r.headers["Location"]).get_data(as_text=True)
     assert "Skriv hvorfor du avviser" in page and "Til attestering (1)" in page
 
+    r = unit.post(f"/leader/evidence/{evidence_id}?unit=med", data={"csrf_token": token_of(page),
+                                                                     "decision": "reject", "reason": "x" * 1001})
+    page = unit.get(r.headers["Location"]).get_data(as_text=True)
+    assert "Begrunnelsen kan være på høyst 1000 tegn." in page and "Til attestering (1)" in page
+
     r = unit.post(f"/leader/evidence/{evidence_id}?unit=med", data={
         "csrf_token": token_of(page), "decision": "reject",
         "reason": "Kursbeviset mangler. Last opp beviset og registrer på nytt."})

@@ -144,6 +144,7 @@ def decide(evidence_id):
 
 def _decision_error(error: evidence.EvidenceError) -> str:
     """The service's refusal in the reader's words (its messages are the API's)."""
-    return {403: _("Du kan ikke avgjøre denne: bare en leder for den ansattes enhet kan det, og ingen sin egen."),
+    return {400: _("Begrunnelsen kan være på høyst %(n)s tegn.", n=evidence.REASON_MAX),
+            403: _("Du kan ikke avgjøre denne: bare en leder for den ansattes enhet kan det, og ingen sin egen."),
             404: _("Fant ikke den registrerte opplæringen."),
             409: _("Denne er allerede avgjort.")}.get(error.status, _("Kunne ikke lagre avgjørelsen: %(e)s", e=str(error)))
