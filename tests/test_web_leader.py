@@ -214,3 +214,14 @@ def test_an_employee_has_no_leader_page_and_no_count(app, unit):
     assert client.get("/leader").status_code == 403
     assert client.get("/leader/export.csv?unit=med").status_code == 403
     assert 'class="badge"' not in client.get("/plan").get_data(as_text=True)
+
+
+def test_an_admin_has_every_unit_s_queue_counted_in_the_menu(app, unit):
+    register(app)
+    admin = app.test_client()
+    sign_in(admin, "admin")
+    page = admin.get("/admin").get_data(as_text=True)
+    assert re.search(r'Enhetsoversikt <span class="badge">1<span class="skip"> til attestering', page)
+    per = app.test_client()
+    sign_in(per, "per")  # an employee in drift: no leader's menu, no count
+    assert "Enhetsoversikt" not in per.get("/plan").get_data(as_text=True)
