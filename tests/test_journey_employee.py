@@ -7,7 +7,7 @@ axe-core finds no serious or critical violation on any of these pages, at both w
 LRS_SCREENSHOTS (`make screenshots`: docs/screenshots) or a scratch folder."""
 import pytest
 
-from tests.browser_support import at_width, axe_check, in_first_screen, shoot, sign_in
+from tests.browser_support import at_width, axe_check, in_first_screen, menu, shoot, sign_in
 from tests.competence_support import days_ago, passed_hlr
 
 pytestmark = pytest.mark.xdist_group("server")
@@ -101,7 +101,7 @@ def test_privacy_is_in_the_menu_and_a_wrong_address_has_a_way_back(kari_hlr, pag
 
     at_width(page, size)
     sign_in(page, "employee")
-    page.get_by_role("navigation", name="Hovedmeny").get_by_role("link", name="Personvern").click()
+    menu(page).get_by_role("link", name="Personvern").click()
     assert page.get_by_role("heading", name="Hvem har sett dataene mine").is_visible()
     # In plain words: who by name, the role and the unit by name, what they saw; no codes, scopes or ids.
     read = page.locator(".access-day li").filter(has_text="Lise Leder").first

@@ -5,6 +5,8 @@ from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 
 from lrs import principal
+from lrs.competence import evidence
+from lrs.store.db import transaction
 from lrs.store.types import utcnow
 from lrs.web import LANGUAGES
 
@@ -24,7 +26,8 @@ def status_labels() -> dict[str, str]:
 def _helpers():
     lang = session.get("lang", "nb")
     return {"status_label": status_labels().__getitem__, "who": principal.current(), "lang": lang, "languages": LANGUAGES,
-            "name_of": lambda comp: comp["name_en"] if lang == "en" else comp["name_nb"], "long_day": long_day}
+            "name_of": lambda comp: comp["name_en"] if lang == "en" else comp["name_nb"], "long_day": long_day,
+            "attestations_waiting": _attestations_waiting}
 
 
 def long_day(day) -> str:
@@ -35,6 +38,13 @@ def long_day(day) -> str:
     if str(get_locale()).startswith("en"):
         return format_date(day, "MMMM d" if this_year else "MMMM d, y")
     return format_date(day, "d. MMMM" if this_year else "d. MMMM y")
+
+
+def _attestations_waiting() -> int:
+    """How much registered evidence waits for the signed-in leader's (or admin's) attestation: the menu's count,
+    asked for by the template only when it shows the leader's menu entry (one count query)."""
+    with transaction() as conn:
+        return evidence.waiting_count(conn, principal.current())
 
 
 def own_employee_id() -> str:
