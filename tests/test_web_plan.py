@@ -238,3 +238,11 @@ def test_the_way_back_never_leads_to_the_refused_page_itself(app, people):
     sign_in(client, "kari")
     html = client.get("/admin", headers={"Referer": "http://localhost/admin"}).get_data(as_text=True)
     assert "Tilbake til forrige side" not in html and 'href="/"' in html
+
+
+def test_the_language_link_of_an_error_page_leads_home(app, people):
+    client = app.test_client()
+    sign_in(client, "kari")
+    html = client.get("/admin").get_data(as_text=True)
+    assert 'href="/lang/en?next=/"' in html
+    assert client.get("/lang/en?next=/", follow_redirects=True).status_code == 200

@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 import psycopg
 import sqlalchemy.exc
-from flask import jsonify, render_template, request
+from flask import jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
@@ -48,8 +48,9 @@ def page(e: HTTPException):
     back = request.referrer  # a page of this site other than this one
     if not back or not back.startswith(request.host_url) or urlsplit(back).path == request.path:
         back = None
+    # The language link leads to the front page: back to a refused or missing page would only say so again.
     return render_template("errors/error.html", code=code, title=title, advice=advice, detail=detail,
-                           back=back), code, _kept_headers(e)
+                           back=back, lang_next=url_for("web.home")), code, _kept_headers(e)
 
 
 def _kept_headers(e: HTTPException) -> dict:
