@@ -246,3 +246,15 @@ def test_the_language_link_of_an_error_page_leads_home(app, people):
     html = client.get("/admin").get_data(as_text=True)
     assert 'href="/lang/en?next=/"' in html
     assert client.get("/lang/en?next=/", follow_redirects=True).status_code == 200
+
+
+@pytest.mark.parametrize("roles, start", [(["instructor"], "/sim/"), (["author"], "/author"),
+                                          (["admin", "author"], "/admin")])
+def test_an_account_without_an_employee_number_starts_on_its_own_page(app, people, roles, start):
+    from lrs.web import accounts
+    from tests.helpers import PASSWORD
+    accounts.create(app.extensions["lrs.engine"], "uten", "Uten Ansattnr", roles, PASSWORD)
+    client = app.test_client()
+    sign_in(client, "uten")
+    assert client.get("/").headers["Location"].endswith(start)
+    assert client.get(start).status_code == 200

@@ -116,4 +116,8 @@ def home():
         return redirect(url_for("web.my_plan"))
     if who.has("leader"):
         return redirect(url_for("web.leader"))
-    return redirect(url_for("web.admin"))
+    if who.has("instructor") and not who.has("admin"):  # an instructor without an employee number: their sessions
+        return redirect(url_for("simulation.overview"))
+    if who.has("author") and not who.has("admin"):
+        return redirect(url_for("web.author"))
+    return redirect(url_for("web.admin"))  # admins; anyone else hears there that it is not theirs
