@@ -56,7 +56,8 @@ def violations(page, path) -> list[str]:
 def test_no_serious_violation_on_any_page_of_a_role(page, role):
     sign_in(page, role)
     paths = pages_of(page, role)
-    assert len(paths) >= 2, paths
+    # An author without an employee number has one page of their own (their modules; "/" leads there too).
+    assert len(paths) >= (1 if role == "author" else 2), paths
     found = [v for path in paths for v in violations(page, path)]
     assert not found, f"{role} ({len(paths)} pages):\n" + "\n".join(found)
 
