@@ -248,7 +248,9 @@ def test_a_certificate_is_judged_by_its_content_and_served_safely(app, people):
     r = kari.post("/plan/evidence", content_type="multipart/form-data", follow_redirects=True, data={
         "csrf_token": token_of(page), "competence": "HLR", "title": "HLR", "completed_on": "2026-10-01",
         "certificate": (io.BytesIO(html), "bevis.pdf", "application/pdf")})
-    assert "not a PDF, PNG or JPEG" in r.get_data(as_text=True)
+    # The page says so in the reader's words, beside the field, and keeps what was typed.
+    assert r.status_code == 400 and "Kursbeviset må være en PDF-, PNG- eller JPEG-fil" in r.get_data(as_text=True)
+    assert 'value="HLR"' in r.get_data(as_text=True)
     # A real PNG declared as something else, with a name that would break out of a quoted header (an API client
     # can send one: the multipart name is a quoted string with backslash escapes).
     name = 'kurs"bevis; x=1 æ.pdf'
