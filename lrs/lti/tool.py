@@ -2,6 +2,7 @@
 nonce, each used once, kept on the server rather than in a third-party cookie that a framed launch may not get),
 and the launch validation the library does (signature against the platform's key set, issuer and audience, expiry,
 deployment, message shape)."""
+import time
 import typing as t
 
 from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskOIDCLogin, FlaskRequest
@@ -168,9 +169,26 @@ def restored_launch(conn, launch_id: str, grace_hours) -> MessageLaunch:
                                     launch_data_storage=storage)
 
 
+class Connector(ServiceConnector):
+    """The library's service connector (OAuth 2 client credentials with a signed assertion), its access tokens kept
+    in this process per platform, client and scopes until they expire."""
+
+    _tokens: dict = {}
+
+    def _key(self, scope_key):
+        return (self._registration.get_issuer(), self._registration.get_client_id(), scope_key)
+
+    def _get_cached_access_token(self, scope_key):
+        token, until = self._tokens.get(self._key(scope_key), (None, 0))
+        return token if until > time.monotonic() else None
+
+    def _cache_access_token(self, scope_key, access_token, expires_in):
+        self._tokens[self._key(scope_key)] = (access_token, time.monotonic() + float(expires_in or 0) - 30)
+
+
 def connector(conn, p: dict, grace_hours) -> ServiceConnector:
-    """A service connector (OAuth 2 client credentials with a signed assertion) for AGS and NRPS calls."""
+    """A service connector for AGS and NRPS calls on the platform's behalf."""
     reg = DbToolConf(conn, grace_hours).registration(p)
     if reg is None:
         raise LaunchRefused(f"the platform {p.get('name')} has no issuer yet")
-    return ServiceConnector(reg)
+    return Connector(reg)

@@ -342,28 +342,31 @@ def admin():
         if not form.validate_on_submit():
             abort(400)
         action = request.form.get("action", "")
+        done = None
         try:
             with transaction(write=True) as conn:
                 if action == "registration-url":
                     token = service.registration_token(conn, principal.current().user_id)
                     registration_url = _public("lti.register", token=token)
-                    audit("lti-registration-url")
+                    done = ("lti-registration-url", "")
                 elif action == "new":
                     pid = service.create_platform(conn, request.form.get("name", ""),
                                                   match_claim=current_app.config["LTI_MATCH_CLAIM"],
                                                   match_field=current_app.config["LTI_MATCH_FIELD"])
-                    audit("lti-platform-created", pid)
+                    done = ("lti-platform-created", pid)
                     flash(_("Plattformen er lagt til. Gi verdiene under til Moodle-administratoren."), "status")
                 elif action == "save":
                     pid = request.form.get("platform", "")
                     service.update_platform(conn, pid, **{k: request.form.get(k, "") for k in
                                                           service.PLATFORM_FIELDS if k in request.form})
-                    audit("lti-platform-changed", pid)
+                    done = ("lti-platform-changed", pid)
                     flash(_("Plattformen er lagret."), "status")
                 else:
                     abort(400)
         except service.PlatformError as e:
             flash(str(e), "error")
+        if done:
+            audit(*done)
         if registration_url is None:
             return redirect(url_for("lti.admin"))
     with transaction() as conn:
