@@ -217,10 +217,10 @@ class Platform:
         def course_page():
             """A Moodle course page: the tool framed, and the same launch in a new window."""
             login = platform.tool["initiate_login_uri"] + "?" + urlencode(platform.login_params())
-            return (f'<!doctype html><html lang="nb"><head><title>Moodle-kurs</title></head><body>'
+            return (f'<!doctype html><html lang="nb"><head><meta name="viewport" content="width=device-width, initial-scale=1"><title>Moodle-kurs</title></head><body>'
                     f'<h1>Hjerte-lungeredning 2026</h1>'
                     f'<p><a id="new-window" href="{html.escape(login)}" target="_blank">Åpne i nytt vindu</a></p>'
-                    f'<iframe id="tool" title="Kompetanse" src="{html.escape(login)}" width="1100" height="640">'
+                    f'<iframe id="tool" title="Kompetanse" src="{html.escape(login)}" style="width:100%;height:640px;border:1px solid #999">'
                     f'</iframe></body></html>')
 
         return app

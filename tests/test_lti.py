@@ -368,3 +368,18 @@ def test_course_members_become_simulation_participants(app, moodle, registered):
     accounts.create(app.extensions["lrs.engine"], "ivar", "Ivar", ["instructor"], PASSWORD)
     sign_in(lise, "ivar")
     assert lise.get(f"/api/lti/contexts/{ctx['id']}/members").status_code == 404
+
+
+def test_every_lti_text_has_its_english(app):
+    """Each nb text of the LTI pages (templates and views, as gettext sees them) is in the English catalog."""
+    from pathlib import Path
+
+    from babel.messages.extract import extract_from_file
+    from babel.messages.pofile import read_po
+    root = Path(app.root_path)
+    with open(root / "web/translations/en/LC_MESSAGES/messages.po", "rb") as f:
+        english = {m.id for m in read_po(f) if m.id and m.string}
+    texts = {msg for source in (root / "lti").glob("*.py") for _, msg, _, _ in extract_from_file("python", source)}
+    for source in (root / "lti").rglob("*.html"):
+        texts |= {m.group(2) for m in re.finditer(r'_l?\(\s*(["\'])((?:(?!\1).)*)\1', source.read_text())}
+    assert len(texts) > 50 and texts <= english, sorted(texts - english)

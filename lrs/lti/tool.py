@@ -16,6 +16,8 @@ from pylti1p3.tool_config import ToolConfAbstract
 from lrs.lti import service
 
 FLOW_SECONDS = 600  # an OIDC login must come back within this
+KEPT_LAUNCH_SECONDS = 3600
+KEY_SET_SECONDS = 300
 
 
 class LaunchRefused(LtiException):
@@ -40,7 +42,14 @@ class DbStorage(LaunchDataStorage):
         return service.get_value(self.conn, self._prepare_key(key))
 
     def set_value(self, key, value, exp=None):
-        service.put_value(self.conn, self._prepare_key(key), value, exp or FLOW_SECONDS)
+        key = self._prepare_key(key)
+        if key.startswith("lti1p3-key-set-url-"):
+            seconds = exp or KEY_SET_SECONDS  # the platform's key set, cached
+        elif key.startswith("lti1p3-launch-"):
+            seconds = KEPT_LAUNCH_SECONDS  # a deep-linking launch, until the author has chosen
+        else:
+            seconds = FLOW_SECONDS  # a state or nonce: the login must come back within this
+        service.put_value(self.conn, key, value, seconds)
 
     def check_value(self, key) -> bool:
         return service.take_value(self.conn, self._prepare_key(key)) is not None
@@ -138,7 +147,8 @@ class MessageLaunch(FlaskMessageLaunch):
     def save_launch_data(self):
         return self  # kept only when needed (deep linking), by keep()
 
-    def keep(self, seconds: float = 3600) -> str:
+    def keep(self) -> str:
+        """Keeps the validated launch (KEPT_LAUNCH_SECONDS) for a later step (the deep-linking answer)."""
         self._session_service.save_launch_data(self._launch_id, self._jwt["body"])
         return self._launch_id
 
@@ -159,7 +169,7 @@ def oidc_login(conn, grace_hours) -> OIDCLogin:
 def message_launch(conn, grace_hours) -> MessageLaunch:
     storage = DbStorage(conn)
     launch = MessageLaunch(request_adapter(), DbToolConf(conn, grace_hours), launch_data_storage=storage)
-    launch.set_public_key_caching(storage, cache_lifetime=300)
+    launch.set_public_key_caching(storage, cache_lifetime=KEY_SET_SECONDS)
     return launch
 
 
