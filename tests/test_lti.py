@@ -94,7 +94,7 @@ def test_dynamic_registration_with_a_one_time_address(app, moodle, people):
     sign_in(admin, "admin")
     page = admin.get("/lti/admin").get_data(as_text=True)
     r = admin.post("/lti/admin", data={"action": "registration-url", "csrf_token": token_of(page)})
-    address = re.search(r'<pre id="registration-url">([^<]+)</pre>', r.get_data(as_text=True)).group(1)
+    address = re.search(r'<pre id="registration-url"[^>]*>([^<]+)</pre>', r.get_data(as_text=True)).group(1)
     address = address.replace("&amp;", "&")
     assert address.startswith(TOOL + "/lti/register?token=")
     path = urlsplit(address).path
@@ -254,6 +254,24 @@ def test_forged_launches_are_refused(app, moodle, registered):
     r = client.post("/lti/launch", data={"id_token": token, "state": "state-made-up"})
     _refused(app, r, "State not found")
     assert client.get("/plan").status_code == 302  # nobody got signed in
+
+
+def test_bad_requests_are_answered_in_words(app, moodle, registered):
+    client = app.test_client()
+    r = client.get("/lti/login", query_string={"login_hint": "x"})  # no issuer
+    assert r.status_code == 400 and "Innloggingen fra Moodle ble avvist" in r.get_data(as_text=True)
+    r = client.get("/lti/login", query_string=dict(moodle.login_params(), iss="https://moodle.unknown.example"))
+    assert r.status_code == 400
+    r = client.get("/lti/login", query_string=dict(moodle.login_params(), target_link_uri="https://evil.example/"))
+    assert r.status_code == 400
+    assert client.post("/lti/launch", data={}).status_code == 403
+    auth = login(client, moodle)
+    r = client.post("/lti/launch", data={"state": auth["state"]})  # no id_token
+    assert r.status_code == 403 and "id_token" in r.get_data(as_text=True)
+    r = client.post("/lti/launch", data={"state": login(client, moodle)["state"], "id_token": "not.a.jwt"})
+    assert r.status_code == 403
+    assert client.post("/lti/deep-link", data={"launch_id": "lti1p3-launch-nope", "course": "x"}).status_code == 400
+    assert client.get("/lti/register", query_string={"token": "made-up"}).status_code == 403
 
 
 def test_replayed_launch_is_refused(app, moodle, registered):

@@ -79,8 +79,8 @@ class DbToolConf(ToolConfAbstract):
         return True
 
     def registration(self, p: dict) -> _Registration | None:
-        if not p or not p["issuer"]:
-            return None
+        if not p or not all(p[k] for k in ("issuer", "client_id", "auth_login_url", "key_set_url")):
+            return None  # a registration whose platform values are not all entered yet
         key = service.signing_key(self.conn, p["id"])
         reg = _Registration()
         reg.platform = p

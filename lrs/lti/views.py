@@ -10,7 +10,7 @@ from flask import (Blueprint, abort, current_app, flash, g, make_response, redir
 from flask_babel import gettext as _
 from pylti1p3.deep_link_resource import DeepLinkResource
 from pylti1p3.dynamic_registration import DynamicRegistration
-from pylti1p3.exception import LtiException
+from pylti1p3.exception import LtiException, OIDCException
 from pylti1p3.lineitem import LineItem
 
 from lrs import principal
@@ -70,7 +70,7 @@ def login():
             if urlsplit(target).netloc != urlsplit(current_app.config["PUBLIC_URL"]).netloc:
                 raise tool.LaunchRefused("target_link_uri is not on this tool")
             return oidc.redirect(_public("lti.launch"))
-    except LtiException as e:
+    except (LtiException, OIDCException) as e:
         audit("lti-login-refused", str(e)[:300], user_id=None)
         return _message(_("Innloggingen fra Moodle ble avvist"), _(
             "Moodle sendte en innlogging som ikke passer med noen registrert plattform: %(why)s", why=str(e)), 400)

@@ -16,7 +16,7 @@ from lrs.csrf import csrf
 
 LANGUAGES = ("nb", "en")
 # Pages that show a signed-in person's data: never kept by a browser or proxy cache.
-PERSONAL = ("web", "privacy", "simulation", "competence_api", "simulation_api")
+PERSONAL = ("web", "privacy", "simulation", "competence_api", "simulation_api", "lti", "lti_api")
 
 
 def current_language() -> str:
