@@ -44,6 +44,7 @@ class Platform:
         self.tool_key_set = None  # set by the test when the tool's JWKS is not reachable over HTTP
         self.tokens = {}  # access token -> scopes
         self.scores = []  # (lineitem, score document) posted by the tool
+        self.fail_scores = 0  # answer this many score posts with 503 (an outage)
         self.members = {}  # context id -> [member]
         self.pending = {}  # nonce -> claims of the launch the next authorization gives
         self.launch = {}  # the claims the launch page's OIDC authorization gives (the journey)
@@ -196,6 +197,9 @@ class Platform:
                 abort(401)
             if request.content_type != "application/vnd.ims.lis.v1.score+json":
                 abort(415)
+            if platform.fail_scores:
+                platform.fail_scores -= 1
+                return "Moodle is down for maintenance", 503
             platform.scores.append((item, json.loads(request.get_data())))
             return "", 204
 

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from lrs import scheduler
+from lrs.lti.tables import lti_grades
 from lrs.store.types import utcnow
 from lrs.web import accounts
 from lrs.web.tables import audit_log
@@ -171,6 +172,12 @@ def test_key_rotation_keeps_the_old_key_in_the_set(app, registered):
     after = app.test_client().get(f"/lti/jwks/{registered}").get_json()["keys"]
     assert [k["kid"] for k in after] == [kid, before[0]["kid"]]
     assert app.test_client().get("/lti/jwks/nope").status_code == 404
+    assert "new key" in cli(app, "lti", "rotate-key", "--all")
+    assert len(app.test_client().get(f"/lti/jwks/{registered}").get_json()["keys"]) == 3
+    # past the grace period only the current key is left
+    app.config["LTI_KEY_GRACE_HOURS"] = 0
+    assert len(app.test_client().get(f"/lti/jwks/{registered}").get_json()["keys"]) == 1
+    assert "/lti/register?token=" in cli(app, "lti", "registration-url")
 
 
 # ------------------------------------------------------------------------------------------------ launches
@@ -333,12 +340,18 @@ def test_grade_goes_back_when_the_module_is_passed(app, moodle, registered, modu
     assert moodle.scores == []  # not passed yet: nothing goes back
 
     assert au.send(au.passed(0.85), au.completed(), au.terminated()).status_code == 200
+    moodle.fail_scores = 1  # Moodle is down once: the grade waits, with the reason, for the next run
     run_job(app, minutes=1)
+    assert moodle.scores == []
+    with app.extensions["lrs.engine"].connect() as conn:
+        [row] = conn.execute(select(lti_grades)).mappings().all()
+    assert row["sent"] is None and row["error"]
+    run_job(app, minutes=2)
     [(item, score)] = moodle.scores
     assert item == "17"
     assert score["userId"] == "moodle-11" and score["scoreGiven"] == 85 and score["scoreMaximum"] == 100
     assert score["activityProgress"] == "Completed" and score["gradingProgress"] == "FullyGraded"
-    run_job(app, minutes=2)
+    run_job(app, minutes=3)
     assert len(moodle.scores) == 1  # sent once
 
 
