@@ -130,7 +130,7 @@ def new_session():
     return render_template("sim_new.html", form=form, scenario=scenario, scenarios=catalog.scenarios(),
                            scales=[catalog.scales()[s] for s in scenario["scales"]
                                    if "team" in catalog.scales()[s].levels],
-                           values=request.form, now=datetime.now().strftime("%Y-%m-%dT%H:%M"))
+                           values=request.values, now=datetime.now().strftime("%Y-%m-%dT%H:%M"))
 
 
 def _from_form(form, scenario, who) -> dict:

@@ -47,13 +47,17 @@ def _local(target: str, otherwise: str) -> str:
     return target if target.startswith("/") and not target.startswith("//") else otherwise
 
 
-def _start_session(user: dict, how: str):
-    """One session mechanism for every way of signing in: a server-side session, its id in the cookie."""
+def start_session(user: dict, how: str, **extra):
+    """One session mechanism for every way of signing in: a server-side session, its id in the cookie. `extra`
+    goes into the cookie's session too (an LTI launch marks the session framed by its platform)."""
     session.clear()
     session.permanent = True
     session.update(sid=accounts.start_session(engine(), user["id"], idle_limit(current_app)), lang=user["lang"],
-                   seen=int(utcnow().timestamp()))
+                   seen=int(utcnow().timestamp()), **extra)
     audit("sign-in", how, user_id=user["id"])
+
+
+_start_session = start_session  # the name it had before the LTI launch began to use it
 
 
 @bp.post("/logout")
