@@ -51,6 +51,7 @@ RESOURCES = {
     "xapi-agent": ("xAPI-person", "xAPI person"),
     "export": ("Innsyn: eksport av alle data", "Access request: export of all data"),
     "portal-feed": ("Kompetanseportalen henter statusendringer", "Competence portal pull feed"),
+    "capacity-target": ("Bemanningskrav: hvem må fornye", "Staffing target: who must renew"),
 }
 
 

@@ -85,3 +85,15 @@ def load_region(app, xapi):
         process(app)
         with write_transaction(engine) as conn:
             targets.save(conn, targets.read("targets.yaml", TARGETS))
+
+
+def create_capacity_people(engine):
+    """Web accounts: Regine (the regional role), Tor (trust admin of Helse Nord), Nina (employee N1, leader of
+    nord-icu) and an admin; all with tests.helpers.PASSWORD."""
+    from lrs.web import accounts
+    from tests.helpers import PASSWORD
+    accounts.create(engine, "regine", "Regine Region", ["region"], PASSWORD)
+    accounts.create(engine, "tor", "Tor Trust", ["trust_admin"], PASSWORD, led_units=["nord"])
+    accounts.create(engine, "nina", "Nina En", ["employee", "leader"], PASSWORD, employee_id="N1",
+                    led_units=["nord-icu"])
+    accounts.create(engine, "admin", "Admin Istrator", ["admin"], PASSWORD)
