@@ -106,23 +106,24 @@ def forecast(conn, unit_id: str | None, today: date, months: int = MONTHS, detai
     by_competence = defaultdict(list)
     for t in wanted:
         by_competence[t["competence_code"]].append(t)
+    units_needed = set().union(*(org.subtree(t["unit_id"]) for t in wanted)) if wanted else set()
+    per_unit = defaultdict(list)  # (competence, unit) -> buckets
+    for b in aggregates.holder_buckets(conn, by_competence, units_needed, today) if wanted else ():
+        per_unit[(b.competence_code, b.unit_id)].append(b)
+    with_roles = {t["competence_code"] for t in wanted if t["role_code"]}
+    per_unit_role = defaultdict(list)  # (competence, unit, role) -> buckets
+    if with_roles:
+        role_units = set().union(*(org.subtree(t["unit_id"]) for t in wanted if t["role_code"]))
+        for b in aggregates.holder_buckets(conn, with_roles, role_units, today, by_role=True):
+            per_unit_role[(b.competence_code, b.unit_id, b.role_code)].append(b)
     out = []
     for code, ts in sorted(by_competence.items()):
-        units_needed = set().union(*(org.subtree(t["unit_id"]) for t in ts))
-        plain = aggregates.holder_buckets(conn, code, units_needed, today)
-        per_unit = defaultdict(list)
-        for b in plain:
-            per_unit[b.unit_id].append(b)
-        per_unit_role = defaultdict(list)
-        if any(t["role_code"] for t in ts):
-            for b in aggregates.holder_buckets(conn, code, units_needed, today, by_role=True):
-                per_unit_role[(b.unit_id, b.role_code)].append(b)
         for t in ts:
             sub = org.subtree(t["unit_id"])
             if t["role_code"]:
-                buckets = [b for u in sub for b in per_unit_role.get((u, t["role_code"]), ())]
+                buckets = [b for u in sub for b in per_unit_role.get((code, u, t["role_code"]), ())]
             else:
-                buckets = [b for u in sub for b in per_unit.get(u, ())]
+                buckets = [b for u in sub for b in per_unit.get((code, u), ())]
             result = _target_result(conn, t, buckets, today, ends, keys, names, sub, detail)
             unit = org.units[t["unit_id"]]
             result["unit"] = {"id": unit["id"], "name": unit["name"], "path": unit["path"]}

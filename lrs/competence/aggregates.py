@@ -21,7 +21,7 @@ def _month(conn, column):
     if conn.dialect.name == "postgresql":
         text = func.to_char(column, "YYYY-MM")
     else:
-        text = func.strftime("%Y-%m", column)
+        text = func.substr(column, 1, 7)  # SQLite keeps a date as its ISO text: the month is its first 7 letters
     return func.coalesce(text, literal(NEVER))
 
 
@@ -41,6 +41,7 @@ class Bucket:
     kind "held": they hold it now, valid through `valid_month` (NEVER: no expiry); kind "coming": they do not yet
     hold it but are expected to from `from_month` (a new employee's deadline; "0000-00": awaiting attestation).
     `leave_month`: the month they are gone (NEVER: not leaving)."""
+    competence_code: str
     unit_id: str
     role_code: str | None
     kind: str
@@ -50,32 +51,36 @@ class Bucket:
     n: int
 
 
-def holder_buckets(conn, competence_code: str, unit_ids, today: date, by_role: bool = False) -> list[Bucket]:
-    """The holders and the expected holders of a competence among the employees (still there today) of these units,
-    grouped by unit (and role), expiry month, month they are expected to hold it, and leaving month: one SQL
-    aggregate, whatever the number of employees."""
+def holder_buckets(conn, competence_codes, unit_ids, today: date, by_role: bool = False) -> list[Bucket]:
+    """The holders and the expected holders of these competences among the employees (still there today) of these
+    units, grouped by competence, unit (and role), expiry month, month they are expected to hold it, and leaving
+    month: one query over the units' employees (indexed by unit) and their plans, counted in SQL."""
     valid_month = _month(conn, plan_items.c.valid_until)
     due_month = _month(conn, plan_items.c.due_on)
     leave_month = _month(conn, _leaving(conn))
-    kind = case((plan_items.c.status.in_(HELD), literal("held")), else_=literal("coming"))
-    from_month = case((plan_items.c.status == "awaiting_attestation", literal("0000-00")),
-                      (plan_items.c.status.in_(HELD), literal("0000-00")), else_=due_month)
+    held = plan_items.c.status.in_(HELD)
+    kind = case((held, literal("held")), else_=literal("coming"))
+    from_month = case((plan_items.c.status == "not_yet_due", due_month), else_=literal("0000-00"))
     role = employee_roles.c.role_code if by_role else literal(None)
-    cols = [employees.c.unit_id, role.label("role_code"), kind.label("kind"),
-            case((plan_items.c.status.in_(HELD), valid_month), else_=literal(NEVER)).label("valid_month"),
+    cols = [plan_items.c.competence_code, employees.c.unit_id, role.label("role_code"), kind.label("kind"),
+            case((held, valid_month), else_=literal(NEVER)).label("valid_month"),
             from_month.label("from_month"), leave_month.label("leave_month")]
-    query = (select(*cols, func.count().label("n"))
-             .select_from(plan_items.join(employees, employees.c.id == plan_items.c.employee_id))
-             .where(plan_items.c.competence_code == competence_code,
-                    plan_items.c.status.in_((*HELD, "awaiting_attestation", "not_yet_due")),
-                    or_(employees.c.left_on.is_(None), employees.c.left_on > today)))
+    joined = employees.join(plan_items, plan_items.c.employee_id == employees.c.id)
     if by_role:
-        query = query.join(employee_roles, employee_roles.c.employee_id == employees.c.id)
-    if unit_ids is not None:
-        query = query.where(employees.c.unit_id.in_(list(unit_ids)))
-    query = query.group_by(*cols)
-    return [Bucket(r.unit_id, r.role_code, r.kind, r.valid_month, r.from_month, r.leave_month, r.n)
-            for r in conn.execute(query)]
+        joined = joined.join(employee_roles, employee_roles.c.employee_id == employees.c.id)
+    out = []
+    wanted = set(competence_codes)
+    units_list = list(unit_ids) if unit_ids is not None else [None]
+    for i in range(0, len(units_list), 1000):
+        # No filter on the competence in SQL: it would lead the planner to the competence index and every unit's
+        # plans; the units' employees (their index) are the small side. Other competences are dropped below.
+        query = (select(*cols, func.count().label("n")).select_from(joined)
+                 .where(plan_items.c.status.in_((*HELD, "awaiting_attestation", "not_yet_due")),
+                        or_(employees.c.left_on.is_(None), employees.c.left_on > today)))
+        if unit_ids is not None:
+            query = query.where(employees.c.unit_id.in_(units_list[i:i + 1000]))
+        out += [Bucket(*r) for r in conn.execute(query.group_by(*cols)) if r[0] in wanted]
+    return out
 
 
 def renewers(conn, competence_code: str, unit_ids, role_code: str | None, today: date, until: date,
