@@ -115,7 +115,7 @@ def test_monthly_snapshot_as_worked_out_by_hand(region):
     with read_transaction(region.extensions["lrs.engine"]) as conn:
         org = forecast.Org(conn)
         (jan,) = indicators.trend(conn, None)
-        nord = indicators.trend(conn, org.subtree("nord"))[0]["total"]
+        nord = indicators.trend(conn, ["nord"])[0]["total"]
         kids = {k["unit"]["id"]: k for k in indicators.children(conn, org, None)}
         icu = {k["unit"]["id"]: k for k in indicators.children(conn, org, "nord")}["nord-icu"]
     total = jan["total"]

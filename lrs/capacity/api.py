@@ -226,8 +226,9 @@ def indicator_trend():
     args = TrendQuery().load(request.args)
     with transaction() as conn:
         org = forecast.Org(conn)
-        units = scope_units(conn, org, who, args["unit"])
-        data = indicators.trend(conn, units, args["role"], args["competence"], args["months"])
+        scope_units(conn, org, who, args["unit"])
+        data = indicators.trend(conn, [args["unit"]] if args["unit"] else None, args["role"], args["competence"],
+                                args["months"])
     return _out(TrendMonthSchema, data, many=True)
 
 

@@ -63,8 +63,18 @@ def take(conn, month: str, today: date, zone, how: str = "job", org=None) -> boo
                                     **{c: 0 for c in COUNTS}})
         row["targets"] += 1
         row["targets_met"] += held >= t["required"]
-    if rows:
-        conn.execute(insert(indicator_snapshots), [{"month": month, **r} for r in rows.values()])
+    tree = {}  # each row added to the unit and every unit above it
+    for (unit_id, role, code), r in rows.items():
+        for above in org.chain(unit_id) if unit_id in org.units else ():
+            key = (above["id"], role, code)
+            sums = tree.setdefault(key, {"unit_id": key[0], "role_code": role, "competence_code": code,
+                                         **{c: 0 for c in COUNTS}})
+            for c in COUNTS:
+                sums[c] += r[c]
+    out = [{"month": month, "scope": "unit", **r} for r in rows.values()]
+    out += [{"month": month, "scope": "tree", **r} for r in tree.values()]
+    for i in range(0, len(out), 5000):
+        conn.execute(insert(indicator_snapshots), out[i:i + 5000])
     return True
 
 
@@ -78,15 +88,17 @@ def backfill_months(first: str, last: str) -> list[str]:
 
 
 def _sum_query(conn, unit_ids, role: str, competence: str | None, months=None, by_unit=False):
+    """Sums of the "tree" rows of these units (each already its subtree's sum; None: the top units, the region)."""
     cols = [indicator_snapshots.c.month, indicator_snapshots.c.competence_code]
     if by_unit:
         cols.append(indicator_snapshots.c.unit_id)
     query = select(*cols, *(func.sum(indicator_snapshots.c[c]).label(c) for c in COUNTS)).where(
-        indicator_snapshots.c.role_code == role)
+        indicator_snapshots.c.role_code == role, indicator_snapshots.c.scope == "tree")
     if competence is not None:
         query = query.where(indicator_snapshots.c.competence_code.in_(("*", competence)))
-    if unit_ids is not None:
-        query = query.where(indicator_snapshots.c.unit_id.in_(list(unit_ids)))
+    if unit_ids is None:
+        unit_ids = [u["id"] for u in aggregates.org_units(conn) if u["parent_id"] is None]
+    query = query.where(indicator_snapshots.c.unit_id.in_(list(unit_ids)))
     if months is not None:
         query = query.where(indicator_snapshots.c.month.in_(list(months)))
     return conn.execute(query.group_by(*cols)).all()
@@ -103,9 +115,10 @@ def _blank():
     return {c: 0 for c in COUNTS}
 
 
-def trend(conn, unit_ids, role: str = "*", competence: str | None = None, months: int = 36) -> list[dict]:
-    """Per month taken (the last `months`), the sums over these units (None: the region) for the plan as a whole
-    (employees, all_met) with the targets and, per competence, coverage, overdue and expiring."""
+def trend(conn, unit_ids: list[str] | None, role: str = "*", competence: str | None = None, months: int = 36) -> list[dict]:
+    """Per month taken (the last `months`), the sums over the subtrees of these units (None: the region, the top
+    units) for the plan as a whole (employees, all_met) with the targets and, per competence, coverage, overdue and
+    expiring."""
     wanted = taken_months(conn)[-months:]
     per = {m: {"month": m, "total": _blank(), "competences": {}} for m in wanted}
     for r in _sum_query(conn, unit_ids, role, competence, wanted):
@@ -134,7 +147,7 @@ def children(conn, org, unit_id: str | None, role: str = "*", month: str | None 
     if month is None or not kids:
         return []
     per_unit = defaultdict(_blank)
-    for r in _sum_query(conn, set().union(*(org.subtree(k) for k in kids)), role, None, [month], by_unit=True):
+    for r in _sum_query(conn, kids, role, None, [month], by_unit=True):
         row = per_unit[r.unit_id]
         for c in COUNTS:
             if r.competence_code == "*" and c in ("required", "holders", "overdue", "expiring"):
@@ -144,19 +157,18 @@ def children(conn, org, unit_id: str | None, role: str = "*", month: str | None 
             row[c] += int(getattr(r, c) or 0)
     out = []
     for k in kids:
-        total = _blank()
-        for u in org.subtree(k):
-            for c, v in per_unit.get(u, {}).items():
-                total[c] += v
+        total = per_unit[k]
         unit = org.units[k]
         out.append({"unit": {"id": k, "name": unit["name"], "kind": unit["kind"]}, "month": month, **_shares(total)})
     return out
 
 
 def rows_for_export(conn, unit_ids, months: int = 36) -> list[dict]:
-    """Every snapshot row of these units (None: all) for the newest `months` months, for the region's reporting."""
+    """Every snapshot row of these units' own employees (scope "unit"; None: all units) for the newest `months`
+    months, for the region's reporting."""
     wanted = taken_months(conn)[-months:]
-    query = select(indicator_snapshots).where(indicator_snapshots.c.month.in_(wanted))
+    query = select(indicator_snapshots).where(indicator_snapshots.c.month.in_(wanted),
+                                              indicator_snapshots.c.scope == "unit")
     if unit_ids is not None:
         query = query.where(indicator_snapshots.c.unit_id.in_(list(unit_ids)))
     query = query.order_by(indicator_snapshots.c.month, indicator_snapshots.c.unit_id,
@@ -183,7 +195,7 @@ def month_change(conn, unit_ids) -> dict | None:
 
 def digest_section(conn, unit_id: str, subtree) -> str:
     """The month's change, as lines for the weekly leader digest (registry.digest_sections)."""
-    change = month_change(conn, subtree)
+    change = month_change(conn, [unit_id])
     if change is None:
         return ""
     now = change["now"]

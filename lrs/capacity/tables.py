@@ -27,11 +27,13 @@ staffing_targets = Table(
     Index("ix_staffing_targets_unit", "unit_id"),
 )
 
-# One row per month, unit (employees' own unit, not the subtree: sums roll up), job role ("*": each employee once)
-# and competence ("*": the plan as a whole). Counts only, so any level is a sum.
+# One row per month, scope, unit, job role ("*": each employee once) and competence ("*": the plan as a whole).
+# Scope "unit": the unit's own employees; "tree": the sums over its subtree (written at the same time, so a trust's
+# or the region's trend reads a few rows, not every unit's). Counts only: any level is a sum.
 indicator_snapshots = Table(
     "indicator_snapshots", metadata,
     Column("month", String(7), primary_key=True),  # YYYY-MM: the state at the end of that month
+    Column("scope", String(8), primary_key=True),  # unit | tree
     Column("unit_id", String(64), primary_key=True),
     Column("role_code", String(64), primary_key=True),
     Column("competence_code", String(64), primary_key=True),

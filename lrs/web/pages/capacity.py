@@ -251,8 +251,7 @@ def indicators_page():
     competence = request.args.get("competence") or None
     with transaction() as conn:
         org, unit = _scope(conn, who)
-        subtree = org.subtree(unit) if unit else None
-        trend = indicators.trend(conn, subtree, competence=competence)
+        trend = indicators.trend(conn, [unit] if unit else None, competence=competence)
         children = indicators.children(conn, org, unit) if unit or access.visible_units(org, who) is None else []
         crumbs = _crumbs(org, unit)
         names = service.competence_names(conn)

@@ -37,12 +37,13 @@ def upgrade() -> None:
     op.create_table(
         'indicator_snapshots',
         sa.Column('month', sa.String(length=7), nullable=False),
+        sa.Column('scope', sa.String(length=8), nullable=False),
         sa.Column('unit_id', sa.String(length=64), nullable=False),
         sa.Column('role_code', sa.String(length=64), nullable=False),
         sa.Column('competence_code', sa.String(length=64), nullable=False),
         *(sa.Column(c, sa.Integer(), nullable=False) for c in
           ('employees', 'all_met', 'required', 'holders', 'overdue', 'expiring', 'targets', 'targets_met')),
-        sa.PrimaryKeyConstraint('month', 'unit_id', 'role_code', 'competence_code'),
+        sa.PrimaryKeyConstraint('month', 'scope', 'unit_id', 'role_code', 'competence_code'),
     )
     op.create_index('ix_indicator_snapshots_unit', 'indicator_snapshots', ['unit_id', 'month'])
     op.create_table(
