@@ -45,9 +45,22 @@ def load_trust(app, client: xapi_client.Client, port: int = 8080):
     for i in range(0, len(records), 500):
         client.post_statements(records[i:i + 500])
     engine.process_all_new(db, settings)
+    _demo_targets(db)
     _demo_users(db, port)
     print(f"Demo trust: {len(demo.UNITS)} units, {demo.employees_csv().count(chr(10)) - 1} employees, "
           f"{len(records)} learning records.")
+
+
+def _demo_targets(db):
+    """The region's staffing targets (two trusts; the monthly indicators come with the first month-end)."""
+    from pathlib import Path
+
+    from lrs.capacity import targets
+    from lrs.store.db import write_transaction
+
+    text = (Path(__file__).parent / "capacity" / "demo_targets.yaml").read_text(encoding="utf-8")
+    with write_transaction(db) as conn:
+        targets.save(conn, targets.read("demo_targets.yaml", text))
 
 
 def _demo_users(db, port: int):
@@ -62,7 +75,10 @@ def _demo_users(db, port: int):
     accounts.create(db, "leder", "Leder, Medisinsk klinikk", ["employee", "leader"], password,
                     employee_id=demo.LEADERS["med"], led_units=["med"])
     accounts.create(db, "admin", "Administrator", ["admin", "instructor"], password)
-    print(f"Web UI: http://127.0.0.1:{port}/  users kari (employee), leder (leader), admin; password: {password}")
+    accounts.create(db, "region", "Regionen (lesetilgang)", ["region"], password)
+    accounts.create(db, "foretak", "Administrator, Helse Fjord HF", ["trust_admin"], password, led_units=["hf2"])
+    print(f"Web UI: http://127.0.0.1:{port}/  users kari (employee), leder (leader), admin, region (regional, "
+          f"/capacity), foretak (trust admin of Helse Fjord); password: {password}")
 
 
 def main():
