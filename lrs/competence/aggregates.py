@@ -9,7 +9,9 @@ from datetime import date
 from sqlalchemy import case, func, literal, or_, select
 
 from lrs.competence import service
-from lrs.competence.tables import competences, employee_roles, employees, plan_items, units
+from lrs.competence.plan import Item, status_of
+from lrs.competence.rules import Achievement
+from lrs.competence.tables import competences, employee_roles, employees, plan_items, status_changes, units
 
 HELD = ("fulfilled", "expiring")
 NEVER = "9999-99"  # the month of a date that is not there (no expiry, no leaving)
@@ -150,14 +152,12 @@ def indicator_counts(conn, day: date, today: date, zone) -> list[dict]:
     as_of = None if day >= today else service.AsOf(day, zone)
     counts: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0, 0])  # employees, all_met, required,
     short = set()                                                               # holders, overdue, expiring
-    for item in service.items_of(conn, list(unit_of), as_of, service.ACTIVE):
-        employee_id = item.employee_id
-        status = item.status
-        overdue = item.mandatory and status in ("expired", "missing")
-        if item.mandatory and status in NOT_MET:
+    for employee_id, code, mandatory, status in _statuses_at(conn, unit_of, as_of):
+        overdue = mandatory and status in ("expired", "missing")
+        if mandatory and status in NOT_MET:
             short.add(employee_id)
         for role in ("*", *roles[employee_id]):
-            row = counts[(unit_of[employee_id], role, item.competence_code)]
+            row = counts[(unit_of[employee_id], role, code)]
             row[2] += 1
             row[3] += status in HELD
             row[4] += overdue
@@ -170,3 +170,32 @@ def indicator_counts(conn, day: date, today: date, zone) -> list[dict]:
     return [{"unit_id": u, "role_code": r, "competence_code": c, "employees": v[0], "all_met": v[1],
              "required": v[2], "holders": v[3], "overdue": v[4], "expiring": v[5]}
             for (u, r, c), v in counts.items()]
+
+
+def _statuses_at(conn, people: dict, as_of):
+    """(employee id, competence, mandatory, status) of every active plan item of these people, now or at the end of
+    as_of's day. Only the people with a status change after that day are read from the history (the slow path);
+    the others' plans are as they were then, moved on by the days passed as the daily expiry job would have."""
+    if as_of is None:
+        for r in service.items_of(conn, list(people), None, service.ACTIVE):
+            yield r.employee_id, r.competence_code, r.mandatory, r.status
+        return
+    changed = set(conn.execute(select(status_changes.c.employee_id).distinct()
+                               .where(status_changes.c.changed >= as_of.end)).scalars())
+    later = [e for e in people if e in changed]
+    for r in service.items_of(conn, later, as_of, service.ACTIVE) if later else ():
+        yield r.employee_id, r.competence_code, r.mandatory, r.status
+    renewal = dict(conn.execute(select(competences.c.code, competences.c.renewal_days)).all())
+    active = set(service.ACTIVE)
+    for r in conn.execute(select(plan_items.c.employee_id, plan_items.c.competence_code, plan_items.c.mandatory,
+                                 plan_items.c.status, plan_items.c.due_on, plan_items.c.fulfilled_on,
+                                 plan_items.c.valid_until)):
+        if r.employee_id not in people or r.employee_id in changed:
+            continue
+        status = r.status
+        if status in ("fulfilled", "expiring", "not_yet_due"):
+            best = Achievement(r.fulfilled_on, r.valid_until, ()) if status != "not_yet_due" else None
+            status = status_of(Item(r.competence_code, r.mandatory, r.due_on), best,
+                               renewal.get(r.competence_code, 0), False, as_of.day, False).status
+        if status in active:
+            yield r.employee_id, r.competence_code, r.mandatory, status

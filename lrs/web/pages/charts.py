@@ -2,7 +2,7 @@
 always next to a table with the same numbers (a chart is never the only way to read them)."""
 from markupsafe import Markup, escape
 
-WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 720, 220, 40, 30, 16
+WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 760, 230, 44, 30, 18
 COLOURS = ("#00509e", "#b35900", "#2e7d32")  # each at least 4.5:1 on white; lines differ by dash too
 DASHES = ("", "6 3", "2 3")
 
@@ -16,7 +16,7 @@ def _frame(label: str, body: list[str], ymax: float, percent: bool) -> Markup:
         text = f"{value * 100:.0f} %" if percent else f"{value:g}"
         ticks.append(f'<line x1="{LEFT}" x2="{WIDTH - 4}" y1="{y:.1f}" y2="{y:.1f}" stroke="#d0d0d0"/>'
                      f'<text x="{LEFT - 4}" y="{y + 4:.1f}" text-anchor="end">{text}</text>')
-    return Markup(f'<svg class="chart" role="img" aria-label="{escape(label)}" viewBox="0 0 {WIDTH} {HEIGHT}" '
+    return Markup(f'<svg class="chart chart-wide" role="img" aria-label="{escape(label)}" viewBox="0 0 {WIDTH} {HEIGHT}" '
                   f'width="100%" preserveAspectRatio="xMinYMin meet" focusable="false">{"".join(ticks)}'
                   f'{"".join(body)}</svg>')
 
@@ -29,9 +29,9 @@ def _x_labels(labels: list[str], step: float, every: int) -> list[str]:
 def bars(label: str, labels: list[str], values: list[int], marks: dict[int, str] | None = None) -> Markup:
     """One bar per label; `marks` {index: text}: a vertical line after that bar (the 3-, 12- and 36-month
     horizons)."""
-    ymax = max(max(values, default=0), 1)
+    ymax = -(-max(max(values, default=0), 1) // 4) * 4  # a multiple of 4: whole numbers on the 5 ticks
     plot_h = HEIGHT - BOTTOM - TOP
-    step = (WIDTH - LEFT - 4) / max(len(values), 1)
+    step = (WIDTH - LEFT - 30) / max(len(values), 1)
     body = []
     for i, (name, value) in enumerate(zip(labels, values)):
         h = plot_h * value / ymax
@@ -50,7 +50,8 @@ def lines(label: str, labels: list[str], series: list[tuple[str, list]], percent
     """Lines over the labels, each with its name at its last point; None values leave a gap. `floor`: a
     horizontal reference line (a target's minimum), named."""
     values = [v for _n, vs in series for v in vs if v is not None]
-    ymax = 1.0 if percent else max(max(values, default=0), floor[1] if floor else 0, 1) * 1.15
+    top = max(max(values, default=0), floor[1] if floor else 0, 1)
+    ymax = 1.0 if percent else -(-(int(top) + 1) // 4) * 4  # a multiple of 4 above the top: whole-number ticks
     plot_h = HEIGHT - BOTTOM - TOP
     step = (WIDTH - LEFT - 90) / max(len(labels), 1)
     body = []
