@@ -235,3 +235,47 @@ def test_openapi_describes_capacity_and_indicators(region):
     spec = region.test_client().get("/api/capacity/openapi.json").get_json()
     assert {"/api/capacity/forecast", "/api/capacity/targets", "/api/indicators/trend", "/api/indicators/units",
             "/api/indicators/export.csv"} <= set(spec["paths"])
+
+
+def test_the_weekly_digest_e_mail_carries_the_section(region):
+    import email
+    import email.policy
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    from lrs.competence import reminders
+
+    class Inbox:
+        messages = []
+
+        async def handle_DATA(self, server, session, envelope):
+            message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+            self.messages.append((envelope.rcpt_tos, message.get_content()))
+            return "250 OK"
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        region.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=port)
+        _snapshot_january(region)
+        assert reminders.send_digests(region, now=datetime(2027, 2, 3, 7, tzinfo=timezone.utc)) == 1
+    finally:
+        controller.stop()
+    ((to, body),) = inbox.messages
+    assert to == ["n1@nord.example.no"]  # N1 leads nord-icu: 4 of its 5 have all mandatory; T1 and T2 met
+    assert "Indikatorer 2027-01" in body and "80 %" in body and "2 av/of 2" in body
+
+
+def test_targets_import_from_the_command_line(region, tmp_path):
+    path = tmp_path / "t.yaml"
+    path.write_text("targets:\n  - {id: T1, unit: nord-icu, competence: INT, minimum: 2}\n")
+    out = region.test_cli_runner().invoke(args=["capacity", "import-targets", str(path)])
+    assert out.exit_code == 0 and "0 created, 1 changed, 0 unchanged" in out.output
+    path.write_text("targets:\n  - {id: T1, unit: nowhere, competence: INT, minimum: 2}\n")
+    out = region.test_cli_runner().invoke(args=["capacity", "import-targets", str(path)])
+    assert out.exit_code != 0 and "unknown unit nowhere" in out.output

@@ -39,9 +39,11 @@ def _scope(conn, who):
     return org, unit
 
 
-def _crumbs(org, unit):
+def _crumbs(org, unit, who):
+    """The way down from the region to the unit; a step the person may not open is named, not linked."""
     chain = org.chain(unit) if unit else []
-    return [{"id": None, "name": _("Regionen")}] + [{"id": u["id"], "name": u["name"]} for u in chain]
+    return [{"id": None, "name": _("Regionen"), "link": access.sees(org, who, None)}] + [
+        {"id": u["id"], "name": u["name"], "link": access.sees(org, who, u["id"])} for u in chain]
 
 
 def _children(org, who, unit):
@@ -59,7 +61,7 @@ def capacity():
         org, unit = _scope(conn, who)
         result = forecast.forecast(conn, unit, today(), org=org)
         children = _children(org, who, unit)
-        crumbs = _crumbs(org, unit)
+        crumbs = _crumbs(org, unit, who)
     short = forecast.short_by_month(result)
     labels = [m["month"] for m in short]
     chart = charts.bars(_("Bemanningskrav under minimum per måned, de neste 36 månedene"), labels,
@@ -88,7 +90,7 @@ def capacity_target(target_id):
         if not access.sees(org, who, versions[0]["unit_id"]):
             abort(403)
         result = forecast.forecast(conn, versions[0]["unit_id"], today(), detail=True, org=org)
-        crumbs = _crumbs(org, versions[0]["unit_id"])
+        crumbs = _crumbs(org, versions[0]["unit_id"], who)
     found = next((t for t in result["targets"] if t["target_id"] == target_id), None)
     if found and found.get("must_renew"):
         accesslog.note("capacity-target", unit_id=found["unit_id"], filter=target_id)
@@ -253,7 +255,7 @@ def indicators_page():
         org, unit = _scope(conn, who)
         trend = indicators.trend(conn, [unit] if unit else None, competence=competence)
         children = indicators.children(conn, org, unit) if unit or access.visible_units(org, who) is None else []
-        crumbs = _crumbs(org, unit)
+        crumbs = _crumbs(org, unit, who)
         names = service.competence_names(conn)
     months = [m["month"] for m in trend]
     series = [(_("Alle obligatoriske krav oppfylt"), [m["total"]["all_met_share"] for m in trend]),
