@@ -2,9 +2,9 @@
 always next to a table with the same numbers (a chart is never the only way to read them)."""
 from markupsafe import Markup, escape
 
-WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 760, 230, 44, 30, 18
-COLOURS = ("#00509e", "#b35900", "#2e7d32")  # each at least 4.5:1 on white; lines differ by dash too
-DASHES = ("", "6 3", "2 3")
+WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 760, 250, 44, 30, 44
+COLOURS = ("#00509e", "#b35900", "#2e7d32", "#6a1b9a")  # each at least 4.5:1 on white; lines differ by dash too
+DASHES = ("", "6 3", "2 3", "10 3 2 3")
 
 
 def _frame(label: str, body: list[str], ymax: float, percent: bool) -> Markup:
@@ -47,8 +47,8 @@ def bars(label: str, labels: list[str], values: list[int], marks: dict[int, str]
 
 def lines(label: str, labels: list[str], series: list[tuple[str, list]], percent: bool = False,
           floor: tuple[str, float] | None = None) -> Markup:
-    """Lines over the labels, each with its name at its last point; None values leave a gap. `floor`: a
-    horizontal reference line (a target's minimum), named."""
+    """Lines over the labels, named in a legend above (colour and dash differ); None values leave a gap.
+    `floor`: a horizontal reference line (a target's minimum), named at its end."""
     values = [v for _n, vs in series for v in vs if v is not None]
     top = max(max(values, default=0), floor[1] if floor else 0, 1)
     ymax = 1.0 if percent else -(-(int(top) + 1) // 4) * 4  # a multiple of 4 above the top: whole-number ticks
@@ -70,7 +70,9 @@ def lines(label: str, labels: list[str], series: list[tuple[str, list]], percent
         body.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2.5" '
                     f'stroke-dasharray="{dash}"/>')
         body += [f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}"/>' for x, y in points]
-        x, y = points[-1]
-        body.append(f'<text x="{x + 6:.1f}" y="{y + 4 + 12 * k:.1f}" fill="{colour}">{escape(name)}</text>')
+        # The legend above the plot: a piece of the line (colour and dash) and its name.
+        lx, ly = LEFT + 340 * (k % 2), 8 + 15 * (k // 2)
+        body.append(f'<line x1="{lx}" x2="{lx + 24}" y1="{ly}" y2="{ly}" stroke="{colour}" stroke-width="2.5" '
+                    f'stroke-dasharray="{dash}"/><text x="{lx + 30}" y="{ly + 4}">{escape(name)}</text>')
     body += _x_labels(labels, step, 6 if len(labels) > 12 else 1)
     return _frame(label, body, ymax, percent)
