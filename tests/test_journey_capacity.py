@@ -93,3 +93,19 @@ def test_a_unit_leader_sees_their_units_targets_and_exports_them(page):
     at_width(page, "phone")
     shoot(page, "kapasitet-enhet-mobil")
     axe_check(page)
+
+
+def test_a_trust_admin_sets_a_target_in_the_form(page):
+    sign_in(page, "tor")
+    page.goto("/capacity/admin")
+    page.get_by_role("heading", name="Bemanningskrav", exact=True).wait_for()
+    axe_check(page)
+    page.get_by_label("Id").fill("T9")
+    page.get_by_label("Enhet").select_option("nord-akutt")
+    page.get_by_label("Kompetanse").select_option("HLR")
+    page.get_by_label("Minst antall personer").fill("2")
+    page.get_by_role("button", name="Lagre").click()
+    page.get_by_text("Lagret: 1 nye, 0 endret, 0 uendret.").wait_for()
+    assert page.get_by_role("link", name="T9").is_visible()
+    shoot(page, "bemanningskrav-admin")
+    axe_check(page)
