@@ -102,6 +102,7 @@ def test_indicators_trend_and_drill_down(region):
         assert "Helse Nord HF" in page and "71.4 %" in page  # Nord: 5 of 7
         nord = _page(client, "/indicators?unit=nord&competence=INT")
         assert "Intensiv Nord" in nord and "Dekning INT" in nord
+        assert _page(client, "/indicators?competence=NOPE", 404)
         csv_text = client.get("/indicators/export.csv?unit=sor").get_data(as_text=True)
         assert "2027-01,sor-icu,*,*,2,1" in csv_text
 

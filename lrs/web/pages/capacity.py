@@ -257,6 +257,8 @@ def indicators_page():
         children = indicators.children(conn, org, unit) if unit or access.visible_units(org, who) is None else []
         crumbs = _crumbs(org, unit, who)
         names = service.competence_names(conn)
+    if competence and competence not in names:
+        abort(404)
     months = [m["month"] for m in trend]
     series = [(_("Alle obligatoriske krav oppfylt"), [m["total"]["all_met_share"] for m in trend]),
               (_("Dekning"), [m["total"]["coverage"] for m in trend]),
