@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from flask import abort, g
 
-ROLES = ("employee", "leader", "instructor", "author", "admin")
+ROLES = ("employee", "leader", "instructor", "author", "admin", "region", "trust_admin")
 
 
 @dataclass(frozen=True)
