@@ -51,7 +51,8 @@ def load_trust(app, client: xapi_client.Client, port: int = 8080):
 
 
 def _demo_users(db, port: int):
-    """Web sign-ins for the demo: an employee, the medical clinic's leader and an admin (passwords shown once)."""
+    """Web sign-ins for the demo: an employee, the medical clinic's leader, an instructor from the simulation centre
+(no employee), a course author and an admin (passwords shown once)."""
     import secrets
 
     from lrs.competence import demo
@@ -62,7 +63,10 @@ def _demo_users(db, port: int):
     accounts.create(db, "leder", "Leder, Medisinsk klinikk", ["employee", "leader"], password,
                     employee_id=demo.LEADERS["med"], led_units=["med"])
     accounts.create(db, "admin", "Administrator", ["admin", "instructor"], password)
-    print(f"Web UI: http://127.0.0.1:{port}/  users kari (employee), leder (leader), admin; password: {password}")
+    accounts.create(db, "instruktor", "Ine Instruktør (simuleringssenteret)", ["instructor"], password)
+    accounts.create(db, "forfatter", "Frida Forfatter (kursutvikler)", ["author"], password)
+    print(f"Web UI: http://127.0.0.1:{port}/  users kari (employee), leder (leader), instruktor (instructor, no "
+          f"employee), forfatter (author), admin; password: {password}")
 
 
 def main():

@@ -15,6 +15,7 @@ class Principal:
     employee_id: str | None = None  # the employee this person is, if any
     roles: frozenset[str] = field(default_factory=frozenset)
     led_units: frozenset[str] = field(default_factory=frozenset)  # unit ids whose subtrees a leader sees
+    username: str = ""  # the account's user name (an instructor who is no employee is known by it)
 
     def has(self, role: str) -> bool:
         return role in self.roles

@@ -206,7 +206,11 @@ def test_instructor_logs_a_session_on_a_tablet(site, browser, shoot):
     no_serious_violations(page)
     page.reload()  # a fresh page for typing (axe leaves its script behind)
     page.get_by_label("Hvor (avdeling, rom)").fill("Akuttmottaket, rom 3")
-    page.get_by_label("Deltakere").fill("E1; sykepleier; teamleder\nE2; lis; lege")
+    for n, (who, profession, role) in enumerate((("E1", "sykepleier", "teamleder"), ("E2", "lis", "lege")), 1):
+        row = page.get_by_role("group", name=f"Deltaker {n}")
+        row.get_by_label("Ansattnr.").fill(who)
+        row.get_by_label("Yrke").fill(profession)
+        row.get_by_label("Rolle i scenarioet").fill(role)
     page.get_by_label("Samlet vurdering av teamets ikke-tekniske ferdigheter (1–10)").fill("8")
     page.get_by_label("Varighet (minutter)").fill("20")
     page.get_by_label("Tidspunkt").fill("2026-11-24T09:15")

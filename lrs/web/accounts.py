@@ -166,7 +166,7 @@ def sign_in_failed(engine, username: str, address: str, window: timedelta) -> No
 
 def principal_of(user: dict) -> Principal:
     return Principal(user["id"], user["employee_id"], frozenset(user["roles"].split()),
-                     frozenset(user["led_units"].split()))
+                     frozenset(user["led_units"].split()), user["username"])
 
 
 def audit(engine, user_id: str | None, action: str, detail: str = "", ip: str | None = None) -> None:
