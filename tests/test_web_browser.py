@@ -40,15 +40,15 @@ def site(tmp_path_factory):
         imports.import_hr(engine, settings, "units.csv", (DATA / "units.csv").read_text())
         imports.import_catalog(engine, settings, "catalog.yaml", (DATA / "catalog.yaml").read_text())
         imports.import_hr(engine, settings, "employees.csv", (DATA / "employees.csv").read_text())
-        # The example hand-hygiene module gives evidence for SMITTE-HH-01, which nurses need.
+        # The example hand-hygiene module gives evidence for HAND, which nurses need.
         imports.import_catalog(engine, settings, "hh.yaml", (
-            "competences:\n  - {code: SMITTE-HH-01, name_nb: Håndhygiene, name_en: Hand hygiene, area: Smittevern,"
+            "competences:\n  - {code: HAND, name_nb: Håndhygiene, name_en: Hand hygiene, area: Smittevern,"
             " validity_months: 24, renewal_days: 30}\n"))
         imports.import_catalog(engine, settings, "requirements.yaml", "requirements:\n" + "".join(
             f"  - {{role: {r}, competence: {c}, mandatory: {m}, new_employee_days: {d}{u}}}\n" for r, c, m, d, u in (
                 ("sykepleier", "HLR", "true", 30, ""), ("sykepleier", "LMH", "true", 90, ""),
                 ("sykepleier", "TEAM", "false", 180, ", unit: akutt"), ("lege", "HLR", "true", 30, ""),
-                ("portor", "BRANN", "true", 30, ""), ("sykepleier", "SMITTE-HH-01", "true", 30, ""))))
+                ("portor", "BRANN", "true", 30, ""), ("sykepleier", "HAND", "true", 30, ""))))
         accounts.create(engine, "kari", "Kari Nordmann", ["employee"], PASSWORD, employee_id="E1")
         accounts.create(engine, "lise", "Lise Leder", ["employee", "leader"], PASSWORD, employee_id="L1",
                         led_units=["med"])
@@ -251,6 +251,6 @@ def test_employee_takes_a_module_from_the_plan_and_the_requirement_is_fulfilled(
     sign_in(page, site, "forfatter")
     page.goto(site.url + "/author")
     cells = page.get_by_role("row").filter(has_text="Håndhygiene").first.inner_text()
-    assert "SMITTE-HH-01" in cells and "100 %" in cells, cells
+    assert "HAND" in cells and "100 %" in cells, cells
     no_serious_violations(page)
     shoot(page, "mine-moduler")

@@ -1,9 +1,16 @@
 """Issue 20, the instructor's, author's and admin's parts through the Flask test client: each role lands on its own
 page; the admin's roles, units, key revocation and audit log; the author's module upload and its competence
 codes."""
+import io
+import os
+
 import pytest
 
+from course_builder.build import build
+from lrs.competence import imports
+
 from lrs.web import accounts
+from tests.conftest import make_credential
 from tests.helpers import PASSWORD, create_people, sign_in, token_of
 
 pytestmark = pytest.mark.usefixtures("trust")
@@ -79,3 +86,57 @@ def test_revoking_a_key_asks_first_and_the_audit_log_says_who(app, people, crede
     assert "er trukket tilbake" in page
     assert "<th scope=\"col\">Hvem</th>" in page and "Admin Istrator <span class=\"muted\">(admin)</span>" in page
     assert admin.get("/admin/credentials/nope/revoke").status_code == 404
+
+
+EXAMPLES = os.path.join(os.path.dirname(__file__), "..", "examples", "modules")
+
+
+def test_author_publishes_a_module_only_when_its_competences_are_in_the_catalog(app, people, tmp_path):
+    package = open(build(os.path.join(EXAMPLES, "handhygiene"), str(tmp_path)), "rb").read()
+    author = app.test_client()
+    sign_in(author, "forfatter")
+    page = author.get("/author").get_data(as_text=True)
+    assert "Publiser modulen" in page and "0 moduler publisert." in page
+
+    def upload(data, name="handhygiene.zip"):
+        return author.post("/author/publish", data={"csrf_token": token_of(page), "package": (io.BytesIO(data), name)},
+                           content_type="multipart/form-data")
+    r = upload(package)  # the test trust's catalog has no HAND
+    text = r.get_data(as_text=True)
+    assert r.status_code == 400
+    assert "Modulen nevner kompetansekoder som ikke finnes i katalogen: HAND." in text
+    assert "<code>HLR</code> Hjerte-lunge-redning" in text and "<code>TEAM</code>" in text  # the codes that exist
+    assert "0 moduler publisert." in text
+    bad = upload(b"not a package", "x.zip")
+    assert bad.status_code == 400 and "Pakken kan ikke publiseres" in bad.get_data(as_text=True)
+    wrong = upload(b"x", "notes.txt")
+    assert wrong.status_code == 400 and "en .zip eller en cmi5.xml" in wrong.get_data(as_text=True)
+
+    imports.import_catalog(app.extensions["lrs.engine"], app.extensions["competence.settings"], "hand.yaml",
+                           "competences:\n  - {code: HAND, name_nb: Håndhygiene, name_en: Hand hygiene, area: Smittevern,"
+                           " validity_months: 12}\n")
+    r = upload(package)
+    assert r.status_code == 302
+    page = author.get("/author").get_data(as_text=True)
+    assert "er publisert som versjon 1 og teller for HAND." in page and "1 moduler publisert." in page
+    assert "Håndhygiene – de fem øyeblikkene" in page
+    again = author.get(upload(package).headers["Location"]).get_data(as_text=True)
+    assert "publisert fra før med akkurat dette innholdet (versjon 1)" in again
+    employee = app.test_client()
+    sign_in(employee, "kari")
+    assert employee.get("/author").status_code == 403
+    assert employee.post("/author/publish", data={"csrf_token": token_of(employee.get("/plan").get_data(as_text=True)),
+                                                  "package": (io.BytesIO(package), "h.zip")},
+                         content_type="multipart/form-data").status_code == 403
+
+
+def test_the_catalog_codes_a_module_may_name_are_read_with_the_publishing_credential(app, people):
+    from tests.conftest import basic
+    cred = make_credential(app, ("cmi5/admin",), name="course-builder")
+    r = app.test_client().get("/cmi5/api/competences", headers={"Authorization": basic(cred["key"], cred["secret"])})
+    assert r.status_code == 200
+    codes = {c["code"]: c for c in r.get_json()["competences"]}
+    assert codes["HLR"]["name_nb"] == "Hjerte-lunge-redning" and "TEAM" in codes
+    other = make_credential(app, ("statements/read",), name="reader")
+    assert app.test_client().get("/cmi5/api/competences", headers={
+        "Authorization": basic(other["key"], other["secret"])}).status_code == 403

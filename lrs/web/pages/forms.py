@@ -66,6 +66,12 @@ class ImportForm(FlaskForm):
                      validators=[FileRequired(), FileAllowed(["yaml", "yml", "csv"])])
 
 
+class PublishForm(FlaskForm):
+    package = FileField(_l("Modulpakke (zip fra course-builder build, eller cmi5.xml)"), validators=[
+        FileRequired(_l("Velg en modulpakke å laste opp.")),
+        FileAllowed(["zip", "xml"], _l("Last opp en cmi5-pakke: en .zip eller en cmi5.xml."))])
+
+
 class RolesForm(FlaskForm):
     roles = CheckboxesField(_l("Roller"), choices=[(r, ROLE_NAMES[r]) for r in principal.ROLES])
     led_units = CheckboxesField(_l("Leder eller instruktør for enhetene"), choices=[])
