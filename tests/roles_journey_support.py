@@ -1,7 +1,8 @@
 """What the instructor's, author's and admin's browser journeys share (tests/test_journey_*.py): a served LRS with
 the test trust and an account for each role (the instructor is no employee), Chromium, the two widths, and the
 checks each journey makes: what is in the first screen, and axe-core. Screenshots go to LRS_SCREENSHOTS when set
-(`make screenshots`), else to a scratch folder."""
+(`make screenshots`), else to a scratch folder. A journey imports the fixtures (roles_site_fixture …) and asks for
+them by name (roles_site, chromium, screen, snap)."""
 import os
 import shutil
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 
 from lrs import create_app
 from lrs.competence import imports
+from lrs.store import credentials as creds
 from lrs.web import accounts
 from tests.competence_support import DATA, days_ago, passed_hlr
 from tests.conftest import fresh_database
@@ -28,8 +30,8 @@ def skip_without_chromium():
                     allow_module_level=True)
 
 
-@pytest.fixture(scope="module")
-def roles_site(tmp_path_factory):
+@pytest.fixture(scope="module", name="roles_site")
+def roles_site_fixture(tmp_path_factory):
     """A served LRS on SQLite: the test trust, a learning record, two API keys, and one account per role."""
     with fresh_database("sqlite", tmp_path_factory.mktemp("roles"), "roles") as url:
         app = create_app({"DATABASE_URL": url, "SECRET_KEY": "browser-tests"})
@@ -44,6 +46,8 @@ def roles_site(tmp_path_factory):
         accounts.create(engine, "admin", "Åse Admin", ["admin"], PASSWORD)
         accounts.create(engine, "forfatter", "Frida Forfatter", ["author"], PASSWORD)
         accounts.create(engine, "instruktor", "Ine Instruktør", ["instructor"], PASSWORD)  # no employee
+        for width in WIDTHS:  # a key for the admin to revoke at each width
+            creds.create(engine, f"Moodle ({width})", ("statements/write",))
         engine.dispose()
         server = Server(url, workers=1, threads=4, env={"LRS_SECRET_KEY": "browser-tests",
                                                         "LRS_LOGIN_RATE_LIMIT": "1000 per minute"}).start(timeout=60)
@@ -58,8 +62,8 @@ def roles_site(tmp_path_factory):
             server.stop()
 
 
-@pytest.fixture(scope="module")
-def chromium():
+@pytest.fixture(scope="module", name="chromium")
+def chromium_fixture():
     from playwright.sync_api import sync_playwright
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
@@ -67,8 +71,8 @@ def chromium():
         browser.close()
 
 
-@pytest.fixture(params=list(WIDTHS))
-def screen(request, chromium):
+@pytest.fixture(params=list(WIDTHS), name="screen")
+def screen_fixture(request, chromium):
     """A page at one of the two widths (a PC at 1366×768, a phone at 390×844); its name is page.width_name.
     The pages' Content-Security-Policy must block nothing they use."""
     context = chromium.new_context(locale="nb-NO", viewport=WIDTHS[request.param], accept_downloads=True)
@@ -81,8 +85,8 @@ def screen(request, chromium):
     assert blocked == [], blocked
 
 
-@pytest.fixture(scope="module")
-def snap(tmp_path_factory):
+@pytest.fixture(scope="module", name="snap")
+def snap_fixture(tmp_path_factory):
     folder = Path(os.environ.get("LRS_SCREENSHOTS") or tmp_path_factory.mktemp("screenshots"))
     folder.mkdir(parents=True, exist_ok=True)
 

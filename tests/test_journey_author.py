@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from course_builder.build import build
-from tests.roles_journey_support import (axe_clean, chromium, in_first_screen, roles_site, screen,  # noqa: F401
-                                         sign_in_as, skip_without_chromium, snap)
+from tests.roles_journey_support import (axe_clean, chromium_fixture, in_first_screen,  # noqa: F401 (fixtures)
+                                         roles_site_fixture, screen_fixture, sign_in_as, skip_without_chromium,
+                                         snap_fixture)
 
 pytestmark = pytest.mark.xdist_group("server")
 skip_without_chromium()
