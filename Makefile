@@ -47,7 +47,7 @@ test: $(STAMP) $(RUNTIME)
 # The screenshots in docs/screenshots/, made anew by the browser tests (which otherwise write to a scratch folder).
 screenshots: $(STAMP) $(RUNTIME)
 	LRS_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest -p no:xdist -q -k "not postgresql" \
-		tests/test_web_browser.py tests/test_cmi5_browser.py
+		tests/test_web_browser.py tests/test_cmi5_browser.py tests/test_journey_*.py
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
