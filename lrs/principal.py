@@ -7,6 +7,13 @@ from dataclasses import dataclass, field
 from flask import abort, g
 
 ROLES = ("employee", "leader", "instructor", "author", "admin")
+# The xAPI agent of someone known here by their user account and not as an employee (an instructor from the
+# simulation centre, say): an account on this home page, named by the user name.
+USERS_HOME = "https://kompetanse.helse.example.no/xapi/users"
+
+
+def user_agent(username: str) -> dict:
+    return {"objectType": "Agent", "account": {"homePage": USERS_HOME, "name": username}}
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from datetime import timezone
 
 from marshmallow import (EXCLUDE, Schema, ValidationError, fields, post_load, validate, validates_schema)
 
+from lrs import principal
 from simulation import catalog
 
 XAPI = "https://kompetanse.helse.example.no/xapi"
@@ -21,7 +22,6 @@ VERBS = {"attended": {"id": ADL + "attended", "display": {"nb-NO": "deltok på",
          "voided": {"id": ADL + "voided", "display": {"en-US": "voided"}}}
 
 
-USERS_HOME = XAPI + "/users"  # the account agents of people who are no employees (instructors from outside)
 USER_PREFIX = "user:"  # a facilitator named by user name instead of employee id: "user:instruktor"
 
 
@@ -30,8 +30,8 @@ def is_user(person: str) -> bool:
 
 
 def user_agent(person: str) -> dict:
-    """The xAPI agent of a facilitator named by account ("user:<username>")."""
-    return {"objectType": "Agent", "account": {"homePage": USERS_HOME, "name": person[len(USER_PREFIX):]}}
+    """The xAPI agent of a facilitator named by account ("user:<username>"), as the LRS's pages know them."""
+    return principal.user_agent(person[len(USER_PREFIX):])
 
 
 def ext(name: str) -> str:

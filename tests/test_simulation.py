@@ -235,6 +235,8 @@ def test_an_instructor_who_is_no_employee_logs_a_session_and_sees_it(app, outsid
     overview = outsider.get("/sim/").get_data(as_text=True)
     assert "Du har logget 1 økter" in overview and "Hjertestans på sengepost" in overview
     assert [s["scenario"] for s in outsider.get("/api/simulation/sessions").get_json()] == ["hjertestans-sengepost"]
+    browsed = outsider.get("/statements").get_data(as_text=True)  # the statements of the sessions they led
+    assert browsed.count('<a href="/statements/') == 2 * 2 + 1
 
 
 def test_the_form_says_what_is_wrong_in_words_and_keeps_what_was_typed(app, outsider, xapi):
