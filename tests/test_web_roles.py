@@ -68,7 +68,10 @@ def test_admin_gives_roles_by_name_and_units_from_the_tree(app, people):
     assert "<td>Ansatt, Leder</td>" in overview and "<td>Driftsavdelingen</td>" in overview
     r = admin.post("/admin/users", data={"csrf_token": token, "username": "ny", "display_name": "Ny Person",
                                          "roles": ["leader"], "led_units": ["atlantis"]}, follow_redirects=True)
-    assert "Ukjent enhet: atlantis." in r.get_data(as_text=True)
+    text = r.get_data(as_text=True)
+    assert r.status_code == 400 and "Ukjent enhet: atlantis." in text
+    assert '<details id="new-user" open>' in text and 'value="Ny Person"' in text  # what was typed is kept
+    assert 'id="new-role-leader" name="roles" value="leader" checked>' in text
     assert "ny" not in {u["username"] for u in accounts.all_users(app.extensions["lrs.engine"])}
 
 

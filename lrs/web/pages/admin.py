@@ -55,6 +55,11 @@ def _unknown_units(unknown) -> str:
 @bp.get("/admin")
 @login_required("admin")
 def admin():
+    return _admin_page()
+
+
+def _admin_page(user_form=None, status=200):
+    """The admin page; with the new-user form as it was sent (and open) when it had a problem."""
     with read_transaction(engine()) as conn:
         names = service.competence_names(conn)
         rules = rules_in_force(conn)
@@ -62,10 +67,11 @@ def admin():
         tree = _unit_tree(conn)
     return render_template("admin.html", users=accounts.all_users(engine()), credentials=creds.list_all(engine()),
                            portal=portal, dead=dead, units=tree, unit_names={u["id"]: u["name"] for u in tree},
-                           role_names=ROLE_NAMES,
+                           role_names=ROLE_NAMES, new_user_open=user_form is not None,
                            competences=names.values(), audit=accounts.audit_entries(engine(), 30),
-                           rules=rules, user_form=UserForm(), credential_form=CredentialForm(), plain=PlainForm(),
-                           rule_form=RuleForm(), import_form=ImportForm(), roles_form=RolesForm())
+                           rules=rules, user_form=user_form or UserForm(), credential_form=CredentialForm(),
+                           plain=PlainForm(), rule_form=RuleForm(), import_form=ImportForm(),
+                           roles_form=RolesForm()), status
 
 
 @bp.route("/admin/users/<user_id>", methods=["GET", "POST"])
@@ -183,22 +189,22 @@ def admin_sign_out_everywhere(user_id):
 @login_required("admin")
 def admin_create_user():
     form = UserForm()
-    if form.validate_on_submit():
-        with read_transaction(engine()) as conn:
-            picked, unknown = _picked_units(form, _unit_tree(conn))
-        try:
-            if unknown:
-                raise accounts.AccountError(_unknown_units(unknown))
-            accounts.create(engine(), form.username.data, form.display_name.data, form.roles.data,
-                            form.password.data or None, form.employee_id.data or None, picked)
-        except accounts.AccountError as e:
-            flash(str(e), "error")
-        else:
-            audit("user-created", form.username.data)
-            flash(_("Bruker opprettet."), "ok")
-    else:
+    if not form.validate_on_submit():
         flash(problems(form), "error")
-    return redirect(url_for("web.admin"))
+        return _admin_page(form, 400)
+    with read_transaction(engine()) as conn:
+        picked, unknown = _picked_units(form, _unit_tree(conn))
+    try:
+        if unknown:
+            raise accounts.AccountError(_unknown_units(unknown))
+        accounts.create(engine(), form.username.data, form.display_name.data, form.roles.data,
+                        form.password.data or None, form.employee_id.data or None, picked)
+    except accounts.AccountError as e:
+        flash(str(e), "error")
+        return _admin_page(form, 400)
+    audit("user-created", form.username.data)
+    flash(_("Bruker opprettet."), "ok")
+    return redirect(url_for("web.admin") + "#users")
 
 
 @bp.post("/admin/credentials")
