@@ -17,7 +17,8 @@ from lrs.store import credentials as creds
 from lrs.store.db import make_engine
 from lrs.store.migrate import upgrade
 
-pytest_plugins = ["tests.competence_support"]  # fixtures: trust, sign_in
+# fixtures: trust, sign_in (competence_support); site, browser, page, new_page (browser_support)
+pytest_plugins = ["tests.competence_support", "tests.browser_support"]
 
 PG_ADMIN = os.environ.get("LRS_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 ALL_SCOPES = ("all",)
