@@ -7,12 +7,9 @@ from pathlib import Path
 import pytest
 
 from course_builder.build import build
-from tests.roles_journey_support import (axe_clean, chromium_fixture, in_first_screen,  # noqa: F401 (fixtures)
-                                         roles_site_fixture, screen_fixture, sign_in_as, skip_without_chromium,
-                                         snap_fixture)
+from tests.browser_support import axe_check, in_first_screen, shoot, sign_in
 
 pytestmark = pytest.mark.xdist_group("server")
-skip_without_chromium()
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "modules"
 
 
@@ -29,15 +26,16 @@ def package(tmp_path, example: str, competences: str | None = None, suffix: str 
     return build(str(folder), str(tmp_path / "out"))
 
 
-def test_author_publishes_only_what_counts_for_a_plan(roles_site, screen, snap, tmp_path):
-    page = screen
-    sign_in_as(page, roles_site, "forfatter")
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_author_publishes_only_what_counts_for_a_plan(new_page, size, tmp_path):
+    page = new_page(size)
+    sign_in(page, "forfatter")
     page.wait_for_url("**/author")
     assert in_first_screen(page, page.get_by_role("heading", name="Mine moduler"))
     assert in_first_screen(page, page.get_by_label("Modulpakke (zip fra course-builder build, eller cmi5.xml)"))
     assert in_first_screen(page, page.get_by_role("button", name="Publiser modulen"))
-    axe_clean(page)
-    snap(page, "forfatter-mine-moduler")
+    axe_check(page)
+    shoot(page, f"forfatter-mine-moduler-{size}", full_page=False)
 
     page.reload()
     page.get_by_label("Modulpakke (zip fra course-builder build, eller cmi5.xml)").set_input_files(
@@ -47,17 +45,17 @@ def test_author_publishes_only_what_counts_for_a_plan(roles_site, screen, snap, 
     assert in_first_screen(page, refusal.get_by_role("heading", name="Modulen er ikke publisert"))
     text = refusal.inner_text()
     assert "ikke finnes i katalogen: BLOD." in text and "HLR Hjerte-lunge-redning" in text
-    axe_clean(page)
-    snap(page, "forfatter-modul-avvist")
+    axe_check(page)
+    shoot(page, f"forfatter-modul-avvist-{size}", full_page=False)
 
-    page.goto(roles_site.url + "/author")
+    page.goto("/author")
     page.get_by_label("Modulpakke (zip fra course-builder build, eller cmi5.xml)").set_input_files(
-        package(tmp_path, "handhygiene", "[HLR]", page.width_name))
+        package(tmp_path, "handhygiene", "[HLR]", size))
     page.get_by_role("button", name="Publiser modulen").click()
     page.wait_for_url("**/author")
     done = page.get_by_role("status").filter(has_text="er publisert som versjon 1 og teller for HLR.")
     assert in_first_screen(page, done)
-    row = page.get_by_role("row").filter(has_text=f"handhygiene-{page.width_name}")
+    row = page.get_by_role("row").filter(has_text=f"handhygiene-{size}")
     assert "HLR" in row.inner_text() and "finnes ikke" not in row.inner_text()
-    axe_clean(page)
-    snap(page, "forfatter-modul-publisert")
+    axe_check(page)
+    shoot(page, f"forfatter-modul-publisert-{size}", full_page=False)

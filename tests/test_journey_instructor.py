@@ -3,31 +3,29 @@ on their sessions, with the way to log one in the first screen; a session with p
 logged, a mistake is said in words with what was typed kept, and the session is then listed as theirs."""
 import pytest
 
-from tests.roles_journey_support import (axe_clean, chromium_fixture, in_first_screen,  # noqa: F401 (fixtures)
-                                         roles_site_fixture, screen_fixture, sign_in_as, skip_without_chromium,
-                                         snap_fixture)
+from tests.browser_support import axe_check, in_first_screen, shoot, sign_in
 
 pytestmark = pytest.mark.xdist_group("server")
-skip_without_chromium()
 
 
-def test_instructor_logs_a_session_with_ratings_and_sees_it(roles_site, screen, snap):
-    page = screen
-    sign_in_as(page, roles_site, "instruktor")
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_instructor_logs_a_session_with_ratings_and_sees_it(new_page, size):
+    page = new_page(size)
+    sign_in(page, "instruktor")
     page.wait_for_url("**/sim/")
     assert in_first_screen(page, page.get_by_role("heading", name="Mine simuleringsøkter"))
     log_new = page.get_by_role("link", name="Logg ny økt")
     assert in_first_screen(page, log_new)
-    axe_clean(page)
-    snap(page, "instruktor-mine-okter")
+    axe_check(page)
+    shoot(page, f"instruktor-mine-okter-{size}", full_page=False)
 
     log_new.click()
     page.get_by_label("Scenario", exact=True).select_option("hjertestans-sengepost")
     page.get_by_role("button", name="Velg").click()
     assert in_first_screen(page, page.get_by_role("heading", name="Logg simuleringsøkt"))
-    axe_clean(page)
+    axe_check(page)
     page.reload()  # a fresh page for typing (axe leaves its script behind)
-    hour = "09" if page.width_name == "pc" else "11"
+    hour = "09" if size == "desktop" else "11"
     page.get_by_label("Tidspunkt").fill(f"2026-11-24T{hour}:15")
     page.get_by_label("Hvor (avdeling, rom)").fill("Sengepost 3")
     first = page.get_by_role("group", name="Deltaker 1")
@@ -49,8 +47,8 @@ def test_instructor_logs_a_session_with_ratings_and_sees_it(roles_site, screen, 
     first = page.get_by_role("group", name="Deltaker 1")
     assert first.get_by_label("Oppgavehåndtering (1–4)").input_value() == "3"  # kept, and shown open
     assert page.get_by_label("Hvor (avdeling, rom)").input_value() == "Sengepost 3"
-    axe_clean(page)
-    snap(page, "instruktor-feil-i-skjema")
+    axe_check(page)
+    shoot(page, f"instruktor-feil-i-skjema-{size}", full_page=False)
     first.get_by_label("Rolle i scenarioet").fill("teamleder")
     page.get_by_role("button", name="Logg økten").click()
 
@@ -59,5 +57,5 @@ def test_instructor_logs_a_session_with_ratings_and_sees_it(roles_site, screen, 
     assert in_first_screen(page, status)
     assert in_first_screen(page, page.get_by_text("Du har logget"))
     assert "Hjertestans på sengepost" in page.get_by_role("table").first.inner_text()
-    axe_clean(page)
-    snap(page, "instruktor-okt-logget")
+    axe_check(page)
+    shoot(page, f"instruktor-okt-logget-{size}", full_page=False)
