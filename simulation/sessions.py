@@ -77,7 +77,7 @@ class SessionSchema(Schema):
     place = fields.String(required=True, validate=validate.OneOf(["in_situ", "sim_centre"]))
     location = fields.String(load_default="", validate=validate.Length(max=200))
     facilitators = fields.List(fields.String(validate=validate.Regexp(
-        r"^(user:[A-Za-z0-9._@-]{1,100}|[^:\s]{1,64})$", error="an employee id or user:<user name>")),
+        r"^(user:\S{1,100}|[^:\s]{1,64})$", error="an employee id or user:<user name>")),
         required=True, validate=validate.Length(min=1))
     participants = fields.List(fields.Nested(ParticipantSchema), required=True, validate=validate.Length(min=1))
     team_ratings = fields.Dict(keys=fields.String(), values=fields.Dict(keys=fields.String(), values=fields.Integer()),
