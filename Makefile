@@ -44,10 +44,11 @@ test: $(STAMP) $(RUNTIME)
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
 
-# The screenshots in docs/screenshots/, made anew by the browser tests (which otherwise write to a scratch folder).
+# The screenshots in docs/screenshots/, made anew by the browser tests and the journeys of each role (which
+# otherwise write to a scratch folder; tests/browser_support.py `shoot`).
 screenshots: $(STAMP) $(RUNTIME)
 	LRS_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest -p no:xdist -q -k "not postgresql" \
-		tests/test_web_browser.py tests/test_cmi5_browser.py tests/test_journey_*.py
+		tests/test_web_browser.py tests/test_cmi5_browser.py $(sort $(wildcard tests/test_journey_*.py))
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py

@@ -51,6 +51,9 @@ RESOURCES = {
     "xapi-agent": ("xAPI-person", "xAPI person"),
     "export": ("Innsyn: eksport av alle data", "Access request: export of all data"),
     "portal-feed": ("Kompetanseportalen henter statusendringer", "Competence portal pull feed"),
+    "programme-page": ("Utdanningsløp (nettside)", "Education programme (web page)"),
+    "programme-api": ("Utdanningsløp (API)", "Education programme (API)"),
+    "programme-export": ("Utdanningsløp: utskrift eller xAPI-eksport", "Education programme: record or xAPI export"),
 }
 
 

@@ -45,14 +45,57 @@ def load_trust(app, client: xapi_client.Client, port: int = 8080):
     for i in range(0, len(records), 500):
         client.post_statements(records[i:i + 500])
     engine.process_all_new(db, settings)
+    _demo_programmes(app, client)
     _demo_users(db, port)
     print(f"Demo trust: {len(demo.UNITS)} units, {demo.employees_csv().count(chr(10)) - 1} employees, "
           f"{len(records)} learning records.")
 
 
+# Education programmes: a doctor in specialist training (LIS) whose supervisor holds supervision competence, and an
+# apprentice whose supervisor does not yet (the leader's overview lists her).
+LIS, VEILEDER, LAERLING, LAERLING_VEILEDER = "100021", "100026", "100029", "100003"
+
+
+def _demo_programmes(app, client: xapi_client.Client):
+    from dateutil.relativedelta import relativedelta
+
+    from lrs.competence import demo, engine
+    from lrs.programmes import EXAMPLES, service
+    from lrs.principal import Principal
+    from lrs.store.db import write_transaction
+    from lrs.store.types import utcnow
+
+    db, settings = app.extensions["lrs.engine"], app.extensions["competence.settings"]
+    today = settings.day(utcnow())
+    client.post_statements([{
+        "id": str(uuid.uuid5(uuid.NAMESPACE_URL, "demo/veileder-kurs")),
+        "actor": {"objectType": "Agent", "account": {"homePage": demo.HOME, "name": VEILEDER}},
+        "verb": {"id": "http://adlnet.gov/expapi/verbs/completed"},
+        "object": {"objectType": "Activity", "id": "https://kurs.helse.example.no/veileder"},
+        "timestamp": f"{today.year - 2}-09-01T10:00:00Z"}])
+    engine.process_all_new(db, settings)
+    with write_transaction(db) as conn:
+        for path in sorted(EXAMPLES.glob("*.yaml")):
+            service.import_programme(conn, path.name, path.read_text(encoding="utf-8"))
+        lis = service.enrol(conn, settings, "LIS-IM", LIS, today - relativedelta(months=14), VEILEDER,
+                            demo.LEADERS["med"])
+        service.enrol(conn, settings, "LAERLING-HELSE", LAERLING, today - relativedelta(months=4), LAERLING_VEILEDER,
+                      demo.LEADERS["med"])
+        participant = Principal("demo", LIS, frozenset({"employee"}))
+        supervisor = Principal("demo-veileder", VEILEDER, frozenset({"employee"}))
+        for days, title in ((60, "Veiledningssamtale: mål for våren"), (20, "Veiledningssamtale: akuttvakter")):
+            entry = service.log_entry(conn, settings, lis, participant, "IM-001", "supervision", title,
+                                      today - relativedelta(days=days))
+            if days == 60:
+                service.decide_entry(conn, settings, entry, supervisor, True)
+        service.log_entry(conn, settings, lis, participant, "IM-002", "procedure", "Pleuratapping, medisinsk post",
+                          today - relativedelta(days=5))
+
+
 def _demo_users(db, port: int):
     """Web sign-ins for the demo: an employee, the medical clinic's leader, an instructor from the simulation centre
-(no employee), a course author and an admin (passwords shown once)."""
+(no employee), a course author, an admin, and for the programmes a supervisor and a doctor in specialist training
+(passwords shown once)."""
     import secrets
 
     from lrs.competence import demo
@@ -65,8 +108,10 @@ def _demo_users(db, port: int):
     accounts.create(db, "admin", "Administrator", ["admin", "instructor"], password)
     accounts.create(db, "instruktor", "Ine Instruktør (simuleringssenteret)", ["instructor"], password)
     accounts.create(db, "forfatter", "Frida Forfatter (kursutvikler)", ["author"], password)
+    accounts.create(db, "veileder", "Veileder (overlege)", ["employee"], password, employee_id=VEILEDER)
+    accounts.create(db, "lis", "Lege i spesialisering", ["employee"], password, employee_id=LIS)
     print(f"Web UI: http://127.0.0.1:{port}/  users kari (employee), leder (leader), instruktor (instructor, no "
-          f"employee), forfatter (author), admin; password: {password}")
+          f"employee), forfatter (author), admin, veileder (supervisor), lis (in a programme); password: {password}")
 
 
 def main():

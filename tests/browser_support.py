@@ -2,9 +2,9 @@
 
 Fixtures
     site        a served LRS (module-scoped; SQLite) with the test trust (tests/data), learning records, the example
-                hand-hygiene module published, and one account per role, all with the password PASSWORD:
-                kari (employee E1), lise (leader of med, and employee L1), instruktor (instructor, no employee
-                number), forfatter (author), admin (admin). `site.url`, `site.accounts` (role -> user name).
+                hand-hygiene module published, training E2 registered (waiting for attestation), and one account
+                per role, all with the password PASSWORD: kari (employee E1), lise (leader of med, and employee
+                L1), instruktor (instructor, no employee number), forfatter (author), admin (admin). `site.url`, `site.accounts` (role -> user name).
     browser     Debian's chromium through Playwright (module-scoped). Skips when chromium is missing; fails under
                 CI=true.
     page        a fresh page in its own browser context, nb-NO, desktop size, base_url = site.url (so
@@ -15,12 +15,14 @@ Functions (import them: `from tests.browser_support import sign_in, ...`)
     sign_in(page, role)        signs in as the role's account ("employee", "leader", "instructor", "author",
                                "admin", or a user name) through the sign-in page; waits for the start page.
     at_width(page, size)       "desktop" (1366x768) or "phone" (390x844).
-    in_first_screen(page, loc) the element is visible without scrolling (inside the viewport at the top).
+    in_first_screen(page, loc) the element is visible without scrolling (inside the viewport at the top); in a
+                               failed assert it says where the element was.
+    menu(page)                 the main menu, opened first on a phone (below 761 px it is a "Meny" disclosure).
     shoot(page, name)          a screenshot NAME.png in LRS_SCREENSHOTS (`make screenshots`: docs/screenshots) or a
                                scratch folder (the path is returned).
     axe_check(page)            axe-core: fails on any serious or critical violation, listing rule, help and elements.
-    crawl(page, start="/")     follows every same-origin link from start as the page's signed-in user; returns
-                               {path?query: Visit(status, content_type, final_url, source)}.
+    crawl(page, start="/")     follows every same-origin link from start (or a tuple of starts) as the page's
+                               signed-in user: {path?query: Visit(status, content_type, final_url, source)}.
 """
 import os
 import shutil
@@ -82,6 +84,13 @@ def build_site(url: str):
     accounts.create(engine, "instruktor", "Ivar Instruktør", ["instructor"], PASSWORD)
     accounts.create(engine, "forfatter", "Frida Forfatter", ["author"], PASSWORD)
     accounts.create(engine, "admin", "Admin", ["admin"], PASSWORD)
+    # Training Ola (E2) registered himself, with a certificate: waiting in Lise's attestation queue.
+    from lrs.competence import evidence
+    from lrs.store.db import transaction
+    from tests.competence_support import days_ago
+    with app.app_context(), transaction(write=True) as conn:
+        evidence.register(conn, settings, "E2", "LMH", "Legemiddelkurs, Helsebiblioteket", days_ago(12).date(),
+                          ("kursbevis.pdf", "application/pdf", b"%PDF-1.4 kursbevis"))
     engine.dispose()
     return Server(url, workers=1, threads=4, env={"LRS_SECRET_KEY": "browser-tests",
                                                   "LRS_LOGIN_RATE_LIMIT": "1000 per minute"}).start(timeout=60)
@@ -169,15 +178,42 @@ def at_width(page, size: str) -> None:
     page.set_viewport_size(SIZES[size])
 
 
-def in_first_screen(page, locator) -> bool:
-    """Whether the (first) element is visible and wholly inside the viewport with the page scrolled to the top."""
+class FirstScreen:
+    """in_first_screen's answer: true or false, and, in a failed assert, where the element was."""
+
+    def __init__(self, ok: bool, why: str):
+        self.ok, self.why = ok, why
+
+    def __bool__(self):
+        return self.ok
+
+    def __repr__(self):
+        return f"<{self.why}>"
+
+
+def in_first_screen(page, locator) -> FirstScreen:
+    """Whether the (first) element is visible and wholly inside the viewport with the page scrolled to the top:
+    `assert in_first_screen(page, page.get_by_role("button", name="Start"))`."""
     page.evaluate("window.scrollTo(0, 0)")
     locator = locator.first
     if not locator.is_visible():
-        return False
+        return FirstScreen(False, f"{locator} is not visible (missing, hidden, or in a closed menu)")
     box, view = locator.bounding_box(), page.viewport_size
-    return (box is not None and box["x"] >= 0 and box["y"] >= 0 and box["x"] + box["width"] <= view["width"] + 1
-            and box["y"] + box["height"] <= view["height"] + 1)
+    inside = (box is not None and box["x"] >= 0 and box["y"] >= 0 and box["x"] + box["width"] <= view["width"] + 1
+              and box["y"] + box["height"] <= view["height"] + 1)
+    return FirstScreen(inside, f"{locator} at x={box['x']:.0f}..{box['x'] + box['width']:.0f}, "
+                               f"y={box['y']:.0f}..{box['y'] + box['height']:.0f} in a {view['width']}x"
+                               f"{view['height']} screen")
+
+
+def menu(page):
+    """The main menu (navigation "Hovedmeny"), opened first when it is the phone's closed "Meny" disclosure:
+    `menu(page).get_by_role("link", name="Enhetsoversikt").click()`."""
+    nav = page.get_by_role("navigation", name="Hovedmeny")
+    summary = nav.locator("summary")
+    if summary.count() and summary.is_visible() and nav.locator("details[open]").count() == 0:
+        summary.click()
+    return nav
 
 
 _SCRATCH = Path(tempfile.gettempdir()) / f"lrs-screenshots-{os.getpid()}"
@@ -199,7 +235,8 @@ def axe_check(page) -> None:
     serious = [f"{v['impact']}: {v['id']} ({v['help']}) at " + ", ".join(
         " ".join(map(str, n["target"])) for n in v["nodes"][:5]) for v in violations
         if v["impact"] in ("serious", "critical")]
-    assert not serious, f"axe on {page.url}:\n  " + "\n  ".join(serious)
+    if serious:
+        raise AssertionError(f"axe on {page.url}:\n  " + "\n  ".join(serious))
 
 
 # ------------------------------------------------------------------------------------------------ the crawl
@@ -223,20 +260,21 @@ class _Links(HTMLParser):
             self.hrefs.append(href)
 
 
-def crawl(page, start: str = "/", limit: int = 500) -> dict:
-    """Every same-origin link reachable from start, fetched (GET, following redirects) with the page's cookies:
+def crawl(page, start: str | tuple = "/", limit: int = 500) -> dict:
+    """Every same-origin link reachable from start (a path, or a tuple of them), fetched (GET, following redirects) with the page's cookies:
     {path?query: Visit}, keyed by the URL linked to (not where it redirected). The links of every HTML answer are
     followed, error pages' too (their menu). Language links (/lang/xx, once each) are fetched last: they change the
     session's language, and the crawl ends in the one it began with. Fails beyond `limit` pages."""
-    base = page.url if page.url.startswith("http") else start  # signed in, the page is on the site already
-    origin = urlsplit(urljoin(base, start))[:2]
+    starts = (start,) if isinstance(start, str) else start
+    base = page.url if page.url.startswith("http") else starts[0]  # signed in, the page is on the site already
+    origin = urlsplit(urljoin(base, starts[0]))[:2]
 
     def key(url):  # path?query; a language link once per language, whatever page it returns to
         parts = urlsplit(url)
         return parts.path if parts.path.startswith("/lang/") else parts.path + (f"?{parts.query}" * bool(parts.query))
 
     seen: dict = {}
-    queue, later = deque([(urljoin(base, start), "")]), deque()
+    queue, later = deque((urljoin(base, path), "") for path in starts), deque()
     while queue or later:
         url, source = queue.popleft() if queue else later.popleft()
         if key(url) in seen:

@@ -124,11 +124,12 @@ def test_matrix_export_csv_and_xlsx(app, people, xapi):
     page = client.get("/leader?unit=med").get_data(as_text=True)
     assert "Går snart ut" in page and "Kari Nordmann" in page
     csv_text = client.get("/leader/export.csv?unit=med").get_data(as_text=True)
-    assert csv_text.splitlines()[0].lstrip("\ufeff").startswith("Ansattnr.,Navn,Enhet,HLR")
-    assert any(line.startswith("E1,Kari Nordmann,akutt,Går snart ut") for line in csv_text.splitlines())
+    assert csv_text.startswith("\ufeffAnsattnr.;Navn;Enhet;Kode;Kompetanse;Status;Gyldig til")
+    assert any(line.startswith("E1;Kari Nordmann;Akuttmottaket;HLR;Hjerte-lunge-redning;Går snart ut;")
+               for line in csv_text.splitlines())
     book = load_workbook(io.BytesIO(client.get("/leader/export.xlsx?unit=med").data))
     rows = list(book.active.values)
-    assert rows[0][:4] == ("Ansattnr.", "Navn", "Enhet", "HLR")
+    assert rows[0][:6] == ("Ansattnr.", "Navn", "Enhet", "Kode", "Kompetanse", "Status")
     assert {r[0] for r in rows[1:]} == {"E1", "E2", "L1"}
 
 

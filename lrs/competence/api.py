@@ -97,6 +97,7 @@ class ManualEvidenceSchema(Schema):
     title = fields.String()
     completed_on = fields.Date()
     state = fields.String()
+    reason = fields.String(allow_none=True)  # why a leader rejected it
 
 
 class EmployeeSchema(Schema):
@@ -197,6 +198,7 @@ class RegisterEvidenceSchema(Schema):
 
 class DecisionSchema(Schema):
     attest = fields.Boolean(required=True)
+    reason = fields.String(load_default=None, validate=validate.Length(max=1000))  # required to reject
 
 
 class DecisionResultSchema(Schema):
@@ -339,11 +341,11 @@ def attestation_queue():
 
 @bp.post("/evidence/<evidence_id>/decision")
 def decide(evidence_id):
-    """Attest ({"attest": true}) or reject registered evidence."""
+    """Attest ({"attest": true}) or reject registered evidence ({"attest": false, "reason": "why"})."""
     who = principal.require("leader", "admin")
     args = DecisionSchema().load(request.get_json(silent=True) or {})
     with transaction(write=True) as conn:
-        decision = evidence.decide(conn, _settings(), evidence_id, who, args["attest"])
+        decision = evidence.decide(conn, _settings(), evidence_id, who, args["attest"], args["reason"])
     return _out(DecisionResultSchema(), decision)
 
 

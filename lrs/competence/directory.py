@@ -49,3 +49,9 @@ def employee_of_person_filter(conn, person: str, identity_homepage: str) -> str 
     key = ifi({"mbox": "mailto:" + person} if "@" in person else {"account": {"homePage": identity_homepage,
                                                                                "name": person}})
     return conn.execute(select(employee_agents.c.employee_id).where(employee_agents.c.ifi == key)).scalar()
+
+
+def ifis_of(conn, employee_id: str) -> list[str]:
+    """The IFIs of the xAPI agents that are this employee."""
+    return sorted(conn.execute(select(employee_agents.c.ifi).where(employee_agents.c.employee_id == employee_id))
+                  .scalars())

@@ -4,10 +4,10 @@ import uuid
 from datetime import date, datetime, time
 
 import filetype
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from lrs.competence import engine as eng
-from lrs.competence.directory import agent_for
+from lrs.competence.directory import agent_for, subtree_unit_ids
 from lrs.competence.service import can_see_employee
 from lrs.competence.tables import competences, employees, facts, manual_evidence
 from lrs.model import verbs
@@ -66,9 +66,18 @@ def register(conn, settings, employee_id: str, competence_code: str, title: str,
     return evidence_id
 
 
-def decide(conn, settings, evidence_id: str, who: Principal, attest: bool) -> dict:
-    """A leader of the employee's unit attests (or rejects) registered evidence."""
+REASON_MAX = 1000
+
+
+def decide(conn, settings, evidence_id: str, who: Principal, attest: bool, reason: str | None = None) -> dict:
+    """A leader of the employee's unit attests registered evidence, or rejects it saying why (the employee reads
+    the reason on their plan)."""
     now = utcnow()
+    reason = (reason or "").strip() or None
+    if not attest and reason is None:
+        raise EvidenceError(400, "a rejection needs a reason")
+    if reason is not None and len(reason) > REASON_MAX:
+        raise EvidenceError(400, f"the reason is longer than {REASON_MAX} characters")
     row = conn.execute(select(manual_evidence).where(manual_evidence.c.id == evidence_id)).first()
     if row is None:
         raise EvidenceError(404, f"no registered evidence {evidence_id}")
@@ -83,19 +92,43 @@ def decide(conn, settings, evidence_id: str, who: Principal, attest: bool) -> di
         statement_id = _store_attestation(conn, settings, row, who)
     conn.execute(update(manual_evidence).where(manual_evidence.c.id == evidence_id).values(
         state="attested" if attest else "rejected", decided_by=who.user_id, decided=now,
-        statement_id=statement_id))
+        statement_id=statement_id, reason=None if attest else reason))
     eng.recompute(conn, [row.employee_id], settings, now)
     return {"id": evidence_id, "state": "attested" if attest else "rejected", "statement_id": statement_id}
 
 
+def _waiting_for(who: Principal, conn, *columns):
+    """Pending evidence `who` may decide: an admin all, a leader that of the units they lead and below; never
+    their own. None when they may decide none."""
+    query = (select(*columns).join(employees, employees.c.id == manual_evidence.c.employee_id)
+             .where(manual_evidence.c.state == "pending"))
+    if who.employee_id:
+        query = query.where(manual_evidence.c.employee_id != who.employee_id)
+    if who.has("admin"):
+        return query
+    if not (who.has("leader") and who.led_units):
+        return None
+    return query.where(employees.c.unit_id.in_(subtree_unit_ids(conn, who.led_units)))
+
+
 def attestation_queue(conn, who: Principal) -> list[dict]:
-    rows = conn.execute(select(manual_evidence.c.id, manual_evidence.c.employee_id, manual_evidence.c.competence_code,
-                               manual_evidence.c.title, manual_evidence.c.completed_on,
-                               manual_evidence.c.certificate_name, employees.c.name)
-                        .join(employees, employees.c.id == manual_evidence.c.employee_id)
-                        .where(manual_evidence.c.state == "pending").order_by(manual_evidence.c.registered)).all()
-    return [dict(r._mapping) for r in rows
-            if r.employee_id != who.employee_id and can_see_employee(conn, who, r.employee_id)]
+    """Registered evidence waiting for `who`'s attestation, oldest first, with the employee's and the competence's
+    names (one query)."""
+    query = _waiting_for(who, conn, manual_evidence.c.id, manual_evidence.c.employee_id,
+                         manual_evidence.c.competence_code, manual_evidence.c.title, manual_evidence.c.completed_on,
+                         manual_evidence.c.certificate_name, employees.c.name,
+                         competences.c.name_nb.label("competence_name_nb"),
+                         competences.c.name_en.label("competence_name_en"))
+    if query is None:
+        return []
+    query = query.join(competences, competences.c.code == manual_evidence.c.competence_code)
+    return [dict(r._mapping) for r in conn.execute(query.order_by(manual_evidence.c.registered))]
+
+
+def waiting_count(conn, who: Principal) -> int:
+    """How many entries `attestation_queue` has for `who` (for the menu of every page: one count query)."""
+    query = _waiting_for(who, conn, func.count())
+    return conn.execute(query).scalar() if query is not None else 0
 
 
 def certificate(conn, evidence_id: str):

@@ -62,6 +62,9 @@ def _send_once(engine, mailer: Mailer, key: str, to: str, subject: str, body: st
         raise MailError(f"sending {key} failed: {type(e).__name__}{f' (SMTP {code})' if code else ''}") from None
 
 
+send_once = _send_once  # for other packages' reminders (lrs.programmes): the same once-only bookkeeping
+
+
 def send_reminders(app) -> int:
     mailer = Mailer(app.config)
     if not mailer.enabled:

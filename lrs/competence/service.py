@@ -9,17 +9,19 @@ from zoneinfo import ZoneInfo
 
 import orjson
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
+from lrs.competence import engine as eng
 from lrs.competence.changes import StatusChange
 from lrs.competence.directory import subtree_unit_ids
 from lrs.competence.plan import Item, status_of
 from lrs.competence.rules import Achievement
 from lrs.competence.tables import competences, employee_roles, employees, facts
 from lrs.competence.tables import job_roles as job_roles_table
-from lrs.competence.tables import manual_evidence, plan_items, status_changes, units
+from lrs.competence.tables import manual_evidence, plan_additions, plan_items, status_changes, units
 from lrs.principal import Principal
 from lrs.store.models import statements
+from lrs.store.types import utcnow
 
 ACTIVE = ("fulfilled", "expiring", "expired", "missing", "awaiting_attestation", "not_yet_due")
 
@@ -156,7 +158,7 @@ def plan(conn, employee_id: str, as_of: AsOf | None = None) -> dict | None:
                 "valid_until": r.valid_until, "changed": r.changed}
                for r in conn.execute(changes.order_by(status_changes.c.seq.desc()).limit(200))]
     pending = [{"id": r.id, "competence": r.competence_code, "title": r.title, "completed_on": r.completed_on,
-                "state": r.state}
+                "state": r.state, "reason": r.reason}
                for r in conn.execute(registered.order_by(manual_evidence.c.registered.desc()))]
     roles = conn.execute(select(employee_roles.c.role_code).where(employee_roles.c.employee_id == employee_id)
                          ).scalars().all()
@@ -238,34 +240,144 @@ def expiring(conn, unit_id: str, today: date, within=(30, 60, 90), as_of: AsOf |
 
 def forecast(conn, unit_id: str, today: date, months: int = 12) -> dict:
     """Per competence, for each of the next `months` month ends: how many required holders are still covered,
-    and who drops out in that month (unless they renew)."""
+    and who (employee ids) drops out in that month (unless they renew)."""
     ids = [p.id for p in _people_in(conn, unit_id, None)]
     per = defaultdict(list)
-    for i in range(0, len(ids), 1000):
+    for chunk in _chunks(ids):
         for r in conn.execute(select(plan_items.c.employee_id, plan_items.c.competence_code, plan_items.c.status,
                                      plan_items.c.valid_until)
-                              .where(plan_items.c.employee_id.in_(ids[i:i + 1000]),
-                                     plan_items.c.status.in_(ACTIVE))):
+                              .where(plan_items.c.employee_id.in_(chunk), plan_items.c.status.in_(ACTIVE))):
             per[r.competence_code].append(r)
-    names = competence_names(conn)
-    month_ends = [(today.replace(day=1) + relativedelta(months=m + 1)) - timedelta(days=1) for m in range(months)]
+    return {"unit_id": unit_id, "today": today,
+            "forecast": _forecast(per, competence_names(conn), today, months, lambda employee_id: employee_id)}
+
+
+def _forecast(per: dict, names: dict, today: date, months: int, who) -> list[dict]:
+    """The forecast of `per` (competence code -> its plan items with status, valid_until, employee_id), in the
+    catalog's order; `who(employee_id)` is how those dropping out are named."""
+    held = {code: [r for r in items if r.status in VALID] for code, items in per.items()}
+    return _forecast_of({code: len(items) for code, items in per.items()}, {c: len(v) for c, v in held.items()},
+                        {code: [(r.valid_until, r.employee_id) for r in items if r.valid_until is not None]
+                         for code, items in held.items()}, names, today, months, who)
+
+
+def _month_ends(today: date, months: int) -> list[date]:
+    return [(today.replace(day=1) + relativedelta(months=m + 1)) - timedelta(days=1) for m in range(months)]
+
+
+def _forecast_of(required: dict, held: dict, ends: dict, names: dict, today: date, months: int, who) -> list[dict]:
+    """Per competence (code -> how many require it, how many hold it today, and (valid_until, employee_id) of
+    those holding it who run out, at least within the months ahead): covered at each month end unless they renew,
+    and who drops out in which month."""
     out = []
-    for code in (c for c in names if c in per):
-        items = per[code]
-        valid = [r for r in items if r.status in ("fulfilled", "expiring")]
-        never = sum(1 for r in valid if r.valid_until is None)
-        ends = sorted((r.valid_until, r.employee_id) for r in valid if r.valid_until is not None)
-        days = [d for d, _e in ends]
+    for code in (c for c in names if c in required):
+        ends_here = sorted(ends.get(code, ()))
+        days = [d for d, _e in ends_here]
         series, previous = [], bisect_right(days, today)
-        for end in month_ends:
+        for end in _month_ends(today, months):
             upto = bisect_right(days, end)  # those valid until this month's end or earlier are out by then
-            covered = never + len(days) - upto
-            series.append({"month": end.strftime("%Y-%m"), "covered": covered, "required": len(items),
-                           "coverage": round(covered / len(items), 4),
-                           "dropping_out": sorted(e for _d, e in ends[previous:upto])})
+            covered = held[code] - upto
+            series.append({"month": end.strftime("%Y-%m"), "covered": covered, "required": required[code],
+                           "coverage": round(covered / required[code], 4),
+                           "dropping_out": sorted(who(e) for _d, e in ends_here[previous:upto])})
             previous = upto
-        out.append({"competence": names[code], "months": series})
-    return {"unit_id": unit_id, "today": today, "forecast": out}
+        out.append({"competence": names[code], "required": required[code], "held": held[code],
+                    "coverage": round(held[code] / required[code], 4), "months": series})
+    return out
+
+
+VALID = ("fulfilled", "expiring")  # holds the competence today
+MET = ("fulfilled", "expiring", "not_yet_due")  # in order as far as compliance goes
+PEOPLE_COUNTS = ("missing", "expired", "expiring", "awaiting_attestation")  # a person counts once in each
+PEOPLE_FILTERS = PEOPLE_COUNTS + ("compliant", "not_compliant")
+
+
+def _listed(status: str | None, flags, ok: bool) -> bool:
+    if status == "compliant":
+        return ok
+    if status == "not_compliant":
+        return not ok
+    return status is None or flags[status]
+
+
+def _count_if(condition):
+    return func.sum(case((condition, 1), else_=0))
+
+
+def unit_overview(conn, unit_id: str, today: date, role: str | None = None, competence: str | None = None,
+                  status: str | None = None, page: int = 1, per_page: int | None = 50, months: int = 12,
+                  due_dates: bool = False) -> dict:
+    """What a leader asks of a unit's subtree (of one job role, of one competence), counted in people:
+    how many there are, how many are fully compliant (no mandatory requirement missing, expired or awaiting
+    attestation) and how many have a mandatory requirement in each of PEOPLE_COUNTS; per competence the share
+    holding it; per person the share of their mandatory requirements in order; the 12-month forecast of every
+    competence, naming who drops out. `status` (one of PEOPLE_FILTERS) picks the people listed, then a page of
+    them (per_page None: all), whose cells are read (due_dates: with `due_on`). The counts are the database's
+    (grouped per person and per competence); only the listed page's cells and the expiry dates within the
+    forecast's months come back row by row."""
+    people = _people_in(conn, unit_id, role)
+    active = plan_items.c.status.in_(ACTIVE)
+    if competence:
+        active = active & (plan_items.c.competence_code == competence)
+    mandatory = plan_items.c.mandatory
+    per_person = select(plan_items.c.employee_id, _count_if(mandatory).label("mandatory"),
+                        _count_if(mandatory & plan_items.c.status.in_(MET)).label("met"),
+                        *(_count_if(mandatory & (plan_items.c.status == s)).label(s) for s in PEOPLE_COUNTS)
+                        ).where(active).group_by(plan_items.c.employee_id)
+    per_competence = select(plan_items.c.competence_code, func.count().label("required"),
+                            _count_if(plan_items.c.status.in_(VALID)).label("held")
+                            ).where(active).group_by(plan_items.c.competence_code)
+    horizon = _month_ends(today, months)[-1] if months else today
+    running_out = select(plan_items.c.competence_code, plan_items.c.valid_until, plan_items.c.employee_id).where(
+        active, plan_items.c.status.in_(VALID), plan_items.c.valid_until <= horizon)
+    flags, required, held, ends = {}, defaultdict(int), defaultdict(int), defaultdict(list)
+    for chunk in _chunks([p.id for p in people]):
+        within = plan_items.c.employee_id.in_(chunk)
+        flags.update((r.employee_id, r._mapping) for r in conn.execute(per_person.where(within)))
+        for r in conn.execute(per_competence.where(within)):
+            required[r.competence_code] += r.required
+            held[r.competence_code] += r.held
+        if months:
+            for code, until, employee_id in conn.execute(running_out.where(within)):
+                ends[code].append((until, employee_id))
+    if competence:  # those whose plans lack it are not asked about
+        people = [p for p in people if p.id in flags]
+    names = competence_names(conn)
+    unit_names = dict(conn.execute(select(units.c.id, units.c.name)).all())
+    counts = dict.fromkeys(PEOPLE_COUNTS, 0)
+    nothing = dict.fromkeys(PEOPLE_COUNTS, 0) | {"mandatory": 0, "met": 0}
+    fine = 0
+    listed = []
+    for p in people:
+        mine = flags.get(p.id) or nothing
+        for key in PEOPLE_COUNTS:
+            if mine[key]:
+                counts[key] += 1
+        ok = not (mine["missing"] or mine["expired"] or mine["awaiting_attestation"])  # NOT_MET
+        fine += ok
+        if _listed(status, mine, ok):
+            listed.append({"employee_id": p.id, "name": p.name, "unit_id": p.unit_id,
+                           "unit_name": unit_names.get(p.unit_id, p.unit_id), "compliant": ok,
+                           "share": mine["met"] / mine["mandatory"] if mine["mandatory"] else None, "cells": {}})
+    columns = [names[code] | {"required": required[code], "held": held[code],
+                              "coverage": held[code] / required[code]} for code in names if code in required]
+    pages = max(1, -(-len(listed) // per_page)) if per_page else 1
+    page = min(max(page, 1), pages)
+    shown = listed[(page - 1) * per_page:page * per_page] if per_page else listed
+    by_id = {row["employee_id"]: row for row in shown}
+    cells = select(plan_items.c.employee_id, plan_items.c.competence_code, plan_items.c.mandatory,
+                   plan_items.c.status, plan_items.c.valid_until, *([plan_items.c.due_on] if due_dates else ())
+                   ).where(active)
+    for chunk in _chunks(by_id):
+        for r in conn.execute(cells.where(plan_items.c.employee_id.in_(chunk))):
+            by_id[r.employee_id]["cells"][r.competence_code] = r
+    people_names = {p.id: p.name for p in people}
+    return {"unit_id": unit_id, "today": today, "people": len(people), "compliant": fine,
+            "compliant_share": fine / len(people) if people else None, "counts": counts, "competences": columns,
+            "listed": len(listed), "page": page, "pages": pages, "per_page": per_page,
+            "first": (page - 1) * per_page + 1 if per_page and listed else 1, "employees": shown,
+            "forecast": _forecast_of(required, held, ends, names, today, months, lambda e: people_names.get(e, e))
+            if months else []}
 
 
 def job_roles(conn) -> list[dict]:
@@ -283,3 +395,31 @@ def units_seen_by(conn, who: Principal) -> list[dict]:
         return tree
     seen = subtree_unit_ids(conn, who.led_units) if who.has("leader") else set()
     return [u for u in tree if u["id"] in seen]
+
+
+def require_competence(conn, settings, employee_id: str, competence_code: str, due_on: date) -> bool:
+    """Add a competence to one employee's plan (an individual addition, as a leader would), unless their plan
+    already holds it; the engine then checks it like any other requirement. Whether it was added."""
+    if conn.execute(select(competences.c.code).where(competences.c.code == competence_code)).first() is None:
+        raise LookupError(f"no competence {competence_code} in the catalog")
+    held = conn.execute(select(plan_items.c.status).where(plan_items.c.employee_id == employee_id,
+                                                          plan_items.c.competence_code == competence_code)).scalar()
+    if held not in (None, "not_required"):
+        return False
+    if conn.execute(select(plan_additions.c.due_on).where(plan_additions.c.employee_id == employee_id,
+                                                          plan_additions.c.competence_code == competence_code)
+                    ).first() is None:
+        conn.execute(plan_additions.insert().values(employee_id=employee_id, competence_code=competence_code,
+                                                    mandatory=True, due_on=due_on))
+    eng.recompute(conn, [employee_id], settings, utcnow())
+    return True
+
+
+def competence_statuses(conn, employee_ids, competence_code: str) -> dict[str, str]:
+    """employee id -> the status of this competence in their plan (absent: not in their plan)."""
+    ids = sorted(set(employee_ids))
+    if not ids:
+        return {}
+    return dict(conn.execute(select(plan_items.c.employee_id, plan_items.c.status)
+                             .where(plan_items.c.employee_id.in_(ids),
+                                    plan_items.c.competence_code == competence_code)).all())

@@ -130,6 +130,7 @@ manual_evidence = Table(
     Column("decided_by", String(64)),  # user id of the attesting leader
     Column("decided", UTCDateTime),
     Column("statement_id", String(36)),  # the xAPI statement recording the attestation
+    Column("reason", Text),  # why the leader rejected it (the employee reads it on their plan)
     Index("ix_manual_evidence_employee", "employee_id"),
 )
 
@@ -190,6 +191,7 @@ PERSONAL_DATA = [
       (employee_roles, plan_additions, plan_items, facts, status_changes, manual_evidence)),
     *columns(manual_evidence, TEXT, BLANK, "certificate", "certificate_name", "certificate_type"),
     Personal(manual_evidence, "title", TEXT, SCRUB),
+    Personal(manual_evidence, "reason", TEXT, SCRUB),
     Personal(manual_evidence, "decided_by", USER, KEEP, "the attesting leader's user id (a random id)"),
     Personal(reminders_sent, "key", TEXT, SCRUB),
 ]

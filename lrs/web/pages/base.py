@@ -4,6 +4,8 @@ from flask import Blueprint, abort, current_app, session
 from flask_babel import gettext as _
 
 from lrs import principal
+from lrs.competence import evidence
+from lrs.store.db import transaction
 from lrs.store.types import utcnow
 from lrs.web import LANGUAGES
 
@@ -23,7 +25,15 @@ def status_labels() -> dict[str, str]:
 def _helpers():
     lang = session.get("lang", "nb")
     return {"status_label": status_labels().__getitem__, "who": principal.current(), "lang": lang, "languages": LANGUAGES,
-            "name_of": lambda comp: comp["name_en"] if lang == "en" else comp["name_nb"]}
+            "name_of": lambda comp: comp["name_en"] if lang == "en" else comp["name_nb"],
+            "attestations_waiting": _attestations_waiting}
+
+
+def _attestations_waiting() -> int:
+    """How much registered evidence waits for the signed-in leader's (or admin's) attestation: the menu's count,
+    asked for by the template only when it shows the leader's menu entry (one count query)."""
+    with transaction() as conn:
+        return evidence.waiting_count(conn, principal.current())
 
 
 def own_employee_id() -> str:

@@ -81,3 +81,21 @@ class CredentialForm(FlaskForm):
     name = StringField(_l("Hvem bruker den"), validators=[DataRequired(), Length(max=200)])
     scopes = SelectMultipleField(_l("Tilganger"), choices=[(s, s) for s in creds.SCOPES], validators=[DataRequired()])
 
+
+
+class EntryForm(FlaskForm):
+    """A procedure or supervision meeting a participant in a programme logs (lrs.programmes)."""
+    objective = SelectField(_l("Læringsmål"), validators=[DataRequired()])
+    kind = SelectField(_l("Hva slags"), choices=[("procedure", _l("Prosedyre")),
+                                                  ("supervision", _l("Veiledningssamtale"))],
+                       validators=[DataRequired()])
+    title = StringField(_l("Hva gjorde du?"), validators=[DataRequired(), Length(max=500)])
+    done_on = DateField(_l("Dato"), validators=[DataRequired()])
+
+
+class TransferForm(FlaskForm):
+    """Moving a participant to another unit or trust, or to another supervisor or leader."""
+    unit = SelectField(_l("Enhet"), validators=[DataRequired()])
+    supervisor = StringField(_l("Veileder (ansattnr.)"), validators=[Optional(), Length(max=64)])
+    leader = StringField(_l("Leder (ansattnr.)"), validators=[Optional(), Length(max=64)])
+    note = StringField(_l("Merknad"), validators=[Optional(), Length(max=500)])

@@ -1,25 +1,26 @@
-"""Leaders (and admins): a unit's competence matrix, what expires soon, the forecast, the attestation queue, and
-the matrix as CSV or Excel."""
-import csv
-import io
+"""Leaders (and admins): "who in my unit is not compliant, and what happens next quarter?" The unit's people
+counted (each count a filter), the matrix a page of people at a time, the 12-month forecast of every competence,
+the attestation queue (reject with a reason), and the matrix as CSV or Excel."""
+from datetime import date
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_date
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
-from lrs import principal
+from lrs import accesslog, principal
 from lrs.competence import evidence, service
-from lrs.competence.changes import STATUSES
-from lrs import accesslog
 from lrs.store.db import engine, read_transaction, transaction
+from lrs.web import current_language, exports
 from lrs.web.guard import audit, login_required
 from lrs.web.pages.base import bp, settings, status_labels, today
 from lrs.web.pages.forms import PlainForm
 
+PER_PAGE = 50
 
-def _leader_unit(who):
-    with read_transaction(engine()) as conn:
-        units = service.units_seen_by(conn, who)
+
+def _leader_unit(conn, who):
+    units = service.units_seen_by(conn, who)
     if not units:
         abort(403)
     wanted = request.args.get("unit") or units[0]["id"]
@@ -28,89 +29,95 @@ def _leader_unit(who):
     return wanted, units
 
 
+def _filters(conn) -> dict:
+    """The page's filters from the query string; a value that is none of the choices is a 400 in words."""
+    role = request.args.get("role") or None
+    competence = request.args.get("competence") or None
+    status = request.args.get("status") or None
+    if status and status not in service.PEOPLE_FILTERS:
+        abort(400, _("Ukjent statusfilter: %(s)s", s=status))
+    if role and role not in {r["code"] for r in service.job_roles(conn)}:
+        abort(400, _("Ukjent rolle: %(s)s", s=role))
+    if competence and competence not in service.competence_names(conn):
+        abort(400, _("Ukjent kompetanse: %(s)s", s=competence))
+    return {"role": role, "competence": competence, "status": status}
+
+
 @bp.get("/leader")
 @login_required("leader", "admin")
 def leader():
     who = principal.current()
-    unit, units = _leader_unit(who)
-    role = request.args.get("role") or None
-    status = request.args.get("status") or None
-    if status and status not in STATUSES:
-        abort(400)
+    page = request.args.get("page", 1, type=int)
     with read_transaction(engine()) as conn:
-        matrix = service.matrix(conn, unit, role, status)
-        counts = service.expiring(conn, unit, today())
-        forecast = service.forecast(conn, unit, today())
+        unit, units = _leader_unit(conn, who)
+        filters = _filters(conn)
+        view = service.unit_overview(conn, unit, today(), page=page, per_page=PER_PAGE, **filters)
         queue = evidence.attestation_queue(conn, who)
         roles = service.job_roles(conn)
-    accesslog.note("leader-view", unit_id=unit, filter=accesslog.query_text({"role": role, "status": status}))
-    return render_template("leader.html", matrix=matrix, matrix_rows=_matrix_rows(matrix), counts=counts,
-                           forecast=forecast, queue=queue,
-                           units=units, unit=unit, role=role, status=status, roles=roles, statuses=STATUSES,
-                           decide_form=PlainForm())
+        catalog = service.competence_names(conn)
+    accesslog.note("leader-view", unit_id=unit, filter=accesslog.query_text(filters))
+    unit_name = next(u["name"] for u in units if u["id"] == unit)
+    months = view["forecast"][0]["months"] if view["forecast"] else []
+    month_labels = {m["month"]: format_date(date(int(m["month"][:4]), int(m["month"][5:]), 1), "MMM yy")
+                    for m in months}
+    return render_template("leader.html", view=view, matrix_rows=_matrix_rows(view), queue=queue,
+                           month_labels=month_labels,
+                           units=units, unit=unit, unit_name=unit_name, filters=filters, roles=roles,
+                           catalog=catalog, decide_form=PlainForm())
 
 
-def _matrix_rows(matrix) -> Markup:
-    """The matrix body, made here rather than in the template: a big unit has tens of thousands of cells, and
-    this is several times faster than Jinja's loop (escaping as the template would)."""
+def _matrix_rows(view) -> Markup:
+    """The matrix body, made here rather than in the template (escaping as the template would): it is the
+    page's biggest part, and this is several times faster than Jinja's loop."""
     labels = status_labels()
-    codes = [c["code"] for c in matrix["competences"]]
+    codes = [c["code"] for c in view["competences"]]
     out = []
-    for row in matrix["employees"]:
+    for row in view["employees"]:
         cells = []
         for code in codes:
             cell = row["cells"].get(code)
             if cell is None:
                 cells.append("<td></td>")
                 continue
-            until = f'<br><span class="muted">{cell["valid_until"]}</span>' if cell["valid_until"] else ""
-            cells.append(f'<td><span class="status status-{cell["status"]}">{escape(labels[cell["status"]])}</span>{until}</td>')
+            until = f'<br><span class="muted">{cell.valid_until:%d.%m.%Y}</span>' if cell.valid_until else ""
+            cells.append(f'<td><span class="status status-{cell.status}">{escape(labels[cell.status])}</span>'
+                         f'{until}</td>')
         link = url_for("web.employee_plan", employee_id=row["employee_id"])
-        out.append(f'<tr><th scope="row"><a href="{escape(link)}">{escape(row["name"])}</a></th>{"".join(cells)}</tr>')
+        share = "–" if row["share"] is None else f'{round(row["share"] * 100)} %'
+        out.append(f'<tr><th scope="row"><a href="{escape(link)}">{escape(row["name"])}</a></th>'
+                   f'<td class="num">{share}</td>{"".join(cells)}</tr>')
     return Markup("\n".join(out))
 
 
 @bp.get("/leader/export.<fmt>")
 @login_required("leader", "admin")
 def leader_export(fmt):
+    """The listed people's requirements, one row per person and requirement, with the page's filters."""
+    if fmt not in ("csv", "xlsx"):
+        abort(404)
     who = principal.current()
-    unit, _units = _leader_unit(who)
     with read_transaction(engine()) as conn:
-        matrix = service.matrix(conn, unit, request.args.get("role") or None, request.args.get("status") or None)
-    codes = [c["code"] for c in matrix["competences"]]
-    header = [_("Ansattnr."), _("Navn"), _("Enhet")] + codes
-    labels = status_labels()
-    rows = [[r["employee_id"], r["name"], r["unit_id"]] + [
-        _cell_text(r["cells"].get(code), labels) for code in codes] for r in matrix["employees"]]
+        unit, units = _leader_unit(conn, who)
+        filters = _filters(conn)
+        view = service.unit_overview(conn, unit, today(), per_page=None, months=0, due_dates=True,
+                                     **filters)
+    columns = [exports.Column(_("Ansattnr."), 12), exports.Column(_("Navn"), 28), exports.Column(_("Enhet"), 24),
+               exports.Column(_("Kode"), 14), exports.Column(_("Kompetanse"), 36),
+               exports.Column(_("Status"), 22, "status"), exports.Column(_("Gyldig til"), 12, "date"),
+               exports.Column(_("Frist"), 12, "date"), exports.Column(_("Obligatorisk"), 12)]
+    yes, no = _("Ja"), _("Nei")
+    names = {c["code"]: c for c in view["competences"]}
+    rows = [[r["employee_id"], r["name"], r["unit_name"], code, _name(names[code]), cell.status, cell.valid_until,
+             cell.due_on, yes if cell.mandatory else no]
+            for r in view["employees"] for code, cell in sorted(r["cells"].items())]
     audit("export", f"{unit} {fmt}")
     accesslog.note("leader-export", unit_id=unit, filter=fmt)
-    if fmt == "csv":
-        out = io.StringIO()
-        csv.writer(out).writerows([header] + rows)
-        return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
-                        headers={"Content-Disposition": f'attachment; filename="kompetanse-{unit}.csv"'})
-    if fmt == "xlsx":
-        from openpyxl import Workbook
-        book = Workbook()
-        sheet = book.active
-        sheet.title = unit[:31]
-        for row in [header] + rows:
-            sheet.append(row)
-        data = io.BytesIO()
-        book.save(data)
-        return Response(data.getvalue(),
-                        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                        headers={"Content-Disposition": f'attachment; filename="kompetanse-{unit}.xlsx"'})
-    abort(404)
+    unit_name = next(u["name"] for u in units if u["id"] == unit)
+    return exports.download(fmt, f"kompetanse-{unit}", unit_name, columns, rows, labels=status_labels())
 
 
-def _cell_text(cell, labels) -> str:
-    if not cell:
-        return ""
-    text = labels[cell["status"]]
-    if cell["valid_until"]:
-        text += f" ({cell['valid_until'].isoformat()})"
-    return text
+def _name(competence: dict) -> str:
+    return competence["name_en"] if current_language() == "en" else competence["name_nb"]
 
 
 @bp.post("/leader/evidence/<evidence_id>")
@@ -119,12 +126,25 @@ def decide(evidence_id):
     who = principal.current()
     if not PlainForm().validate_on_submit():
         abort(400)
+    attest = request.form.get("decision") == "attest"
+    reason = request.form.get("reason", "")
+    if not attest and not reason.strip():
+        flash(_("Skriv hvorfor du avviser, så den ansatte vet hva som mangler."), "error")
+        return redirect(url_for("web.leader", unit=request.args.get("unit") or None) + "#attestation")
     try:
         with transaction(write=True) as conn:
-            evidence.decide(conn, settings(), evidence_id, who, request.form.get("decision") == "attest")
+            evidence.decide(conn, settings(), evidence_id, who, attest, None if attest else reason)
     except evidence.EvidenceError as e:
-        flash(str(e), "error")
+        flash(_decision_error(e), "error")
     else:
-        flash(_("Attestert.") if request.form.get("decision") == "attest" else _("Avvist."), "ok")
-    return redirect(request.referrer or url_for("web.leader"))
+        audit("evidence-attested" if attest else "evidence-rejected", evidence_id)
+        flash(_("Attestert.") if attest else _("Avvist. Den ansatte ser begrunnelsen i planen sin."), "ok")
+    return redirect(url_for("web.leader", unit=request.args.get("unit") or None) + "#attestation")
 
+
+def _decision_error(error: evidence.EvidenceError) -> str:
+    """The service's refusal in the reader's words (its messages are the API's)."""
+    return {400: _("Begrunnelsen kan være på høyst %(n)s tegn.", n=evidence.REASON_MAX),
+            403: _("Du kan ikke avgjøre denne: bare en leder for den ansattes enhet kan det, og ingen sin egen."),
+            404: _("Fant ikke den registrerte opplæringen."),
+            409: _("Denne er allerede avgjort.")}.get(error.status, _("Kunne ikke lagre avgjørelsen: %(e)s", e=str(error)))
