@@ -106,7 +106,9 @@ def _demo_targets(db):
 
 
 def _demo_users(db, port: int):
-    """Web sign-ins for the demo: an employee, the medical clinic's leader and an admin (passwords shown once)."""
+    """Web sign-ins for the demo: an employee, the medical clinic's leader, an instructor from the simulation centre
+(no employee), a course author, an admin, and for the programmes a supervisor and a doctor in specialist training
+(passwords shown once)."""
     import secrets
 
     from lrs.competence import demo
@@ -117,13 +119,15 @@ def _demo_users(db, port: int):
     accounts.create(db, "leder", "Leder, Medisinsk klinikk", ["employee", "leader"], password,
                     employee_id=demo.LEADERS["med"], led_units=["med"])
     accounts.create(db, "admin", "Administrator", ["admin", "instructor"], password)
+    accounts.create(db, "instruktor", "Ine Instruktør (simuleringssenteret)", ["instructor"], password)
+    accounts.create(db, "forfatter", "Frida Forfatter (kursutvikler)", ["author"], password)
     accounts.create(db, "veileder", "Veileder (overlege)", ["employee"], password, employee_id=VEILEDER)
     accounts.create(db, "lis", "Lege i spesialisering", ["employee"], password, employee_id=LIS)
     accounts.create(db, "region", "Regionen (lesetilgang)", ["region"], password)
     accounts.create(db, "foretak", "Administrator, Helse Fjord HF", ["trust_admin"], password, led_units=["hf2"])
-    print(f"Web UI: http://127.0.0.1:{port}/  users kari (employee), leder (leader), admin, veileder (supervisor), "
-          f"lis (in a programme), region (regional, /capacity), foretak (trust admin of Helse Fjord); "
-          f"password: {password}")
+    print(f"Web UI: http://127.0.0.1:{port}/  users kari (employee), leder (leader), instruktor (instructor, no "
+          f"employee), forfatter (author), admin, veileder (supervisor), lis (in a programme), region (regional, "
+          f"/capacity), foretak (trust admin of Helse Fjord); password: {password}")
 
 
 def main():

@@ -112,12 +112,18 @@ def _oidc_client():
     return oauth.idp
 
 
+# Where each role lands after signing in, the first that the person holds: their main page.
+LANDING = (("admin", "web.admin"), ("leader", "web.leader"), ("region", "web.capacity"),
+           ("trust_admin", "web.capacity"), ("instructor", "simulation.overview"), ("author", "web.author"))
+
+
 @bp.get("/")
 @login_required()
 def home():
     who = principal.current()
+    for role, endpoint in LANDING:
+        if who.has(role):
+            return redirect(url_for(endpoint))
     if who.employee_id:
         return redirect(url_for("web.my_plan"))
-    if who.has("leader"):
-        return redirect(url_for("web.leader"))
-    return redirect(url_for("web.admin"))
+    abort(403, _("Kontoen din har ingen rolle her ennå. Be en administrator om tilgang."))
