@@ -6,6 +6,7 @@ import os
 import sys
 import tempfile
 
+import cmi5_package
 import xapi_client
 from course_builder.build import BuildError, build, check_package, unpack
 from course_builder.source import SourceError
@@ -52,12 +53,29 @@ def cmd_preview(args):
         pass
 
 
+def unknown_competences(client, codes) -> str | None:
+    """A warning when the module names competence codes the LRS's catalog does not have (the module would then
+    reach no plan), naming the codes that do exist; None when every code is known."""
+    known = client.competences()
+    unknown = [c for c in codes if c not in known]
+    if not unknown:
+        return None
+    existing = ", ".join(f"{c['code']} ({c['name_nb']})" for c in known.values()) or "none: import a catalog first"
+    return (f"warning: the LRS's catalog has no competence {', '.join(unknown)}: the module gives evidence for "
+            f"nothing there and reaches no plan. Fix `competences` in module.yaml. The codes that exist: {existing}")
+
+
 def publish(package_path: str, lrs: str, key: str, secret: str) -> dict:
-    """Upload a package to the LRS's cmi5 API (credential scope cmi5/admin); returns the course it made."""
+    """Upload a package to the LRS's cmi5 API (credential scope cmi5/admin); returns the course it made. Warns (on
+    stderr) first about competence codes the LRS's catalog does not have."""
     with open(package_path, "rb") as f:
         data = f.read()
     try:
-        return xapi_client.connect(lrs, key, secret).publish_course(data)
+        client = xapi_client.connect(lrs, key, secret)
+        warning = unknown_competences(client, cmi5_package.read(data).competences)
+        if warning:
+            print(warning, file=sys.stderr)
+        return client.publish_course(data)
     except xapi_client.Refused as e:
         raise SystemExit(f"the LRS refused the module ({e.status}): {e.message}")
     except xapi_client.Unreachable:

@@ -94,7 +94,7 @@ def load(folder: str) -> Module:
         bad("language", "must be nb, nn, en or se")
     competences = meta.get("competences", [])
     if not isinstance(competences, list) or not all(isinstance(c, str) and c.strip() for c in competences):
-        bad("competences", "must be a list of competence codes, e.g. [SMITTE-HH-01]")
+        bad("competences", "must be a list of competence codes, e.g. [HAND]")
     pass_mark = meta.get("pass_mark", 0.8)
     if isinstance(pass_mark, bool) or not isinstance(pass_mark, (int, float)) or not 0 <= pass_mark <= 1:
         bad("pass_mark", "must be a number from 0 to 1 (the share of questions answered right), e.g. 0.8")

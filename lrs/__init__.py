@@ -27,7 +27,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         hops = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
-    from lrs import cmi5, competence, ops, personal, plugins, portal, privacy, programmes, registry, scheduler, web
+    from lrs import (capacity, cmi5, competence, lti, ops, personal, plugins, portal, privacy, programmes, registry,
+                     scheduler, web)
     app.extensions["lrs.registry"] = registry.Registry()  # this app's jobs and hooks, filled by each init_app
     personal.declare(app, personal.CORE)  # the store's and the scheduler's personal data (they have no init_app)
     ops.init_app(app)
@@ -35,8 +36,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     cmi5.init_app(app)
     portal.init_app(app)
     programmes.init_app(app)
+    capacity.init_app(app)
     plugins.init_app(app)  # simulation/, the Moodle bridge's job: entry points (lrs/plugins.py)
     web.init_app(app)
+    lti.init_app(app)  # after web: its pages and session cookie
     privacy.init_app(app)
 
     from lrs import cli

@@ -54,6 +54,7 @@ RESOURCES = {
     "programme-page": ("Utdanningsløp (nettside)", "Education programme (web page)"),
     "programme-api": ("Utdanningsløp (API)", "Education programme (API)"),
     "programme-export": ("Utdanningsløp: utskrift eller xAPI-eksport", "Education programme: record or xAPI export"),
+    "capacity-target": ("Bemanningskrav: hvem må fornye", "Staffing target: who must renew"),
 }
 
 

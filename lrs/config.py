@@ -74,6 +74,11 @@ DEFAULTS = {
     "TRUSTED_PROXIES": 0,
     # Who may frame the pages (CSP frame-ancestors): 'none', or e.g. "'self' https://moodle.helse.example.no".
     "FRAME_ANCESTORS": "'none'",
+    # LTI 1.3 tool (docs/lti.md): hours a rotated-out key stays in the key set; the launch claim that names the
+    # person for a new platform (a claim name, "claim#key" for one key of an object claim) and what it matches.
+    "LTI_KEY_GRACE_HOURS": 24,
+    "LTI_MATCH_CLAIM": "https://purl.imsglobal.org/spec/lti/claim/lis#person_sourcedid",
+    "LTI_MATCH_FIELD": "employee_id",
     # Other origins whose pages may write to the cookie-signed-in JSON APIs (space-separated).
     "ALLOWED_ORIGINS": "",
     # OpenID Connect (HelseID / Entra ID style): the issuer's discovery URL, the client, and the claim matched to

@@ -46,6 +46,7 @@ def load_trust(app, client: xapi_client.Client, port: int = 8080):
         client.post_statements(records[i:i + 500])
     engine.process_all_new(db, settings)
     _demo_programmes(app, client)
+    _demo_targets(db)
     _demo_users(db, port)
     print(f"Demo trust: {len(demo.UNITS)} units, {demo.employees_csv().count(chr(10)) - 1} employees, "
           f"{len(records)} learning records.")
@@ -92,8 +93,22 @@ def _demo_programmes(app, client: xapi_client.Client):
                           today - relativedelta(days=5))
 
 
+def _demo_targets(db):
+    """The region's staffing targets (two trusts; the monthly indicators come with the first month-end)."""
+    from pathlib import Path
+
+    from lrs.capacity import targets
+    from lrs.store.db import write_transaction
+
+    text = (Path(__file__).parent / "capacity" / "demo_targets.yaml").read_text(encoding="utf-8")
+    with write_transaction(db) as conn:
+        targets.save(conn, targets.read("demo_targets.yaml", text))
+
+
 def _demo_users(db, port: int):
-    """Web sign-ins for the demo: an employee, the medical clinic's leader and an admin (passwords shown once)."""
+    """Web sign-ins for the demo: an employee, the medical clinic's leader, an instructor from the simulation centre
+(no employee), a course author, an admin, and for the programmes a supervisor and a doctor in specialist training
+(passwords shown once)."""
     import secrets
 
     from lrs.competence import demo
@@ -104,10 +119,15 @@ def _demo_users(db, port: int):
     accounts.create(db, "leder", "Leder, Medisinsk klinikk", ["employee", "leader"], password,
                     employee_id=demo.LEADERS["med"], led_units=["med"])
     accounts.create(db, "admin", "Administrator", ["admin", "instructor"], password)
+    accounts.create(db, "instruktor", "Ine Instruktør (simuleringssenteret)", ["instructor"], password)
+    accounts.create(db, "forfatter", "Frida Forfatter (kursutvikler)", ["author"], password)
     accounts.create(db, "veileder", "Veileder (overlege)", ["employee"], password, employee_id=VEILEDER)
     accounts.create(db, "lis", "Lege i spesialisering", ["employee"], password, employee_id=LIS)
-    print(f"Web UI: http://127.0.0.1:{port}/  users kari (employee), leder (leader), admin, veileder (supervisor), "
-          f"lis (in a programme); password: {password}")
+    accounts.create(db, "region", "Regionen (lesetilgang)", ["region"], password)
+    accounts.create(db, "foretak", "Administrator, Helse Fjord HF", ["trust_admin"], password, led_units=["hf2"])
+    print(f"Web UI: http://127.0.0.1:{port}/  users kari (employee), leder (leader), instruktor (instructor, no "
+          f"employee), forfatter (author), admin, veileder (supervisor), lis (in a programme), region (regional, "
+          f"/capacity), foretak (trust admin of Helse Fjord); password: {password}")
 
 
 def main():

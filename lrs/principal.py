@@ -6,7 +6,14 @@ from dataclasses import dataclass, field
 
 from flask import abort, g
 
-ROLES = ("employee", "leader", "instructor", "author", "admin")
+ROLES = ("employee", "leader", "instructor", "author", "admin", "region", "trust_admin")
+# The xAPI agent of someone known here by their user account and not as an employee (an instructor from the
+# simulation centre, say): an account on this home page, named by the user name.
+USERS_HOME = "https://kompetanse.helse.example.no/xapi/users"
+
+
+def user_agent(username: str) -> dict:
+    return {"objectType": "Agent", "account": {"homePage": USERS_HOME, "name": username}}
 
 
 @dataclass(frozen=True)
@@ -15,6 +22,7 @@ class Principal:
     employee_id: str | None = None  # the employee this person is, if any
     roles: frozenset[str] = field(default_factory=frozenset)
     led_units: frozenset[str] = field(default_factory=frozenset)  # unit ids whose subtrees a leader sees
+    username: str = ""  # the account's user name (an instructor who is no employee is known by it)
 
     def has(self, role: str) -> bool:
         return role in self.roles

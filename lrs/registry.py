@@ -5,6 +5,9 @@ the packages' `init_app`, so two apps in one process (tests, the scale-out insta
     registry.of(app).batch_checks          check(batch, credential): may refuse a validated batch (XAPIError)
     registry.of(app).course_rules          provider(conn) -> rule definitions the competence engine adds to the
                                            stored rules (cmi5: its courses' satisfied/passed statements)
+    registry.of(app).digest_sections       section(conn, unit_id, subtree_unit_ids) -> text added to the weekly
+                                           leader digest of that unit ("" for nothing; capacity: the month's
+                                           indicator change)
 
 Announcements go through blinker signals, sent with the app as sender; a package connects its receivers for its
 own app (`signal.connect(func, sender=app)`):
@@ -28,6 +31,7 @@ class Registry:
     jobs: dict = field(default_factory=dict)
     batch_checks: list[Callable] = field(default_factory=list)
     course_rules: list[Callable] = field(default_factory=list)
+    digest_sections: list[Callable] = field(default_factory=list)
 
 
 def of(app) -> Registry:

@@ -31,6 +31,8 @@ class _Directory:
         return {i for i in ids if self.entries[i]["known"]}
 
     def agent(self, employee_id: str) -> dict:
+        if sessions.is_user(employee_id):  # an instructor who is no employee: their account
+            return sessions.user_agent(employee_id)
         self._ask([employee_id])
         return self.entries[employee_id]["agent"]
 
@@ -123,9 +125,10 @@ def get(app, session_id: str) -> dict:
     return doc
 
 
-def mine(app, employee_id: str) -> list[dict]:
+def mine(app, facilitator: str) -> list[dict]:
+    """The sessions of a facilitator: an employee id, or "user:<user name>" for an instructor who is no employee."""
     client = lrs.for_app(app)
-    agent = json.dumps(_Directory(client).agent(employee_id))
+    agent = json.dumps(_Directory(client).agent(facilitator))
     listed, _etag = client.get_document("agents/profile", agent=agent, profileId=MY_SESSIONS_DOC)
     out = []
     for session_id in (listed or {}).get("sessions", []):

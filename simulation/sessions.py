@@ -8,6 +8,7 @@ from datetime import timezone
 
 from marshmallow import (EXCLUDE, Schema, ValidationError, fields, post_load, validate, validates_schema)
 
+from lrs import principal
 from simulation import catalog
 
 XAPI = "https://kompetanse.helse.example.no/xapi"
@@ -19,6 +20,18 @@ VERBS = {"attended": {"id": ADL + "attended", "display": {"nb-NO": "deltok på",
          "completed": {"id": ADL + "completed", "display": {"nb-NO": "fullførte", "en-US": "completed"}},
          "scored": {"id": ADL + "scored", "display": {"nb-NO": "fikk vurdering", "en-US": "scored"}},
          "voided": {"id": ADL + "voided", "display": {"en-US": "voided"}}}
+
+
+USER_PREFIX = "user:"  # a facilitator named by user name instead of employee id: "user:instruktor"
+
+
+def is_user(person: str) -> bool:
+    return person.startswith(USER_PREFIX)
+
+
+def user_agent(person: str) -> dict:
+    """The xAPI agent of a facilitator named by account ("user:<username>"), as the LRS's pages know them."""
+    return principal.user_agent(person[len(USER_PREFIX):])
 
 
 def ext(name: str) -> str:
@@ -63,7 +76,9 @@ class SessionSchema(Schema):
     start = fields.AwareDateTime(required=True, default_timezone=timezone.utc)
     place = fields.String(required=True, validate=validate.OneOf(["in_situ", "sim_centre"]))
     location = fields.String(load_default="", validate=validate.Length(max=200))
-    facilitators = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
+    facilitators = fields.List(fields.String(validate=validate.Regexp(
+        r"^(user:\S{1,100}|[^:\s]{1,64})$", error="an employee id or user:<user name>")),
+        required=True, validate=validate.Length(min=1))
     participants = fields.List(fields.Nested(ParticipantSchema), required=True, validate=validate.Length(min=1))
     team_ratings = fields.Dict(keys=fields.String(), values=fields.Dict(keys=fields.String(), values=fields.Integer()),
                                load_default=dict)
@@ -98,7 +113,8 @@ def load(raw: dict, known_employees) -> dict:
     scenario = catalog.scenarios().get(session["scenario"])
     if scenario is None:
         raise Invalid(f"unknown scenario «{session['scenario']}»; known: {', '.join(catalog.scenarios())}")
-    people = session["facilitators"] + [p["employee_id"] for p in session["participants"]]
+    people = [f for f in session["facilitators"] if not is_user(f)] + [p["employee_id"]
+                                                                          for p in session["participants"]]
     known = known_employees(people)
     for person in people:
         if person not in known:

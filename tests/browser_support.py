@@ -69,15 +69,15 @@ def build_site(url: str):
     imports.import_hr(engine, settings, "units.csv", (DATA / "units.csv").read_text())
     imports.import_catalog(engine, settings, "catalog.yaml", (DATA / "catalog.yaml").read_text())
     imports.import_hr(engine, settings, "employees.csv", (DATA / "employees.csv").read_text())
-    # The example hand-hygiene module gives evidence for SMITTE-HH-01, which nurses need.
+    # The example hand-hygiene module gives evidence for HAND, which nurses need.
     imports.import_catalog(engine, settings, "hh.yaml", (
-        "competences:\n  - {code: SMITTE-HH-01, name_nb: Håndhygiene, name_en: Hand hygiene, area: Smittevern,"
+        "competences:\n  - {code: HAND, name_nb: Håndhygiene, name_en: Hand hygiene, area: Smittevern,"
         " validity_months: 24, renewal_days: 30}\n"))
     imports.import_catalog(engine, settings, "requirements.yaml", "requirements:\n" + "".join(
         f"  - {{role: {r}, competence: {c}, mandatory: {m}, new_employee_days: {d}{u}}}\n" for r, c, m, d, u in (
             ("sykepleier", "HLR", "true", 30, ""), ("sykepleier", "LMH", "true", 90, ""),
             ("sykepleier", "TEAM", "false", 180, ", unit: akutt"), ("lege", "HLR", "true", 30, ""),
-            ("portor", "BRANN", "true", 30, ""), ("sykepleier", "SMITTE-HH-01", "true", 30, ""))))
+            ("portor", "BRANN", "true", 30, ""), ("sykepleier", "HAND", "true", 30, ""))))
     accounts.create(engine, "kari", "Kari Nordmann", ["employee"], PASSWORD, employee_id="E1")
     accounts.create(engine, "lise", "Lise Leder", ["employee", "leader"], PASSWORD, employee_id="L1",
                     led_units=["med"])

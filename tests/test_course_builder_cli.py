@@ -35,9 +35,11 @@ def test_publish_uploads_to_the_lrs(kind, tmp_path, capsys):
         key, secret = server.credential("cmi5/admin")
         folder = os.path.join(EXAMPLES, "blodtransfusjon")
         cli.main(["publish", folder, "--lrs", server.url, "--key", key, "--secret", secret])
-        out = capsys.readouterr().out
+        out, err = capsys.readouterr()
+        # a fresh LRS has no catalog: the module names a code it does not have, which is said before publishing
+        assert "warning: the LRS's catalog has no competence BLOD" in err and "none: import a catalog first" in err
         assert "published https://kurs.helse.example.no/moduler/blodtransfusjon-kontroll version 1" in out
-        assert "TRANSF-01, PASSIK-ID-02" in out
+        assert "(competences: BLOD)" in out
         # the same module again is the same version (reproducible build, idempotent import)
         cli.main(["publish", folder, "--lrs", server.url, "--key", key, "--secret", secret])
         assert "version 1" in capsys.readouterr().out

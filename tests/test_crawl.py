@@ -9,9 +9,6 @@ pytestmark = pytest.mark.xdist_group("server")
 
 # Where each role starts besides "/" (the home page, which sends it on by role).
 STARTS = {"employee": "/plan", "leader": "/leader", "instructor": "/sim/", "author": "/author", "admin": "/admin"}
-# Until issue 20's home page for accounts with neither an employee number nor the leader role lands, "/" sends
-# instructors and authors to /admin, which refuses them: allowed here, not required.
-HOME_NOT_YET_BY_ROLE = {"instructor": {"/"}, "author": {"/"}}
 
 # The role-bound pages (and one other person's records): which each role may not open.
 GUARDED = ["/leader", "/leader/export.csv", "/employees/E1", "/employees/E2", "/employees/E3", "/statements", "/sim/",
@@ -36,7 +33,7 @@ def test_every_link_a_role_is_shown_answers(page, role):
     sign_in(page, role)
     visits = crawl(page, ("/", STARTS[role]))
     broken = {path: f"{v.status} (linked from {v.source or 'the start'})" for path, v in visits.items()
-              if not 200 <= v.status < 300 and path not in HOME_NOT_YET_BY_ROLE.get(role, set())}
+              if not 200 <= v.status < 300}
     assert broken == {}, f"{role}: {broken}"
     assert STARTS[role] in visits and len(visits) > 3, sorted(visits)
     if role == "leader":  # the certificate of the training waiting in the attestation queue

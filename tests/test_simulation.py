@@ -196,7 +196,68 @@ def test_web_form_logs_a_session_and_the_page_summarises(app, instructor, xapi):
     assert "Sepsis i akuttmottaket" in overview and "1 økter, 2 deltakelser." in overview
     bad = instructor.post("/sim/new?scenario=sepsis-akutt", data={
         "csrf_token": token, "start": "2026-11-23T10:30", "place": "in_situ", "participants": "E77; lis; lege"})
-    assert "no employee with id «E77»" in bad.get_data(as_text=True)
+    text = bad.get_data(as_text=True)
+    assert bad.status_code == 400 and "Ukjent person: ingen ansatt har nummer «E77»." in text
+    assert 'value="2026-11-23T10:30"' in text
+
+
+OUTSIDER = Principal("u-instr", None, frozenset({"instructor"}), username="instruktor")
+
+
+@pytest.fixture
+def outsider(app):
+    """An instructor from the simulation centre: an account, no employee."""
+    @app.before_request
+    def _signed_in():
+        g.principal = OUTSIDER
+    return app.test_client()
+
+
+def token_of(page: str) -> str:
+    return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page).group(1)
+
+
+def test_an_instructor_who_is_no_employee_logs_a_session_and_sees_it(app, outsider, xapi):
+    page = outsider.get("/sim/new?scenario=hjertestans-sengepost").get_data(as_text=True)
+    assert "deg selv (user:instruktor)" in page
+    r = outsider.post("/sim/new?scenario=hjertestans-sengepost", data={
+        "csrf_token": token_of(page), "rows": "4", "start": "2026-11-24T08:30", "place": "in_situ",
+        "location": "Sengepost 3", "facilitators": "", "p0_id": "E1", "p0_profession": "sykepleier",
+        "p0_role": "teamleder", "p0:ants:task-management": "3", "p0:ants:decision-making": "4",
+        "p1_id": "E2", "p1_profession": "lis", "p1_role": "lege", "p1:ants:team-working": "2",
+        "team:team:global": "7", "debrief_held": "yes", "debrief_minutes": "15", "action": "log"})
+    assert r.status_code == 302, r.get_data(as_text=True)
+    completed = {s["actor"]["account"]["name"]: s for s in stored(xapi, verb=ADL + "completed")}
+    assert completed["E1"]["result"]["extensions"] == {rating_ext("ants", "task-management"): 3,
+                                                      rating_ext("ants", "decision-making"): 4}
+    assert completed["E2"]["result"]["extensions"] == {rating_ext("ants", "team-working"): 2}
+    assert completed["E1"]["context"]["instructor"]["account"]["name"] == "instruktor"
+    overview = outsider.get("/sim/").get_data(as_text=True)
+    assert "Du har logget 1 økter" in overview and "Hjertestans på sengepost" in overview
+    assert [s["scenario"] for s in outsider.get("/api/simulation/sessions").get_json()] == ["hjertestans-sengepost"]
+    browsed = outsider.get("/statements").get_data(as_text=True)  # the statements of the sessions they led
+    assert browsed.count('<a href="/statements/') == 2 * 2 + 1
+
+
+def test_the_form_says_what_is_wrong_in_words_and_keeps_what_was_typed(app, outsider, xapi):
+    page = outsider.get("/sim/new?scenario=traume-mottak").get_data(as_text=True)
+    assert "Vurdering: ANTS" in page and "Vurdering: Ottawa Global Rating Scale" in page  # every participant scale
+    r = outsider.post("/sim/new?scenario=traume-mottak", data={
+        "csrf_token": token_of(page), "rows": "4", "start": "2026-11-24T08:30", "place": "sim_centre",
+        "location": "Simsenteret", "p0_id": "E1", "p0_profession": "sykepleier", "p0_role": "",
+        "p0:ottawa:overall": "9", "learning_points": "Rollefordeling tidlig", "action": "log"})
+    text = r.get_data(as_text=True)
+    assert r.status_code == 400
+    assert "Deltaker 1 (E1): skriv både yrke og rolle i scenarioet." in text
+    assert "«Samlet vurdering av CRM-ferdigheter» (Ottawa Global Rating Scale) må være et tall fra 1 til 7." in text
+    assert 'value="Simsenteret"' in text and ">Rollefordeling tidlig</textarea>" in text and 'value="9"' in text
+    assert stored(xapi) == []
+    more = outsider.post("/sim/new?scenario=traume-mottak", data={
+        "csrf_token": token_of(page), "rows": "4", "p0_id": "E1", "action": "more"}).get_data(as_text=True)
+    assert 'id="p5_id"' in more and 'name="p0_id" value="E1"' in more
+    outsider.get("/lang/en")
+    english = outsider.get("/sim/new?scenario=traume-mottak").get_data(as_text=True)
+    assert "Log a simulation session" in english and "Participant 1" in english
 
 
 def test_scenario_rules_from_the_catalog_count_its_sessions(app, instructor):

@@ -172,6 +172,11 @@ class Client:
         found = self._json("GET", "/api/competence/directory/employees?" + urlencode([("id", i) for i in ids]))
         return {e["id"]: e for e in found["employees"]}
 
+    def competences(self) -> dict[str, dict]:
+        """The catalog's competence codes, which a module may name: code -> {code, name_nb, name_en} (scope
+        cmi5/admin, as for publishing)."""
+        return {c["code"]: c for c in self._json("GET", "/cmi5/api/competences")["competences"]}
+
     def publish_course(self, package: bytes) -> dict:
         """Import a cmi5 package (a zip) as a course (scope cmi5/admin); returns the course the LRS made."""
         return self._json("POST", "/cmi5/api/courses", package, ok=(200, 201), content_type="application/zip")

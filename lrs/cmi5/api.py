@@ -6,6 +6,7 @@ from werkzeug.exceptions import HTTPException
 
 from lrs.cmi5 import lms, package, stats, vocab
 from lrs.competence.directory import agent_for
+from lrs.competence.service import competence_names
 from lrs.csrf import credential_api
 from lrs.store import db
 from lrs.store.db import transaction
@@ -64,6 +65,16 @@ def import_course():
         raise XAPIError(400, str(e))
     with transaction() as conn:
         return json_response(lms.get_course(conn, made["id"]), 201 if made["created"] else 200)
+
+
+@bp.get("/api/competences")
+def list_competences():
+    """The competence codes of the catalog, which a module's `competences` may name (a code not here reaches no
+    plan), with their names: for course-builder, which warns about the others before it publishes."""
+    with transaction() as conn:
+        names = competence_names(conn)
+    return json_response({"competences": [{"code": c["code"], "name_nb": c["name_nb"], "name_en": c["name_en"]}
+                                          for c in names.values()]})
 
 
 @bp.get("/api/courses")

@@ -281,6 +281,9 @@ class _UnitRow(Schema):
     leader_id = fields.String(load_default=None, allow_none=True)
 
 
+LEAVING_REASONS = ("retirement", "resignation", "end_of_contract", "other")
+
+
 class _EmployeeRow(Schema):
     class Meta:
         unknown = EXCLUDE
@@ -291,13 +294,17 @@ class _EmployeeRow(Schema):
     roles = fields.String(required=True)  # role codes separated by ";"
     started_on = fields.Date(required=True)
     left_on = fields.Date(load_default=None, allow_none=True)
+    # Known leavers and retirements (optional columns): the day they will be gone, and why.
+    planned_leaving_on = fields.Date(load_default=None, allow_none=True)
+    leaving_reason = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(LEAVING_REASONS))
 
 
 def import_hr(engine, settings, name: str, text: str, full: bool = False, today: date | None = None,
               progress=None) -> Report:
     """Units (columns unit_id, parent_id, name, kind) or employees (employee_id, name, email, unit_id, roles,
-    started_on, left_on) from an HR export. `full`: the file lists every current employee, so anyone missing from it
-    has left (left_on = today)."""
+    started_on, left_on; optionally planned_leaving_on and leaving_reason, kept as they are when the file has no such
+    column) from an HR export. `full`: the file lists every current employee, so anyone missing from it has left
+    (left_on = today)."""
     rows = [_blank_to_none(r) for r in csv.DictReader(io.StringIO(text))]
     header = set(rows[0]) if rows else set()
     now = utcnow()
@@ -369,7 +376,8 @@ def _import_employees(conn, settings, name, rows, full, today, report) -> set[st
             raise ImportProblem(f"{name}:{line}: unknown job role(s) {', '.join(sorted(unknown))}")
         people.append({"id": person["employee_id"], "name": person["name"], "email": person["email"],
                        "unit_id": person["unit_id"], "started_on": person["started_on"],
-                       "left_on": person["left_on"]})
+                       "left_on": person["left_on"],
+                       **{k: person[k] for k in ("planned_leaving_on", "leaving_reason") if k in row}})
         their_roles[person["employee_id"]] = roles_
     touched = _upsert(conn, employees, "id", people, report, "employees")
     if full:

@@ -10,6 +10,7 @@ from email.message import EmailMessage
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
+from lrs import registry
 from lrs.competence.directory import subtree_unit_ids
 from lrs.competence.tables import competences, employees, plan_items, reminders_sent, units
 from lrs.store.db import read_transaction, write_transaction
@@ -118,14 +119,15 @@ def send_digests(app, now=None) -> int:
                 .where(employees.c.unit_id.in_(ids), employees.c.left_on.is_(None),
                        plan_items.c.status.in_(("expiring", "expired", "missing", "awaiting_attestation")))
             ).scalars())
-            digests.append((unit, counts))
-    for unit, counts in digests:
+            extra = "".join(section(conn, unit.id, ids) for section in registry.of(app).digest_sections)
+            digests.append((unit, counts, extra))
+    for unit, counts, extra in digests:
         body = (f"Hei {unit.leader_name},\n\nUkesoversikt for {unit.name} ({week.isoformat()}):\n"
                 f"  går snart ut: {counts['expiring']}\n  utløpt: {counts['expired']}\n"
                 f"  mangler: {counts['missing']}\n  venter på attestering: {counts['awaiting_attestation']}\n\n"
                 f"Weekly summary: expiring {counts['expiring']}, expired {counts['expired']}, missing "
                 f"{counts['missing']}, awaiting attestation {counts['awaiting_attestation']}.\n"
-                f"{app.config['PUBLIC_URL'].rstrip('/')}/\n")
+                f"{extra}{app.config['PUBLIC_URL'].rstrip('/')}/\n")
         sent += _send_once(engine, mailer, f"digest:{unit.id}:{unit.leader_id}:{week.isoformat()}", unit.email,
                            f"Kompetanse i {unit.name}: ukesoversikt / weekly summary", body)
     return sent

@@ -76,6 +76,11 @@ def _items(conn, ids, as_of: AsOf | None = None, statuses=None) -> list:
     return out
 
 
+def items_of(conn, employee_ids, as_of: AsOf | None = None, statuses=None) -> list:
+    """The plan items of these employees, now or (as_of) at the end of a past day (for lrs.competence.aggregates)."""
+    return _items(conn, employee_ids, as_of, statuses)
+
+
 def evidence_notes(conn, employee_id: str) -> dict[str, str]:
     """statement id -> why the day its evidence counts from is not its timestamp (lrs.competence.engine._occurred)."""
     return dict(conn.execute(select(facts.c.statement_id, facts.c.note)

@@ -37,6 +37,10 @@ employees = Table(
     Column("unit_id", String(64), ForeignKey("units.id"), nullable=False),
     Column("started_on", Date, nullable=False),
     Column("left_on", Date),  # set when the employee leaves the trust: the plan closes
+    # Known ahead (HR): the day a leaver or retiree will be gone, and why (retirement | resignation | end_of_contract
+    # | other). Only the capacity forecast reads it; the plan closes on left_on as before.
+    Column("planned_leaving_on", Date),
+    Column("leaving_reason", String(24)),
     Index("ix_employees_unit", "unit_id"),
 )
 

@@ -15,7 +15,8 @@ from lrs.store.models import credentials
 
 SCOPES = ("statements/write", "statements/read", "statements/read/mine", "state", "define", "profile",
           "all/read", "all", "portal/read", "cmi5/admin",
-          "competence/rules", "competence/directory", "statements/void/any", "programmes/read")
+          "competence/rules", "competence/directory", "statements/void/any", "programmes/read",
+          "capacity/read")
 DEFAULT_SCOPES = ("statements/write", "statements/read/mine", "state", "profile", "define")
 
 

@@ -16,7 +16,7 @@ from lrs.csrf import csrf
 
 LANGUAGES = ("nb", "en")
 # Pages that show a signed-in person's data: never kept by a browser or proxy cache.
-PERSONAL = ("web", "privacy", "simulation", "competence_api", "simulation_api")
+PERSONAL = ("web", "privacy", "simulation", "competence_api", "simulation_api", "lti", "lti_api")
 
 
 def current_language() -> str:
@@ -75,8 +75,11 @@ def init_app(app):
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("Referrer-Policy", "same-origin")
         if response.mimetype == "text/html" and request.endpoint != "cmi5_api.content":  # course content is the
-            headers.setdefault("Content-Security-Policy", content_security_policy(app))  # author's own
-            if app.config["FRAME_ANCESTORS"].strip() == "'none'":
+            # author's own. A page may be framed by FRAME_ANCESTORS, or by what this request allows (g.frame_ancestors:
+            # an LTI-launched session's platform, lrs/lti).
+            ancestors = g.get("frame_ancestors") or app.config["FRAME_ANCESTORS"]
+            headers.setdefault("Content-Security-Policy", content_security_policy(app, ancestors))
+            if ancestors.strip() == "'none'":
                 headers.setdefault("X-Frame-Options", "DENY")
         if g.get("principal") and request.blueprint in PERSONAL and request.endpoint != "web.static":
             headers["Cache-Control"] = "no-store"
@@ -87,9 +90,9 @@ def init_app(app):
     app.cli.add_command(users_group)
 
 
-def content_security_policy(app) -> str:
+def content_security_policy(app, ancestors: str | None = None) -> str:
     """Scripts and styles from this site only (no inline script: the pages have none), no plugins, and framing
-    only by FRAME_ANCESTORS."""
+    only by FRAME_ANCESTORS (or the given ancestors)."""
     return ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
-            f"base-uri 'none'; form-action 'self'; frame-ancestors {app.config['FRAME_ANCESTORS']}")
+            f"base-uri 'none'; form-action 'self'; frame-ancestors {ancestors or app.config['FRAME_ANCESTORS']}")
 

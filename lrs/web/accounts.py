@@ -166,7 +166,7 @@ def sign_in_failed(engine, username: str, address: str, window: timedelta) -> No
 
 def principal_of(user: dict) -> Principal:
     return Principal(user["id"], user["employee_id"], frozenset(user["roles"].split()),
-                     frozenset(user["led_units"].split()))
+                     frozenset(user["led_units"].split()), user["username"])
 
 
 def audit(engine, user_id: str | None, action: str, detail: str = "", ip: str | None = None) -> None:
@@ -175,6 +175,9 @@ def audit(engine, user_id: str | None, action: str, detail: str = "", ip: str | 
 
 
 def audit_entries(engine, limit: int = 200) -> list[dict]:
+    """The newest lines of the audit log, each with who did it by name (`who`; None: nobody signed in)."""
     with read_transaction(engine) as conn:
-        return [dict(r) for r in conn.execute(select(audit_log).order_by(audit_log.c.seq.desc()).limit(limit))
-                .mappings()]
+        return [dict(r) for r in conn.execute(
+            select(audit_log, users.c.display_name.label("who"), users.c.username.label("who_username"))
+            .outerjoin(users, users.c.id == audit_log.c.user_id)
+            .order_by(audit_log.c.seq.desc()).limit(limit)).mappings()]

@@ -26,6 +26,9 @@ STAFF = {  # unit -> [(role, how many)]
     "psyk": [("sykepleier", 10), ("helsefagarbeider", 6), ("lis", 3), ("overlege", 2)],
     "drift": [("portor", 10), ("kontor", 6)],
     "rad": [("radiograf", 8), ("overlege", 2), ("kontor", 2)],
+    # Helse Fjord HF (after the first trust's people, so their numbers and records stay as they were)
+    "fjord-int": [("spesialsykepleier", 10), ("sykepleier", 6), ("overlege", 2)],
+    "fjord-akutt": [("sykepleier", 10), ("lis", 3), ("helsefagarbeider", 3)],
 }
 FIRST = ["Kari", "Ola", "Ingrid", "Per", "Anne", "Lars", "Marit", "Jon", "Silje", "Erik", "Hanne", "Knut", "Nora",
          "Emil", "Ida", "Sindre", "Maja", "Jonas", "Sara", "Ahmed", "Fatima", "Piotr", "Aisha", "Mohammed", "Linnea",
@@ -64,11 +67,17 @@ LEADERS = {"med": "100001", "kir": "100080", "kvinne": "100113"}
 def employees_csv() -> str:
     out = io.StringIO()
     w = csv.writer(out)
-    w.writerow(["employee_id", "name", "email", "unit_id", "roles", "started_on", "left_on"])
+    w.writerow(["employee_id", "name", "email", "unit_id", "roles", "started_on", "left_on", "planned_leaving_on",
+                "leaving_reason"])
+    leaving = random.Random(21)  # known leavers and retirements, for the capacity forecast
     for employee_id, name, unit, role, started in _people():
         email = name.lower().replace(" ", ".").replace("ø", "o").replace("æ", "ae").replace("å", "a")
+        planned, reason = "", ""
+        if leaving.random() < 0.06:
+            planned = (date(2026, 12, 1) + timedelta(days=leaving.randrange(20, 900))).isoformat()
+            reason = leaving.choice(["retirement", "retirement", "resignation"])
         w.writerow([employee_id, name, f"{email}.{employee_id}@helse.example.no", unit, role, started.isoformat(),
-                    ""])
+                    "", planned, reason])
     return out.getvalue()
 
 

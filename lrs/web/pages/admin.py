@@ -15,7 +15,8 @@ from lrs.store.db import engine, read_transaction, transaction
 from lrs.web import accounts
 from lrs.web.guard import audit, login_required
 from lrs.web.pages.base import bp, settings, status_labels
-from lrs.web.pages.forms import CredentialForm, ImportForm, PlainForm, RolesForm, RuleForm, UserForm, problems
+from lrs.web.pages.forms import (ROLE_NAMES, CredentialForm, ImportForm, PlainForm, RolesForm, RuleForm, UserForm,
+                                 problems)
 
 
 def _submitted(form_class, anchor=""):
@@ -33,18 +34,79 @@ def _submitted(form_class, anchor=""):
     return wrap
 
 
+def _unit_tree(conn) -> list[dict]:
+    """The units as a tree to pick from: id, name and depth (0: the trust)."""
+    return [{"id": u["id"], "name": u["name"], "depth": min(len([p for p in u["path"].split("/") if p]) - 1, 5)}
+            for u in service.unit_tree(conn)]
+
+
+def _picked_units(form, tree) -> tuple[list[str], list[str]]:
+    """The units ticked in the form (a value may also hold several ids, space-separated), and those of them not
+    in the unit tree."""
+    picked = [u for value in form.led_units.data or () for u in value.split()]
+    known = {u["id"] for u in tree}
+    return picked, [u for u in picked if u not in known]
+
+
+def _unknown_units(unknown) -> str:
+    return _("Ukjent enhet: %(units)s. Velg enhetene fra enhetstreet.", units=", ".join(unknown))
+
+
 @bp.get("/admin")
 @login_required("admin")
 def admin():
+    return _admin_page()
+
+
+def _admin_page(user_form=None, status=200):
+    """The admin page; with the new-user form as it was sent (and open) when it had a problem."""
     with read_transaction(engine()) as conn:
         names = service.competence_names(conn)
         rules = rules_in_force(conn)
         portal, dead = portal_service.status(conn), portal_service.dead_letters(conn, 20)
+        tree = _unit_tree(conn)
     return render_template("admin.html", users=accounts.all_users(engine()), credentials=creds.list_all(engine()),
-                           portal=portal, dead=dead,
+                           portal=portal, dead=dead, units=tree, unit_names={u["id"]: u["name"] for u in tree},
+                           role_names=ROLE_NAMES, new_user_open=user_form is not None,
                            competences=names.values(), audit=accounts.audit_entries(engine(), 30),
-                           rules=rules, user_form=UserForm(), credential_form=CredentialForm(), plain=PlainForm(),
-                           rule_form=RuleForm(), import_form=ImportForm(), roles_form=RolesForm())
+                           rules=rules, user_form=user_form or UserForm(), credential_form=CredentialForm(),
+                           plain=PlainForm(), rule_form=RuleForm(), import_form=ImportForm(),
+                           roles_form=RolesForm()), status
+
+
+@bp.route("/admin/users/<user_id>", methods=["GET", "POST"])
+@login_required("admin")
+def admin_user(user_id):
+    """One user's roles and units, as checkboxes: the roles by name, the units from the unit tree."""
+    user = accounts.by_id(engine(), user_id)
+    if user is None:
+        abort(404, _("Det finnes ingen slik bruker."))
+    with read_transaction(engine()) as conn:
+        tree = _unit_tree(conn)
+    form = RolesForm()
+    status = 200
+    if request.method == "POST":
+        picked, unknown = _picked_units(form, tree)
+        if not form.validate_on_submit():
+            abort(400, _("Skjemaet var utløpt. Last siden på nytt og prøv igjen."))
+        if unknown:
+            flash(_unknown_units(unknown), "error")
+            status = 400
+        else:
+            try:
+                accounts.set_roles(engine(), user_id, form.roles.data, picked)
+            except accounts.AccountError as e:
+                flash(str(e), "error")
+                status = 400
+            else:
+                audit("roles-changed", f"{user['username']}: {' '.join(form.roles.data)}; {' '.join(picked)}")
+                flash(_("Rollene til %(name)s er endret.", name=user["display_name"]), "ok")
+                return redirect(url_for("web.admin") + "#users")
+        chosen_roles, chosen_units = form.roles.data or [], picked
+    else:
+        chosen_roles, chosen_units = user["roles"].split(), user["led_units"].split()
+    return render_template("admin_user.html", user=user, form=form, units=tree, role_names=ROLE_NAMES,
+                           chosen_roles=chosen_roles, chosen_units=chosen_units), status
 
 
 @bp.post("/admin/rules")
@@ -98,8 +160,12 @@ def admin_user_roles(user_id):
     form = RolesForm()
     if not form.validate_on_submit():
         abort(400)
+    with read_transaction(engine()) as conn:
+        picked, unknown = _picked_units(form, _unit_tree(conn))
     try:
-        accounts.set_roles(engine(), user_id, form.roles.data, (form.led_units.data or "").split())
+        if unknown:
+            raise accounts.AccountError(_unknown_units(unknown))
+        accounts.set_roles(engine(), user_id, form.roles.data, picked)
     except accounts.AccountError as e:
         flash(str(e), "error")
     else:
@@ -123,19 +189,22 @@ def admin_sign_out_everywhere(user_id):
 @login_required("admin")
 def admin_create_user():
     form = UserForm()
-    if form.validate_on_submit():
-        try:
-            accounts.create(engine(), form.username.data, form.display_name.data, form.roles.data,
-                            form.password.data or None, form.employee_id.data or None,
-                            (form.led_units.data or "").split())
-        except accounts.AccountError as e:
-            flash(str(e), "error")
-        else:
-            audit("user-created", form.username.data)
-            flash(_("Bruker opprettet."), "ok")
-    else:
+    if not form.validate_on_submit():
         flash(problems(form), "error")
-    return redirect(url_for("web.admin"))
+        return _admin_page(form, 400)
+    with read_transaction(engine()) as conn:
+        picked, unknown = _picked_units(form, _unit_tree(conn))
+    try:
+        if unknown:
+            raise accounts.AccountError(_unknown_units(unknown))
+        accounts.create(engine(), form.username.data, form.display_name.data, form.roles.data,
+                        form.password.data or None, form.employee_id.data or None, picked)
+    except accounts.AccountError as e:
+        flash(str(e), "error")
+        return _admin_page(form, 400)
+    audit("user-created", form.username.data)
+    flash(_("Bruker opprettet."), "ok")
+    return redirect(url_for("web.admin") + "#users")
 
 
 @bp.post("/admin/credentials")
@@ -147,15 +216,21 @@ def admin_create_credential(form):
     return render_template("credential_made.html", credential=made)
 
 
-@bp.post("/admin/credentials/<key>/revoke")
+@bp.route("/admin/credentials/<key>/revoke", methods=["GET", "POST"])
 @login_required("admin")
 def admin_revoke_credential(key):
+    """First a page saying what revoking the key stops (GET), then the revocation (POST from that page)."""
+    credential = next((c for c in creds.list_all(engine()) if c["key"] == key), None)
+    if credential is None:
+        abort(404, _("Det finnes ingen slik API-nøkkel."))
+    if request.method == "GET":
+        return render_template("credential_revoke.html", credential=credential, plain=PlainForm())
     if not PlainForm().validate_on_submit():
-        abort(400)
+        abort(400, _("Skjemaet var utløpt. Last siden på nytt og prøv igjen."))
     if creds.revoke(engine(), key):
-        audit("credential-revoked", key)
-        flash(_("Nøkkelen er trukket tilbake."), "ok")
-    return redirect(url_for("web.admin"))
+        audit("credential-revoked", f"{key} {credential['name']}")
+        flash(_("Nøkkelen %(key)s (%(name)s) er trukket tilbake.", key=key, name=credential["name"]), "ok")
+    return redirect(url_for("web.admin") + "#credentials")
 
 
 @bp.post("/admin/portal/requeue")

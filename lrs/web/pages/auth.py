@@ -47,13 +47,17 @@ def _local(target: str, otherwise: str) -> str:
     return target if target.startswith("/") and not target.startswith("//") else otherwise
 
 
-def _start_session(user: dict, how: str):
-    """One session mechanism for every way of signing in: a server-side session, its id in the cookie."""
+def start_session(user: dict, how: str, **extra):
+    """One session mechanism for every way of signing in: a server-side session, its id in the cookie. `extra`
+    goes into the cookie's session too (an LTI launch marks the session framed by its platform)."""
     session.clear()
     session.permanent = True
     session.update(sid=accounts.start_session(engine(), user["id"], idle_limit(current_app)), lang=user["lang"],
-                   seen=int(utcnow().timestamp()))
+                   seen=int(utcnow().timestamp()), **extra)
     audit("sign-in", how, user_id=user["id"])
+
+
+_start_session = start_session  # the name it had before the LTI launch began to use it
 
 
 @bp.post("/logout")
@@ -108,16 +112,18 @@ def _oidc_client():
     return oauth.idp
 
 
+# Where each role lands after signing in, the first that the person holds: their main page.
+LANDING = (("admin", "web.admin"), ("leader", "web.leader"), ("region", "web.capacity"),
+           ("trust_admin", "web.capacity"), ("instructor", "simulation.overview"), ("author", "web.author"))
+
+
 @bp.get("/")
 @login_required()
 def home():
     who = principal.current()
+    for role, endpoint in LANDING:
+        if who.has(role):
+            return redirect(url_for(endpoint))
     if who.employee_id:
         return redirect(url_for("web.my_plan"))
-    if who.has("leader"):
-        return redirect(url_for("web.leader"))
-    if who.has("instructor") and not who.has("admin"):  # an instructor without an employee number: their sessions
-        return redirect(url_for("simulation.overview"))
-    if who.has("author") and not who.has("admin"):
-        return redirect(url_for("web.author"))
-    return redirect(url_for("web.admin"))  # admins; anyone else hears there that it is not theirs
+    abort(403, _("Kontoen din har ingen rolle her ennå. Be en administrator om tilgang."))

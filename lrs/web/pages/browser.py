@@ -38,7 +38,7 @@ def statements_page():
         person = directory.employee_of_person_filter(conn, args["person"], current_app.config["IDENTITY_HOMEPAGE"]) \
             if args["person"] else None
         whole = who.has("admin") or (person is not None and service.can_see_records(conn, who, person))
-    me = agent_for(who.employee_id, current_app.config["IDENTITY_HOMEPAGE"]) if who.employee_id else None
+    me = _me(who)
     if not whole and me is None:
         return render_template("statements.html", args=args, statements=[], error=None, scoped=True)
     logged = {k: v for k, v in args.items() if v and not (person and k == "person")}
@@ -78,6 +78,14 @@ def _find(args: dict, agent: dict | None, related: bool, limit: int) -> list[dic
     return [orjson.loads(body) for body in bodies]
 
 
+def _me(who) -> dict | None:
+    """The xAPI agent the signed-in person acts as: their employee account, or (an instructor who is no employee)
+    their user account."""
+    if who.employee_id:
+        return agent_for(who.employee_id, current_app.config["IDENTITY_HOMEPAGE"])
+    return principal.user_agent(who.username) if who.username else None
+
+
 def _person_agent(person: str) -> dict:
     """The agent a search field names: an e-mail address, else an employee id (an account at the trust)."""
     if "@" in person:
@@ -105,7 +113,7 @@ def statement_page(statement_id):
     with read_transaction(engine()) as conn:
         people = directory.employees_in_statement(conn, statement_id)
         if not who.has("admin"):  # an instructor: a statement of a session they led, or about people they teach
-            me = agent_for(who.employee_id, current_app.config["IDENTITY_HOMEPAGE"]) if who.employee_id else None
+            me = _me(who)
             if not (me and _instructs(orjson.loads(row.body), me)) and not (
                     people and all(service.can_see_records(conn, who, p) for p in people)):
                 abort(403)

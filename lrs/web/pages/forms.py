@@ -4,6 +4,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired, FileSize
 from wtforms import DateField, PasswordField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from lrs import principal
 from lrs.competence import evidence
@@ -16,8 +17,24 @@ class LoginForm(FlaskForm):
 
 
 def problems(form) -> str:
-    """A form's errors in one line, field by field."""
-    return "; ".join(f"{field}: {', '.join(errors)}" for field, errors in form.errors.items())
+    """A form's errors in one line, field by field, each named by its label (never its id)."""
+    return "; ".join(f"{form[field].label.text if field in form else field}: {', '.join(map(str, errors))}"
+                     for field, errors in form.errors.items())
+
+
+# The roles as people call them (lrs.principal.ROLES are the stored names).
+ROLE_NAMES = {"employee": _l("Ansatt"), "leader": _l("Leder"), "instructor": _l("Instruktør"),
+              "author": _l("Kursforfatter"), "admin": _l("Administrator"),
+              "region": _l("Regional lesetilgang"), "trust_admin": _l("Administrator for helseforetaket")}
+
+
+class CheckboxesField(SelectMultipleField):
+    """A choice of several, as labelled checkboxes. Its choices are checked by the view (a unit tree changes)."""
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+    def pre_validate(self, form):
+        pass
 
 
 class PlainForm(FlaskForm):
@@ -42,8 +59,8 @@ class UserForm(FlaskForm):
     display_name = StringField(_l("Navn"), validators=[DataRequired(), Length(max=200)])
     password = PasswordField(_l("Passord (minst 12 tegn; tomt: bare OpenID Connect)"), validators=[Optional()])
     employee_id = StringField(_l("Ansattnr."), validators=[Optional(), Length(max=64)])
-    roles = SelectMultipleField(_l("Roller"), choices=[(r, r) for r in principal.ROLES])
-    led_units = StringField(_l("Leder for enheter (mellomromsdelt)"), validators=[Optional()])
+    roles = CheckboxesField(_l("Roller"), choices=[(r, ROLE_NAMES[r]) for r in principal.ROLES])
+    led_units = CheckboxesField(_l("Leder eller instruktør for enhetene"), choices=[])
 
 
 class RuleForm(FlaskForm):
@@ -55,9 +72,15 @@ class ImportForm(FlaskForm):
                      validators=[FileRequired(), FileAllowed(["yaml", "yml", "csv"])])
 
 
+class PublishForm(FlaskForm):
+    package = FileField(_l("Modulpakke (zip fra course-builder build, eller cmi5.xml)"), validators=[
+        FileRequired(_l("Velg en modulpakke å laste opp.")),
+        FileAllowed(["zip", "xml"], _l("Last opp en cmi5-pakke: en .zip eller en cmi5.xml."))])
+
+
 class RolesForm(FlaskForm):
-    roles = SelectMultipleField(_l("Roller"), choices=[(r, r) for r in principal.ROLES])
-    led_units = StringField(_l("Leder for enheter (mellomromsdelt)"), validators=[Optional()])
+    roles = CheckboxesField(_l("Roller"), choices=[(r, ROLE_NAMES[r]) for r in principal.ROLES])
+    led_units = CheckboxesField(_l("Leder eller instruktør for enhetene"), choices=[])
 
 
 class CredentialForm(FlaskForm):

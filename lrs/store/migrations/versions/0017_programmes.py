@@ -1,7 +1,7 @@
 """programmes: programme versions, enrolments and their moves, logged entries, sign-offs
 
 Revision ID: 0017
-Revises: 0015
+Revises: 0016
 """
 from alembic import op
 import sqlalchemy as sa
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from lrs.store.types import UTCDateTime
 
 revision = '0017'
-down_revision = '0015'
+down_revision = '0016'
 branch_labels = None
 depends_on = None
 
