@@ -29,14 +29,6 @@ def pages_of(page, role) -> list[str]:
     return sorted(one_each.values())
 
 
-# Pages wider than a phone (WCAG 1.4.10, reflow) that their owners are reworking for issue 20: allowed here until
-# then, not required. Any other page wider than 390 px fails.
-KNOWN_TOO_WIDE = {
-    "/leader": "the attestation queue's table (the leader page's phone layout, issue 20)",
-    "/admin": "the portal delivery table (the admin page, issue 20)",
-}
-
-
 def violations(page, path) -> list[str]:
     found = []
     for size in ("desktop", "phone"):
@@ -47,7 +39,7 @@ def violations(page, path) -> list[str]:
         except AssertionError as e:
             found.append(f"{size} {e}")
     width = page.evaluate("document.documentElement.scrollWidth")
-    if width > 391 and kind(urlsplit(page.url).path) not in KNOWN_TOO_WIDE:  # where "/" led
+    if width > 391:
         found.append(f"phone {path} is {width} px wide: only .scroll boxes may be wider than the screen")
     return found
 
