@@ -77,7 +77,7 @@ def look(page, name):
     at_width(page, "desktop")
 
 
-def test_participant_sees_progression_and_logs_supervision_meetings(page):
+def participant_sees_progression_and_logs_supervision_meetings(page):
     sign_in(page, "ola")
     page.get_by_role("link", name="Utdanningsløp").click()
     page.wait_for_url("**/programmer/deltaker/*")
@@ -111,7 +111,7 @@ def test_participant_sees_progression_and_logs_supervision_meetings(page):
     assert page.get_by_role("button", name="Vurder som oppnådd").count() == 0
 
 
-def test_supervisor_confirms_entries_and_assesses(page):
+def supervisor_confirms_entries_and_assesses(page):
     sign_in(page, "kari")
     page.goto("/programmer/veiledning")
     assert page.get_by_role("heading", name="Mine kandidater i veiledning").is_visible()
@@ -131,7 +131,7 @@ def test_supervisor_confirms_entries_and_assesses(page):
     look(page, "programmer-vurdert")
 
 
-def test_leader_sees_who_is_behind_approves_and_prints_the_record(page):
+def leader_sees_who_is_behind_approves_and_prints_the_record(page):
     sign_in(page, "lise")
     page.goto("/programmer/oversikt")
     assert page.get_by_role("heading", name="Utdanningsløp: hvem ligger bak planen").is_visible()
@@ -162,3 +162,11 @@ def test_leader_sees_who_is_behind_approves_and_prints_the_record(page):
     exported = json.loads(Path(download.value.path()).read_text())
     assert [s["verb"]["id"].rsplit("/", 1)[1] for s in exported] == ["attended", "attended", "assessed-achieved",
                                                                      "approved"]
+
+
+def test_participant_then_supervisor_then_leader(new_page):
+    """One test, as each step builds on the one before: the runner may split a module's tests across other
+    modules' (xdist), and the site would be made anew between them."""
+    participant_sees_progression_and_logs_supervision_meetings(new_page())
+    supervisor_confirms_entries_and_assesses(new_page())
+    leader_sees_who_is_behind_approves_and_prints_the_record(new_page())
