@@ -48,7 +48,7 @@ test: $(STAMP) $(RUNTIME)
 # otherwise write to a scratch folder; tests/browser_support.py `shoot`).
 screenshots: $(STAMP) $(RUNTIME)
 	LRS_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest -p no:xdist -q -k "not postgresql" \
-		tests/test_web_browser.py tests/test_cmi5_browser.py $(sort $(wildcard tests/test_journey_*.py))
+		tests/test_web_browser.py tests/test_cmi5_browser.py tests/test_lti_browser.py $(sort $(wildcard tests/test_journey_*.py))
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
