@@ -37,7 +37,7 @@ def login():
             audit("sign-in-failed", form.username.data, user_id=None)
             flash(_("Feil brukernavn eller passord."), "error")
         else:
-            _start_session(user, "password")
+            start_session(user, "password")
             return redirect(_local(request.args.get("next", ""), url_for("web.home")))
     return render_template("login.html", form=form, oidc=_oidc_on())
 
@@ -55,9 +55,6 @@ def start_session(user: dict, how: str, **extra):
     session.update(sid=accounts.start_session(engine(), user["id"], idle_limit(current_app)), lang=user["lang"],
                    seen=int(utcnow().timestamp()), **extra)
     audit("sign-in", how, user_id=user["id"])
-
-
-_start_session = start_session  # the name it had before the LTI launch began to use it
 
 
 @bp.post("/logout")
@@ -95,7 +92,7 @@ def oidc_callback():
         audit("sign-in-failed", f"oidc {claims['sub']}", user_id=None)
         flash(_("Denne påloggingen er ikke knyttet til en bruker her."), "error")
         return redirect(url_for("web.login"))
-    _start_session(user, "oidc")
+    start_session(user, "oidc")
     return redirect(url_for("web.home"))
 
 
