@@ -42,9 +42,6 @@ class Org:
             self._subtrees[unit_id] = {u for u, v in self.units.items() if v["path"].startswith(path)}
         return self._subtrees[unit_id]
 
-    def roots(self) -> list[str]:
-        return self.children[None]
-
     def chain(self, unit_id: str) -> list[dict]:
         """The unit and its ancestors, root first (for breadcrumbs)."""
         ids = [i for i in self.units[unit_id]["path"].strip("/").split("/") if i in self.units]

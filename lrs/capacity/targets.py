@@ -93,7 +93,7 @@ def check(conn, wanted: list[dict]) -> None:
     """Every unit, competence and role a target names must exist."""
     unit_ids = {u["id"] for u in aggregates.org_units(conn)}
     known = aggregates.known_competences(conn)
-    roles = aggregates.role_codes(conn) | set(aggregates.job_role_codes(conn))
+    roles = set(aggregates.job_role_codes(conn))  # employee_roles.role_code is a key of job_roles
     for t in wanted:
         if t["unit"] not in unit_ids:
             raise TargetProblem(f"target {t['id']}: unknown unit {t['unit']}")

@@ -13,7 +13,7 @@ from lrs.competence.plan import Item, status_of
 from lrs.competence.rules import Achievement
 from lrs.competence.tables import competences, employee_roles, employees, plan_items, status_changes, units
 
-HELD = ("fulfilled", "expiring")
+HELD = service.VALID
 NEVER = "9999-99"  # the month of a date that is not there (no expiry, no leaving)
 NOT_MET = service.NOT_MET
 
@@ -104,16 +104,6 @@ def renewers(conn, competence_code: str, unit_ids, role_code: str | None, today:
     return [dict(r._mapping) for r in conn.execute(query)]
 
 
-def leavers(conn, unit_ids, today: date, until: date) -> list[dict]:
-    """Who of these units is known to leave after today and by `until` (left_on or planned_leaving_on)."""
-    leaving = _leaving(conn)
-    query = (select(employees.c.id, employees.c.name, employees.c.unit_id, leaving.label("leaving_on"),
-                    employees.c.leaving_reason)
-             .where(employees.c.unit_id.in_(list(unit_ids)), leaving > today, leaving <= until)
-             .order_by(leaving, employees.c.name))
-    return [dict(r._mapping) for r in conn.execute(query)]
-
-
 def org_units(conn) -> list[dict]:
     """Every unit: id, parent_id, name, kind, path (ordered by path)."""
     return [dict(r._mapping) for r in conn.execute(
@@ -122,10 +112,6 @@ def org_units(conn) -> list[dict]:
 
 def competence_names(conn) -> dict[str, dict]:
     return service.competence_names(conn)
-
-
-def role_codes(conn) -> set[str]:
-    return set(conn.execute(select(employee_roles.c.role_code).distinct()).scalars())
 
 
 def job_role_codes(conn) -> list[str]:

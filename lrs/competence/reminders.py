@@ -45,7 +45,7 @@ class Mailer:
             smtp.send_message(msg)
 
 
-def _send_once(engine, mailer: Mailer, key: str, to: str, subject: str, body: str) -> bool:
+def send_once(engine, mailer: Mailer, key: str, to: str, subject: str, body: str) -> bool:
     """Record the key and send in one transaction: a failed send is tried again next run, a sent one never again."""
     try:
         with write_transaction(engine) as conn:
@@ -61,9 +61,6 @@ def _send_once(engine, mailer: Mailer, key: str, to: str, subject: str, body: st
     except (smtplib.SMTPException, OSError) as e:
         code = getattr(e, "smtp_code", None)
         raise MailError(f"sending {key} failed: {type(e).__name__}{f' (SMTP {code})' if code else ''}") from None
-
-
-send_once = _send_once  # for other packages' reminders (lrs.programmes): the same once-only bookkeeping
 
 
 def send_reminders(app) -> int:
@@ -93,7 +90,7 @@ def send_reminders(app) -> int:
                 f"{' (' + when + ')' if when else ''}.\nSe planen din: {link}\n\n"
                 f"Your competence \"{r.name_en}\" {STATUS_EN[r.status]}{' (' + when + ')' if when else ''}.\n"
                 f"See your plan: {link}\n")
-        sent += _send_once(engine, mailer, key, r.email, subject, body)
+        sent += send_once(engine, mailer, key, r.email, subject, body)
     return sent
 
 
@@ -128,6 +125,6 @@ def send_digests(app, now=None) -> int:
                 f"Weekly summary: expiring {counts['expiring']}, expired {counts['expired']}, missing "
                 f"{counts['missing']}, awaiting attestation {counts['awaiting_attestation']}.\n"
                 f"{extra}{app.config['PUBLIC_URL'].rstrip('/')}/\n")
-        sent += _send_once(engine, mailer, f"digest:{unit.id}:{unit.leader_id}:{week.isoformat()}", unit.email,
-                           f"Kompetanse i {unit.name}: ukesoversikt / weekly summary", body)
+        sent += send_once(engine, mailer, f"digest:{unit.id}:{unit.leader_id}:{week.isoformat()}", unit.email,
+                          f"Kompetanse i {unit.name}: ukesoversikt / weekly summary", body)
     return sent

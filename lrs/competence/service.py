@@ -87,20 +87,6 @@ def evidence_notes(conn, employee_id: str) -> dict[str, str]:
                              .where(facts.c.employee_id == employee_id, facts.c.note.is_not(None))).all())
 
 
-def evidence_names(conn, plan: dict) -> dict[str, str]:
-    """Statement id -> what it was (the activity's name, else its id), for a plan's evidence column: one query
-    for the whole plan (ids of manual evidence find no statement and are left out)."""
-    ids = {sid.lower(): sid for item in plan["items"] for sid in item["evidence"]}
-    names = {}
-    for chunk in _chunks(sorted(ids)):
-        for sid, body in conn.execute(select(statements.c.id, statements.c.body)
-                                      .where(statements.c.id.in_(chunk), ~statements.c.voided)):
-            obj = orjson.loads(body)["object"]
-            name = (obj.get("definition") or {}).get("name") or {}
-            names[ids[sid]] = name.get("nb-NO") or next(iter(name.values()), obj.get("id", ids[sid]))
-    return names
-
-
 SESSION_TYPE = "https://kompetanse.helse.example.no/xapi/activities/simulation-session"
 ATTESTED_BY = "https://kompetanse.helse.example.no/xapi/extensions/attested-by"
 _VERBS = {"http://adlnet.gov/expapi/verbs/passed": "passed", "http://adlnet.gov/expapi/verbs/completed": "completed",

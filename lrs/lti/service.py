@@ -73,13 +73,6 @@ def update_platform(conn, platform_id: str, **values) -> dict:
     return platform(conn, platform_id)
 
 
-def add_deployment(conn, platform_id: str, deployment_id: str) -> None:
-    p = platform(conn, platform_id)
-    ids = p["deployment_ids"].split()
-    if deployment_id and deployment_id not in ids:
-        update_platform(conn, platform_id, deployment_ids=" ".join([*ids, deployment_id]))
-
-
 def platform(conn, platform_id: str) -> dict | None:
     row = conn.execute(select(lti_platforms).where(lti_platforms.c.id == platform_id)).mappings().first()
     return dict(row) if row else None
@@ -268,6 +261,3 @@ def grade_sent(conn, seq: int, score: float) -> None:
 def grade_failed(conn, seq: int, error: str) -> None:
     conn.execute(update(lti_grades).where(lti_grades.c.seq == seq).values(error=error[:1000]))
 
-
-def grades(conn) -> list[dict]:
-    return [dict(r) for r in conn.execute(select(lti_grades).order_by(lti_grades.c.seq)).mappings()]

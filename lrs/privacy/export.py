@@ -10,6 +10,7 @@ from sqlalchemy import select
 from lrs import accesslog
 from lrs.cmi5.tables import cmi5_registrations
 from lrs.competence import service
+from lrs.competence.directory import ifis_of as agents_of  # the IFIs linked to the employee
 from lrs.competence.tables import (employee_agents, employees, facts, manual_evidence, plan_additions, plan_items,
                                    status_changes)
 from lrs.personal import Personal, keyed
@@ -24,12 +25,6 @@ _CHUNK = 500
 # rows (lrs.personal) is in `other_records`, as its rows.
 _SHAPED = {employees, employee_agents, users, plan_items, plan_additions, facts, status_changes, manual_evidence,
            outbox, cmi5_registrations, accesslog.access_log}
-
-
-def agents_of(conn, employee_id: str) -> list[str]:
-    """The IFIs linked to the employee (their identity-provider account, e-mail, other accounts)."""
-    return sorted(conn.execute(select(employee_agents.c.ifi).where(employee_agents.c.employee_id == employee_id))
-                  .scalars())
 
 
 def statement_seqs(conn, ifis) -> list[int]:

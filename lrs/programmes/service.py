@@ -45,7 +45,7 @@ PROGRAMME_TYPE = VOCABULARY + "/activities/programme"
 CREDENTIAL = "kompetanse-lrs: programmes"
 SIGNOFFS = ("assessed", "approved")
 ENTRY_KINDS = ("procedure", "supervision")
-HELD = ("fulfilled", "expiring")  # a supervisor holds the supervision competence
+HELD = competence.VALID  # a supervisor holds the supervision competence
 
 
 class Refused(ValueError):

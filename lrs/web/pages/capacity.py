@@ -186,14 +186,13 @@ def capacity_admin():
         editable = access.editable_units(org, who)
         upload = TargetsImportForm(prefix="import")
         form = _target_form(conn, org, editable)
+        rows = [t for t in targets.newest_versions(conn) if editable is None or t["unit_id"] in editable]
         if request.method == "GET" and request.args.get("edit"):
-            found = [t for t in targets.newest_versions(conn) if t["target_id"] == request.args["edit"]]
-            if found and (editable is None or found[0]["unit_id"] in editable):
-                t = found[0]
+            t = next((t for t in rows if t["target_id"] == request.args["edit"]), None)
+            if t:
                 form.process(data={"target_id": t["target_id"], "unit": t["unit_id"], "competence": t["competence_code"],
                                    "role": t["role_code"] or "", "per": t["per"], "minimum": t["minimum"],
                                    "groups": t["groups"], "note": t["note"] or "", "active": t["active"]})
-        rows = [t for t in targets.newest_versions(conn) if editable is None or t["unit_id"] in editable]
     if request.method == "POST":
         if request.form.get("action") == "import":
             if not upload.validate_on_submit():
