@@ -208,6 +208,15 @@ def test_xlsx_export_has_frozen_header_filter_dates_and_colours(unit):
     assert rows[("E2", "LMH")][5].fill.fgColor.rgb.endswith("E3F4E8")
 
 
+def test_exports_show_a_formula_typed_as_a_name_as_text():
+    from lrs.web.exports import Column, download
+    columns, rows = [Column("Navn"), Column("Antall")], [["=HYPERLINK(\"http://x\")", 3], ["Ola", 2]]
+    raw = download("csv", "t", "T", columns, rows).get_data(as_text=True).lstrip("\ufeff")
+    assert list(csv.reader(io.StringIO(raw), delimiter=";"))[1:] == [["'=HYPERLINK(\"http://x\")", "3"], ["Ola", "2"]]
+    sheet = load_workbook(io.BytesIO(download("xlsx", "t", "T", columns, rows).data)).active
+    assert sheet["A2"].data_type == "s" and sheet["A2"].value == "=HYPERLINK(\"http://x\")"
+
+
 def test_an_employee_has_no_leader_page_and_no_count(app, unit):
     client = app.test_client()
     sign_in(client, "kari")

@@ -11,6 +11,7 @@ from lrs import accesslog, personal, principal
 from lrs.competence import service
 from lrs.privacy import access, events, export
 from lrs.store.db import transaction
+from lrs.web.exports import as_text
 from lrs.web.guard import login_required
 
 bp = Blueprint("privacy", __name__, template_folder="templates")
@@ -95,16 +96,11 @@ def admin_csv():
     writer = csv.writer(out)
     writer.writerow(["at", "user", "credential", "employee_id", "unit_id", "resource", "role", "filter"])
     for e in entries:
-        writer.writerow([_cell(v) for v in (e["at"].isoformat(), e["username"] or e["user_id"], e["credential"],
+        writer.writerow([as_text(v) for v in (e["at"].isoformat(), e["username"] or e["user_id"], e["credential"],
                                             e["employee_id"], e["unit_id"], e["resource"], e["role"], e["filter"])])
     return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": 'attachment; filename="access-log.csv"'})
 
-
-def _cell(value) -> str:
-    """A CSV cell a spreadsheet shows as text: filters are typed by API clients, and =… would be a formula."""
-    text = value or ""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 @bp.get("/admin/privacy/export")

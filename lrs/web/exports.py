@@ -26,6 +26,16 @@ COLOURS = {"fulfilled": ("0B6B2E", "E3F4E8"), "expiring": ("7A4A00", "FFF1D6"),
            "closed": ("4A4A4A", "EEEEEE")}
 
 
+# What a spreadsheet reads as the start of a formula: names and titles come from HR files and from users.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def as_text(value) -> str:
+    """A CSV cell a spreadsheet shows as the text it is, not as a formula (=2+2 becomes '=2+2)."""
+    text = value or ""
+    return "'" + text if text[:1] in FORMULA_START else text
+
+
 @dataclass(frozen=True)
 class Column:
     title: str
@@ -64,7 +74,7 @@ def _text(column: Column, value, labels) -> str:
         return f"{round(value * 100)} %"
     if isinstance(value, date):
         return value.isoformat()  # Excel reads ISO dates as dates in every locale
-    return str(value)
+    return as_text(value) if isinstance(value, str) else str(value)
 
 
 def _xlsx(sheet_title, columns, rows, labels) -> bytes:
@@ -81,7 +91,11 @@ def _xlsx(sheet_title, columns, rows, labels) -> bytes:
     for row in rows:
         out = []
         for c, value in zip(columns, row):
-            if value is None or c.kind == "text":
+            if isinstance(value, str) and c.kind == "text" and value.startswith("="):
+                cell = _cell(sheet, value)
+                cell.data_type = "s"  # text, where openpyxl would write a formula
+                out.append(cell)
+            elif value is None or c.kind == "text":
                 out.append(value)
             elif c.kind == "status":
                 font, fill = styles.get(value, (None, None))
