@@ -9,6 +9,7 @@ from lrs import principal
 from lrs.csrf import cookie_api
 from lrs.lti import service, tool
 from lrs.store.db import transaction
+from lrs.xapi.errors import error_response
 
 bp = cookie_api(Blueprint("lti_api", __name__, url_prefix="/api/lti"))
 ROLES = ("instructor", "admin")
@@ -21,11 +22,6 @@ _MEMBER_FIELD = {"sub": "user_id", "person_sourcedid": "lis_person_sourcedid", "
 class MembersUnavailable(RuntimeError):
     pass
 
-
-def _error(status: int, message: str):
-    response = jsonify({"error": {"code": status, "message": message}})
-    response.status_code = status
-    return response
 
 
 def member_value(member: dict, match_claim: str) -> str:
@@ -77,7 +73,7 @@ def context_members(seq):
     try:
         found = members(seq, who.user_id)
     except MembersUnavailable as e:
-        return _error(502, str(e))
+        return error_response(502, str(e))
     if found is None:
-        return _error(404, f"no Moodle course {seq} launched by you")
+        return error_response(404, f"no Moodle course {seq} launched by you")
     return jsonify(found)

@@ -6,10 +6,12 @@ from urllib.parse import urlsplit
 
 import psycopg
 import sqlalchemy.exc
-from flask import jsonify, render_template, request, url_for
+from flask import render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
+
+from lrs.xapi.errors import error_response
 
 log = logging.getLogger(__name__)
 API_PREFIXES = ("/xapi/", "/api/", "/cmi5/")
@@ -73,7 +75,7 @@ def init_app(app):
             if answer is not e:
                 return answer
         if _is_api():
-            return jsonify({"error": {"code": e.code, "message": e.description}}), e.code, _kept_headers(e)
+            return error_response(e.code, e.description, _kept_headers(e))
         if isinstance(e, InternalServerError) and e.original_exception is not None:
             log.error("error page for an unhandled exception", exc_info=e.original_exception)
         return page(e)
