@@ -49,7 +49,7 @@ def test_the_region_sees_every_trust_and_drills_down(region):
         assert rows[0][:4] == ("target_id", "unit_id", "unit", "competence")
         assert {r[0] for r in rows[1:]} == {"T1", "T2", "T3", "T5"}
         csv_text = client.get("/capacity/export.csv").get_data(as_text=True)
-        assert "T4,sor-icu,Helse Sør HF" not in csv_text and "T4,sor-icu,Intensiv Sør" in csv_text
+        assert "T4;sor-icu;Helse Sør HF" not in csv_text and "T4;sor-icu;Intensiv Sør" in csv_text
 
 
 def test_a_unit_leader_sees_their_unit_only(region):
@@ -104,7 +104,7 @@ def test_indicators_trend_and_drill_down(region):
         assert "Intensiv Nord" in nord and "Dekning INT" in nord
         assert _page(client, "/indicators?competence=NOPE", 404)
         csv_text = client.get("/indicators/export.csv?unit=sor").get_data(as_text=True)
-        assert "2027-01,sor-icu,*,*,2,1" in csv_text
+        assert "2027-01;sor-icu;*;*;2;1" in csv_text
 
 
 def test_pages_need_sign_in_and_a_role(region):

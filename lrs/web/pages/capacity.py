@@ -2,8 +2,6 @@
 holders now and 3, 12 and 36 months ahead (/capacity), one target's months and who must renew
 (/capacity/targets/<id>), the targets' import and edit (/capacity/admin), and the monthly indicators' trend with
 drill-down (/indicators). Read-only for the regional role; targets are set by admins and trust admins."""
-import csv
-import io
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -18,6 +16,7 @@ from lrs.capacity import access, forecast, indicators, targets
 from lrs.capacity.forecast import HORIZONS
 from lrs.competence import service
 from lrs.store.db import transaction
+from lrs.web import exports
 from lrs.web.guard import audit, login_required
 from lrs.web.pages import charts
 from lrs.web.pages.base import bp, today
@@ -126,25 +125,13 @@ def capacity_export(fmt):
              t["gap"]["train_by"].isoformat() if t["gap"]["train_by"] else ""]
             + [m["holders"] for m in t["series"]] for t in result["targets"]]
     name = f"kapasitet-{unit or 'region'}"
-    return _table_download(name, fmt, header, rows)
+    return _download(name, fmt, header, rows)
 
 
-def _table_download(name, fmt, header, rows) -> Response:
-    if fmt == "csv":
-        out = io.StringIO()
-        csv.writer(out).writerows([header] + rows)
-        return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
-                        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
-    from openpyxl import Workbook
-    book = Workbook()
-    sheet = book.active
-    sheet.title = name[:31]
-    for row in [header] + rows:
-        sheet.append(row)
-    data = io.BytesIO()
-    book.save(data)
-    return Response(data.getvalue(), mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
+
+def _download(name, fmt, header, rows) -> Response:
+    """For Norwegian Excel like the leader's exports: CSV with ; and a BOM, XLSX with a frozen header and a filter."""
+    return exports.download(fmt, name, name, [exports.Column(h) for h in header], rows)
 
 
 # ------------------------------------------------------------------------------------------------ targets admin
@@ -281,4 +268,4 @@ def indicators_export(fmt):
         org, unit = _scope(conn, who)
         rows = indicators.rows_for_export(conn, org.subtree(unit) if unit else None)
     header = ["month", "unit_id", "role_code", "competence_code", *indicators.COUNTS]
-    return _table_download(f"indikatorer-{unit or 'region'}", fmt, header, [[r[h] for h in header] for r in rows])
+    return _download(f"indikatorer-{unit or 'region'}", fmt, header, [[r[h] for h in header] for r in rows])
