@@ -30,9 +30,9 @@ def measure(server, headers, size, n, pg_database, spy=None):
     bodies = [pool[i % len(pool)].render() for i in range(n)]
     profiler = None
     if spy:
-        workers = c._descendants(server.process.pid)
-        profiler = subprocess.Popen(["py-spy", "record", "-f", "raw", "-o", spy, "--nonblocking", "-r", "500"]
-                                    + [a for p in workers[-1:] for a in ("-p", str(p))],
+        # Every process of the server (workers and the scheduler's), only threads holding the GIL: Python's CPU.
+        profiler = subprocess.Popen(["py-spy", "record", "-f", "raw", "-o", spy, "--nonblocking", "-r", "500",
+                                     "--gil", "--subprocesses", "-p", str(server.process.pid)],
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     meter = c.CpuMeter(server.process.pid, pg_database).start()
     errors = 0
@@ -53,7 +53,7 @@ def main(argv=None):
     ap.add_argument("--db", default="sqlite,postgresql")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--threads", type=int, default=4)
-    ap.add_argument("--py-spy", help="record a flame graph of one worker to this file (prefix; per case)")
+    ap.add_argument("--py-spy", help="record a profile (py-spy raw, collapsed stacks) of the server's processes to PREFIX-<db>-<size>.txt")
     args = ap.parse_args(argv)
     from tests.server_support import Server
     tmp = tempfile.mkdtemp(prefix="lrs-bench-cpu-")
