@@ -33,7 +33,8 @@ def record(conn, definitions: dict[str, dict]) -> dict:
     """Merge these definitions (activity id -> definition, in statement order) into the canonical ones.
     Returns what was written, for `remember` once the transaction has committed."""
     seen = _seen_by_engine.setdefault(conn.engine, {})
-    definitions = {i: d for i, d in definitions.items() if i not in seen or merge(seen[i], d) != seen[i]}
+    definitions = {i: d for i, d in definitions.items()
+                   if i not in seen or (seen[i] != d and merge(seen[i], d) != seen[i])}
     if not definitions:
         return {}
     ids = sorted(definitions)  # one lock order for every writer: no deadlocks between batches

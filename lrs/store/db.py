@@ -7,6 +7,7 @@ import os
 import sqlite3
 import time
 from contextlib import contextmanager
+from operator import itemgetter
 
 import psycopg
 from flask import current_app
@@ -153,7 +154,7 @@ def bulk_insert(conn, *inserts) -> None:
                 names = list(rows[0])
                 cursor.executemany(
                     f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
-                    [[row[n] for n in names] for row in rows])
+                    map(itemgetter(*names), rows))  # tuples made in C: a Python loop here cost a tenth of a batch
         else:
             _pg_insert(conn, inserts)
     except conn.dialect.loaded_dbapi.IntegrityError as e:  # the same error SQLAlchemy would have raised
@@ -179,7 +180,7 @@ def _pg_insert(conn, inserts):
         else:
             arrays = []
             for n in names:
-                params[f"{n}{i}"] = [row[n] for row in rows]
+                params[f"{n}{i}"] = list(map(itemgetter(n), rows))
                 # Binary: text arrays in text format would escape every quote of every JSON body, in Python.
                 arrays.append(f"%({n}{i})b::{table.c[n].type.compile(dialect=conn.dialect)}[]")
             source = f"SELECT * FROM unnest({', '.join(arrays)})"

@@ -252,7 +252,11 @@ def _profile_rows(stmt, seq, definitions: dict):
     def activity(a, related):
         activities[a["id"]] = activities.get(a["id"], True) and related
         if "definition" in a:
-            definitions[a["id"]] = activity_store.merge(definitions.get(a["id"], {}), a["definition"])
+            known = definitions.get(a["id"])  # most batches repeat one definition: merge only what differs
+            if known is None:
+                definitions[a["id"]] = a["definition"]
+            elif known != a["definition"]:
+                definitions[a["id"]] = activity_store.merge(known, a["definition"])
 
     def context(ctx):
         for name in ("instructor", "team"):
