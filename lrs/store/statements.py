@@ -4,13 +4,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 import orjson
-from sqlalchemy import and_, bindparam, insert, null, select, union_all, update
+from sqlalchemy import and_, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from lrs.model.agents import ifi, members
 from lrs.model.verbs import VOIDED
 from lrs.store import activities as activity_store
-from lrs.store.db import bulk_insert, read_transaction, reserve_seqs, write_transaction
+from lrs.store.db import bulk_insert, driver_rows, read_transaction, reserve_seqs, write_transaction
 from lrs.store.models import attachments, credentials, statement_activity, statement_agent, statements
 
 _CHUNK = 500  # ids per IN (...) list, well under every driver's parameter limit
@@ -89,13 +89,14 @@ def _in_chunks(conn, query_for, values):
         yield from (conn.execute(*query) if isinstance(query, tuple) else conn.execute(query)).all()
 
 
-_ids = bindparam("ids", expanding=True)
-# Built once (on every write): which ids are stored already, and which are targets of voiding statements stored
-# (with the credential that stored the voiding statement).
-_STORED_OR_VOIDED = union_all(
-    select(statements.c.id, statements.c.content_hash, statements.c.credential_id).where(statements.c.id.in_(_ids)),
-    select(statements.c.ref_target, null(), statements.c.credential_id).where(statements.c.ref_target.in_(_ids),
-                                                                              statements.c.is_voiding))
+def _stored_or_voided(conn, ids: list) -> list[tuple]:
+    """(id, content hash, credential) of the ids stored already, and (id, None, credential of the voiding
+    statement) of those that voiding statements stored earlier target. Straight through the driver: it runs on
+    every write."""
+    marks = ", ".join("?" * len(ids))
+    return driver_rows(conn, f"SELECT id, content_hash, credential_id FROM statements WHERE id IN ({marks}) "
+                             f"UNION ALL SELECT ref_target, NULL, credential_id FROM statements "
+                             f"WHERE ref_target IN ({marks}) AND is_voiding", ids + ids)
 
 
 def _lock_ids(conn, batch) -> None:
@@ -114,11 +115,13 @@ def _save(conn, batch, parts, voiding="permissive"):
     _lock_ids(conn, batch)
     # One query for both: which ids are stored already, and which are targets of voiding statements stored earlier.
     stored, voided_early = {}, {}  # voided_early: id -> credentials that stored a voiding statement targeting it
-    for row in _in_chunks(conn, lambda ids: (_STORED_OR_VOIDED, {"ids": ids}), (p.id for p in batch if p.given_id)):
-        if row.content_hash is None:
-            voided_early.setdefault(row.id, set()).add(row.credential_id)
-        else:
-            stored[row.id] = row.content_hash
+    given = [p.id for p in batch if p.given_id]
+    for i in range(0, len(given), _CHUNK):
+        for sid, content_hash, credential_id in _stored_or_voided(conn, given[i:i + _CHUNK]):
+            if content_hash is None:
+                voided_early.setdefault(sid, set()).add(credential_id)
+            else:
+                stored[sid] = content_hash
     new = []
     for p in batch:
         if p.id in stored:
