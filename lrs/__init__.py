@@ -30,6 +30,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from lrs import (capacity, cmi5, competence, lti, ops, personal, plugins, portal, privacy, programmes, registry,
                      scheduler, web)
     app.extensions["lrs.registry"] = registry.Registry()  # this app's jobs and hooks, filled by each init_app
+    registry.of(app).sessionless_paths.append(xapi_bp.url_prefix + "/")
     personal.declare(app, personal.CORE)  # the store's and the scheduler's personal data (they have no init_app)
     ops.init_app(app)
     competence.init_app(app)

@@ -8,6 +8,8 @@ the packages' `init_app`, so two apps in one process (tests, the scale-out insta
     registry.of(app).digest_sections       section(conn, unit_id, subtree_unit_ids) -> text added to the weekly
                                            leader digest of that unit ("" for nothing; capacity: the month's
                                            indicator change)
+    registry.of(app).sessionless_paths     path prefixes whose every request carries its own credential (the xAPI):
+                                           they neither read nor set the sign-in cookie (lrs/web SignInSessions)
 
 Announcements go through blinker signals, sent with the app as sender; a package connects its receivers for its
 own app (`signal.connect(func, sender=app)`):
@@ -32,6 +34,7 @@ class Registry:
     batch_checks: list[Callable] = field(default_factory=list)
     course_rules: list[Callable] = field(default_factory=list)
     digest_sections: list[Callable] = field(default_factory=list)
+    sessionless_paths: list[str] = field(default_factory=list)
 
 
 def of(app) -> Registry:

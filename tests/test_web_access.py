@@ -33,6 +33,19 @@ def test_signing_in_leads_to_my_plan_with_safe_cookies(app, people):
     assert "My competence plan" in client.get("/plan").get_data(as_text=True)
 
 
+def test_the_xapi_neither_reads_nor_sets_the_sign_in_cookie(app, people, credential):
+    """Course content in a signed-in browser posts statements with the cookie alongside its credential: the xAPI
+    answers by the credential alone, and leaves the session as it was."""
+    from tests.conftest import basic
+    client = app.test_client()
+    sign_in(client, "kari")
+    r = client.get("/xapi/about", headers={"X-Experience-API-Version": "1.0.3",
+                                           "Authorization": basic(credential["key"], credential["secret"])})
+    assert r.status_code == 200 and "Set-Cookie" not in r.headers and "Cookie" not in r.headers.get("Vary", "")
+    assert client.get("/xapi/statements", headers={"X-Experience-API-Version": "1.0.3"}).status_code == 401
+    assert client.get("/plan").status_code == 200  # still signed in
+
+
 def test_wrong_password_is_refused_and_logged(app, people):
     client = app.test_client()
     page = client.get("/login").get_data(as_text=True)

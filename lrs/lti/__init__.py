@@ -7,15 +7,15 @@ overview, framed by that platform or in a new window; Deep Linking places a publ
 whose launch starts the cmi5 session and whose result goes back to the gradebook (AGS, the job `lti.grades`); an
 instructor can take a Moodle course's members (NRPS) as a simulation session's participants."""
 from flask import g, request, session
-from flask.sessions import SecureCookieSessionInterface
 
 from lrs import personal
+from lrs.web import SignInSessions
 from lrs.lti import tables  # noqa: F401  (its tables on the shared metadata)
 
 FRAMED = "lti_origins"  # in the session cookie of a launched session: the launching platform's origins
 
 
-class FramedSessionInterface(SecureCookieSessionInterface):
+class FramedSessionInterface(SignInSessions):
     """The session cookie as lrs.web sets it, except for a session an LTI launch started: that one is sent inside
     the platform's iframe (a cross-site context), so it is SameSite=None; Secure; Partitioned when served over
     HTTPS. (Over plain HTTP, as on a developer's machine, browsers refuse SameSite=None without Secure: it stays

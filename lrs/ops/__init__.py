@@ -12,7 +12,7 @@ import time
 import uuid
 
 from flask import Response, current_app, g, jsonify, request
-from pythonjsonlogger.json import JsonFormatter
+from pythonjsonlogger.orjson import OrjsonFormatter
 from sqlalchemy import text
 
 log = logging.getLogger("lrs.requests")
@@ -56,8 +56,9 @@ def _configure_logging(app):
     if app.config["LOG_FORMAT"] != "json" or getattr(_configure_logging, "done", False):
         return
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter("{asctime}{levelname}{name}{message}", style="{",
-                                       rename_fields={"asctime": "time", "levelname": "level", "name": "logger"}))
+    # orjson: a line per request, so its encoding is on every request's path (the json module took half as long again).
+    handler.setFormatter(OrjsonFormatter("{asctime}{levelname}{name}{message}", style="{",
+                                        rename_fields={"asctime": "time", "levelname": "level", "name": "logger"}))
     for name in ("lrs", "simulation"):
         logger = logging.getLogger(name)
         logger.addHandler(handler)

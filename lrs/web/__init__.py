@@ -9,9 +9,10 @@ import time
 from datetime import timedelta
 
 from flask import g, request, session
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import Babel
 
-from lrs import personal
+from lrs import personal, registry
 from lrs.csrf import csrf
 
 LANGUAGES = ("nb", "en")
@@ -24,6 +25,17 @@ def current_language() -> str:
     if lang in LANGUAGES:
         return lang
     return request.accept_languages.best_match(LANGUAGES, default="nb") if request else "nb"
+
+
+class SignInSessions(SecureCookieSessionInterface):
+    """The signed session cookie, except on paths whose every request carries its own credential (the xAPI,
+    `registry.sessionless_paths`): there Flask gets no session, so a browser's cookie (course content posting
+    statements) costs no session lookup and the answer sets no cookie."""
+
+    def open_session(self, app, request):
+        if request.path.startswith(tuple(registry.of(app).sessionless_paths)):
+            return None  # Flask's null session: read as empty, never saved
+        return super().open_session(app, request)
 
 
 def idle_limit(app) -> timedelta:
@@ -49,6 +61,7 @@ def init_app(app):
         RATELIMIT_ENABLED=app.config.get("RATELIMIT_ENABLED", True),
     )
     Babel(app, locale_selector=current_language)
+    app.session_interface = SignInSessions()
     # Every form post needs its CSRF token; the APIs say at their blueprint how they are guarded (lrs/csrf.py).
     csrf.init_app(app)
 
