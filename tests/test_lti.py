@@ -355,6 +355,28 @@ def test_grade_goes_back_when_the_module_is_passed(app, moodle, registered, modu
     assert len(moodle.scores) == 1  # sent once
 
 
+def test_a_passed_learner_is_sent_however_many_older_ones_are_unfinished(app, moodle, registered, module):
+    """The job takes the done grades first: 200+ older unfinished ones (more than a run takes) do not starve a
+    newer passed one."""
+    client = app.test_client()
+    r, _ = launch(client, moodle, dict(KARI, custom={"course": COURSE_ID}, lineitem="17"))
+    assert r.status_code == 302  # Kari's registration: launched, not finished
+    with app.extensions["lrs.engine"].begin() as conn:
+        [kari] = conn.execute(select(lti_grades)).mappings().all()
+        conn.execute(lti_grades.insert(), [
+            {**{k: kari[k] for k in ("platform_id", "scope", "employee_id", "publisher_id", "registration")},
+             "lineitem": f"{moodle.url}/lineitems/old-{i}", "platform_user": f"moodle-old-{i}", "created": utcnow()}
+            for i in range(205)])
+    per = {"sub": "moodle-13", "name": "Per Olsen", "idnumber": "E3", "custom": {"course": COURSE_ID},
+           "lineitem": "18"}
+    r, _ = launch(app.test_client(), moodle, per)
+    au = AU(app, r.headers["Location"]).start()
+    assert au.send(au.initialized(), au.passed(0.9), au.completed(), au.terminated()).status_code == 200
+    run_job(app, minutes=0)
+    [(item, score)] = moodle.scores
+    assert item == "18" and score["userId"] == "moodle-13" and score["scoreGiven"] == 90
+
+
 def test_a_deep_linked_module_that_is_gone_is_said_in_words(app, moodle, registered):
     r, _ = launch(app.test_client(), moodle, dict(KARI, custom={"course": "https://kurs.example/borte"}))
     assert r.status_code == 404 and "er ikke publisert her" in r.get_data(as_text=True)
