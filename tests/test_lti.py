@@ -313,7 +313,10 @@ def test_deep_linking_places_a_module(app, moodle, registered, module):
     page = r.get_data(as_text=True)
     assert r.status_code == 200, page
     assert f'action="{moodle.url}/deep-link-return"' in page
-    assert f"form-action 'self' {moodle.url}" in r.headers["Content-Security-Policy"]
+    # the app's one policy (images too), with Moodle's return address as the form's target
+    csp = r.headers["Content-Security-Policy"]
+    assert f"form-action 'self' {moodle.url};" in csp and "img-src 'self' data:" in csp
+    assert f"frame-ancestors 'self' {moodle.url}" in csp
     jwt_value = re.search(r'name="JWT" value="([^"]+)"', page).group(1)
     answer = moodle.decode_tool_jwt(jwt_value, moodle.tool_key_set)
     assert answer["iss"] == moodle.client_id
