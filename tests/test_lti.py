@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from lrs import scheduler
+from lrs.lti import service
 from lrs.lti.tables import lti_grades
 from lrs.store.types import utcnow
 from lrs.web import accounts
@@ -200,6 +201,22 @@ def test_launch_of_a_leader_lands_on_the_overview(app, moodle, registered):
     r, _ = launch(client, moodle, LISE)
     assert r.status_code == 302 and r.headers["Location"] == "/leader"
     assert client.get("/leader").status_code == 200
+
+
+def test_a_launch_without_an_employee_number_lands_where_signing_in_would(app, moodle, registered):
+    """Matched by user name, a person who is nobody's employee lands on the sign-in's start page for their roles
+    (the one LANDING map); page=leader still takes an admin to the overview, and an employee to their plan."""
+    engine = app.extensions["lrs.engine"]
+    accounts.create(engine, "leo", "Leo Leder", ["leader"], PASSWORD, led_units=["med"])
+    with engine.begin() as conn:
+        service.update_platform(conn, registered, match_field="username")
+    landed = {}
+    for name, custom in (("admin", {}), ("leo", {}), ("ingrid", {}), ("kari", {}), ("admin", {"page": "leader"})):
+        r, _ = launch(app.test_client(), moodle, {"sub": f"moodle-{name}", "idnumber": name, "custom": custom})
+        assert r.status_code == 302, r.get_data(as_text=True)
+        landed[name + ("+leader" if custom else "")] = r.headers["Location"]
+    assert landed == {"admin": "/admin", "leo": "/leader", "ingrid": "/plan", "kari": "/plan",
+                      "admin+leader": "/leader"}
 
 
 def test_unmatched_launch_says_so_and_is_logged(app, moodle, registered):

@@ -21,7 +21,7 @@ from lrs.lti import FRAMED, service, tool
 from lrs.store.db import transaction
 from lrs.web import content_security_policy
 from lrs.web.guard import audit, login_required
-from lrs.web.pages.auth import start_session
+from lrs.web.pages.auth import landing, start_session
 from lrs.web.pages.forms import PlainForm
 
 log = logging.getLogger(__name__)
@@ -122,11 +122,10 @@ def launch():
     page = (claims.get(CLAIM + "custom") or {}).get("page", "")
     if page == "leader" and who.roles.intersection(("leader", "admin")):
         return redirect(url_for("web.leader"))
-    if who.employee_id:
+    if who.employee_id:  # the Moodle link is "Min kompetanseplan": an employee lands on it, whatever else they are
         return redirect(url_for("web.my_plan"))
-    if who.roles.intersection(("leader", "admin")):
-        return redirect(url_for("web.leader"))
-    return redirect(url_for("web.home"))
+    # Nobody's plan: where signing in would take them (the one LANDING map); the start page says when nowhere.
+    return redirect(url_for(landing(who) or "web.home"))
 
 
 def _principal_of(user):
