@@ -33,6 +33,21 @@ def test_signing_in_leads_to_my_plan_with_safe_cookies(app, people):
     assert "My competence plan" in client.get("/plan").get_data(as_text=True)
 
 
+def test_a_browser_asking_for_english_gets_one_language_throughout(app, people):
+    """With no language chosen (none in the session), the browser's Accept-Language decides the page's text, its
+    <html lang> and the competence names alike."""
+    client = app.test_client()
+    english = {"Accept-Language": "en-GB,en;q=0.9"}
+    page = client.get("/login", headers=english).get_data(as_text=True)
+    assert '<html lang="en">' in page and "Password" in page
+    sign_in(client, "kari")
+    with client.session_transaction() as s:
+        s.pop("lang")
+    page = client.get("/plan", headers=english).get_data(as_text=True)
+    assert '<html lang="en">' in page and "My competence plan" in page
+    assert "Cardiopulmonary resuscitation" in page and "Hjerte-lunge-redning" not in page
+
+
 def test_wrong_password_is_refused_and_logged(app, people):
     client = app.test_client()
     page = client.get("/login").get_data(as_text=True)

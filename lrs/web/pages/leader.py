@@ -11,9 +11,9 @@ from markupsafe import Markup, escape
 from lrs import accesslog, principal
 from lrs.competence import evidence, service
 from lrs.store.db import engine, read_transaction, transaction
-from lrs.web import current_language, exports
+from lrs.web import exports
 from lrs.web.guard import audit, login_required
-from lrs.web.pages.base import bp, settings, status_labels, today
+from lrs.web.pages.base import bp, name_of, settings, status_labels, today
 from lrs.web.pages.forms import PlainForm
 
 PER_PAGE = 50
@@ -107,17 +107,13 @@ def leader_export(fmt):
                exports.Column(_("Frist"), 12, "date"), exports.Column(_("Obligatorisk"), 12)]
     yes, no = _("Ja"), _("Nei")
     names = {c["code"]: c for c in view["competences"]}
-    rows = [[r["employee_id"], r["name"], r["unit_name"], code, _name(names[code]), cell.status, cell.valid_until,
+    rows = [[r["employee_id"], r["name"], r["unit_name"], code, name_of(names[code]), cell.status, cell.valid_until,
              cell.due_on, yes if cell.mandatory else no]
             for r in view["employees"] for code, cell in sorted(r["cells"].items())]
     audit("export", f"{unit} {fmt}")
     accesslog.note("leader-export", unit_id=unit, filter=fmt)
     unit_name = next(u["name"] for u in units if u["id"] == unit)
     return exports.download(fmt, f"kompetanse-{unit}", unit_name, columns, rows, labels=status_labels())
-
-
-def _name(competence: dict) -> str:
-    return competence["name_en"] if current_language() == "en" else competence["name_nb"]
 
 
 @bp.post("/leader/evidence/<evidence_id>")
