@@ -235,11 +235,15 @@ def test_every_text_has_its_english(app):
         po = read_po(f)
     with open(web / "translations/en/LC_MESSAGES/messages.mo", "rb") as f:
         mo = read_mo(f)
+    def one(value):  # a plural text's id and strings are sequences (singular, plural)
+        return tuple(value) if isinstance(value, (list, tuple)) else value
     texts = set()
     for source in [*web.rglob("*.html"), *(web / "pages").glob("*.py")]:
-        texts |= {m.group(2) for m in re.finditer(r'_l?\(\s*(["\'])((?:(?!\1).)*)\1', source.read_text())}
-    assert texts <= {m.id for m in po if m.id and m.string}
-    assert {m.id: m.string for m in po if m.id} == {m.id: m.string for m in mo if m.id}
+        code = source.read_text()
+        texts |= {m.group(2) for m in re.finditer(r'_l?\(\s*(["\'])((?:(?!\1).)*)\1', code)}
+        texts |= {(m.group(1), m.group(2)) for m in re.finditer(r'ngettext\(\s*"([^"]*)",\s*"([^"]*)"', code)}
+    assert texts <= {one(m.id) for m in po if m.id and m.string and all(one(m.string))}
+    assert {one(m.id): one(m.string) for m in po if m.id} == {one(m.id): one(m.string) for m in mo if m.id}
 
 
 

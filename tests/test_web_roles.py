@@ -133,7 +133,10 @@ def test_author_publishes_a_module_only_when_its_competences_are_in_the_catalog(
     r = upload(package)
     assert r.status_code == 302
     page = author.get("/author").get_data(as_text=True)
-    assert "er publisert som versjon 1 og teller for HAND." in page and "1 moduler publisert." in page
+    assert "er publisert som versjon 1 og teller for HAND." in page and "1 modul publisert." in page
+    author.get("/lang/en")
+    assert "1 module published." in author.get("/author").get_data(as_text=True)
+    author.get("/lang/nb")
     assert "Håndhygiene – de fem øyeblikkene" in page
     again = author.get(upload(package).headers["Location"]).get_data(as_text=True)
     assert "publisert fra før med akkurat dette innholdet (versjon 1)" in again
