@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from lrs import scheduler
+from lrs.lti import service
 from lrs.lti.tables import lti_grades
 from lrs.store.types import utcnow
 from lrs.web import accounts
@@ -202,6 +203,22 @@ def test_launch_of_a_leader_lands_on_the_overview(app, moodle, registered):
     assert client.get("/leader").status_code == 200
 
 
+def test_a_launch_without_an_employee_number_lands_where_signing_in_would(app, moodle, registered):
+    """Matched by user name, a person who is nobody's employee lands on the sign-in's start page for their roles
+    (the one LANDING map); page=leader still takes an admin to the overview, and an employee to their plan."""
+    engine = app.extensions["lrs.engine"]
+    accounts.create(engine, "leo", "Leo Leder", ["leader"], PASSWORD, led_units=["med"])
+    with engine.begin() as conn:
+        service.update_platform(conn, registered, match_field="username")
+    landed = {}
+    for name, custom in (("admin", {}), ("leo", {}), ("ingrid", {}), ("kari", {}), ("admin", {"page": "leader"})):
+        r, _ = launch(app.test_client(), moodle, {"sub": f"moodle-{name}", "idnumber": name, "custom": custom})
+        assert r.status_code == 302, r.get_data(as_text=True)
+        landed[name + ("+leader" if custom else "")] = r.headers["Location"]
+    assert landed == {"admin": "/admin", "leo": "/leader", "ingrid": "/plan", "kari": "/plan",
+                      "admin+leader": "/leader"}
+
+
 def test_unmatched_launch_says_so_and_is_logged(app, moodle, registered):
     client = app.test_client()
     r, _ = launch(client, moodle, NOBODY)
@@ -313,7 +330,10 @@ def test_deep_linking_places_a_module(app, moodle, registered, module):
     page = r.get_data(as_text=True)
     assert r.status_code == 200, page
     assert f'action="{moodle.url}/deep-link-return"' in page
-    assert f"form-action 'self' {moodle.url}" in r.headers["Content-Security-Policy"]
+    # the app's one policy (images too), with Moodle's return address as the form's target
+    csp = r.headers["Content-Security-Policy"]
+    assert f"form-action 'self' {moodle.url};" in csp and "img-src 'self' data:" in csp
+    assert f"frame-ancestors 'self' {moodle.url}" in csp
     jwt_value = re.search(r'name="JWT" value="([^"]+)"', page).group(1)
     answer = moodle.decode_tool_jwt(jwt_value, moodle.tool_key_set)
     assert answer["iss"] == moodle.client_id
@@ -353,6 +373,28 @@ def test_grade_goes_back_when_the_module_is_passed(app, moodle, registered, modu
     assert score["activityProgress"] == "Completed" and score["gradingProgress"] == "FullyGraded"
     run_job(app, minutes=3)
     assert len(moodle.scores) == 1  # sent once
+
+
+def test_a_passed_learner_is_sent_however_many_older_ones_are_unfinished(app, moodle, registered, module):
+    """The job takes the done grades first: 200+ older unfinished ones (more than a run takes) do not starve a
+    newer passed one."""
+    client = app.test_client()
+    r, _ = launch(client, moodle, dict(KARI, custom={"course": COURSE_ID}, lineitem="17"))
+    assert r.status_code == 302  # Kari's registration: launched, not finished
+    with app.extensions["lrs.engine"].begin() as conn:
+        [kari] = conn.execute(select(lti_grades)).mappings().all()
+        conn.execute(lti_grades.insert(), [
+            {**{k: kari[k] for k in ("platform_id", "scope", "employee_id", "publisher_id", "registration")},
+             "lineitem": f"{moodle.url}/lineitems/old-{i}", "platform_user": f"moodle-old-{i}", "created": utcnow()}
+            for i in range(205)])
+    per = {"sub": "moodle-13", "name": "Per Olsen", "idnumber": "E3", "custom": {"course": COURSE_ID},
+           "lineitem": "18"}
+    r, _ = launch(app.test_client(), moodle, per)
+    au = AU(app, r.headers["Location"]).start()
+    assert au.send(au.initialized(), au.passed(0.9), au.completed(), au.terminated()).status_code == 200
+    run_job(app, minutes=0)
+    [(item, score)] = moodle.scores
+    assert item == "18" and score["userId"] == "moodle-13" and score["scoreGiven"] == 90
 
 
 def test_a_deep_linked_module_that_is_gone_is_said_in_words(app, moodle, registered):

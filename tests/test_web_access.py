@@ -46,6 +46,21 @@ def test_the_xapi_neither_reads_nor_sets_the_sign_in_cookie(app, people, credent
     assert client.get("/plan").status_code == 200  # still signed in
 
 
+def test_a_browser_asking_for_english_gets_one_language_throughout(app, people):
+    """With no language chosen (none in the session), the browser's Accept-Language decides the page's text, its
+    <html lang> and the competence names alike."""
+    client = app.test_client()
+    english = {"Accept-Language": "en-GB,en;q=0.9"}
+    page = client.get("/login", headers=english).get_data(as_text=True)
+    assert '<html lang="en">' in page and "Password" in page
+    sign_in(client, "kari")
+    with client.session_transaction() as s:
+        s.pop("lang")
+    page = client.get("/plan", headers=english).get_data(as_text=True)
+    assert '<html lang="en">' in page and "My competence plan" in page
+    assert "Cardiopulmonary resuscitation" in page and "Hjerte-lunge-redning" not in page
+
+
 def test_wrong_password_is_refused_and_logged(app, people):
     client = app.test_client()
     page = client.get("/login").get_data(as_text=True)
@@ -233,11 +248,15 @@ def test_every_text_has_its_english(app):
         po = read_po(f)
     with open(web / "translations/en/LC_MESSAGES/messages.mo", "rb") as f:
         mo = read_mo(f)
+    def one(value):  # a plural text's id and strings are sequences (singular, plural)
+        return tuple(value) if isinstance(value, (list, tuple)) else value
     texts = set()
     for source in [*web.rglob("*.html"), *(web / "pages").glob("*.py")]:
-        texts |= {m.group(2) for m in re.finditer(r'_l?\(\s*(["\'])((?:(?!\1).)*)\1', source.read_text())}
-    assert texts <= {m.id for m in po if m.id and m.string}
-    assert {m.id: m.string for m in po if m.id} == {m.id: m.string for m in mo if m.id}
+        code = source.read_text()
+        texts |= {m.group(2) for m in re.finditer(r'_l?\(\s*(["\'])((?:(?!\1).)*)\1', code)}
+        texts |= {(m.group(1), m.group(2)) for m in re.finditer(r'ngettext\(\s*"([^"]*)",\s*"([^"]*)"', code)}
+    assert texts <= {one(m.id) for m in po if m.id and m.string and all(one(m.string))}
+    assert {one(m.id): one(m.string) for m in po if m.id} == {one(m.id): one(m.string) for m in mo if m.id}
 
 
 

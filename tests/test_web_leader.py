@@ -81,6 +81,23 @@ def test_competence_and_role_filters(unit):
     assert matrix_names(unit.get("/leader?unit=med&role=lege").get_data(as_text=True)) == ["Ola Hansen"]
 
 
+def test_the_page_reads_roles_and_competences_once(app, unit):
+    """The filters are checked against the same roles and competences the page then offers: one read of each."""
+    from sqlalchemy import event
+    engine = app.extensions["lrs.engine"]
+    sql = []
+
+    def seen(conn, cursor, statement_text, *args):
+        sql.append(" ".join(statement_text.split()))
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        assert unit.get("/leader?unit=med&role=lege&competence=HLR").status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert len([q for q in sql if q.endswith("FROM job_roles ORDER BY job_roles.code")]) == 1
+    assert len([q for q in sql if q.endswith("FROM competences ORDER BY competences.area, competences.code")]) == 1
+
+
 def test_bad_filters_are_refused_in_words(unit):
     r = unit.get("/leader?unit=med&status=nonsense")
     assert r.status_code == 400 and "Ukjent statusfilter: nonsense" in r.get_data(as_text=True)

@@ -75,6 +75,18 @@ def test_admin_gives_roles_by_name_and_units_from_the_tree(app, people):
     assert "ny" not in {u["username"] for u in accounts.all_users(app.extensions["lrs.engine"])}
 
 
+def test_the_roles_on_the_admin_page_refuse_an_unknown_unit_as_the_other_forms_do(app, people):
+    """One check of the units given (all three forms): an unknown unit is a 400 in words, and nothing is kept."""
+    admin = app.test_client()
+    sign_in(admin, "admin")
+    per = _user(app, "per")
+    token = token_of(admin.get("/admin").get_data(as_text=True))
+    r = admin.post(f"/admin/users/{per['id']}/roles", data={"csrf_token": token, "roles": ["employee", "leader"],
+                                                           "led_units": ["drift", "atlantis"]})
+    assert r.status_code == 400 and "Ukjent enhet: atlantis. Velg enhetene fra enhetstreet." in r.get_data(as_text=True)
+    assert (_user(app, "per")["roles"], _user(app, "per")["led_units"]) == ("employee", "")
+
+
 def test_revoking_a_key_asks_first_and_the_audit_log_says_who(app, people, credential):
     admin = app.test_client()
     sign_in(admin, "admin")
@@ -121,7 +133,10 @@ def test_author_publishes_a_module_only_when_its_competences_are_in_the_catalog(
     r = upload(package)
     assert r.status_code == 302
     page = author.get("/author").get_data(as_text=True)
-    assert "er publisert som versjon 1 og teller for HAND." in page and "1 moduler publisert." in page
+    assert "er publisert som versjon 1 og teller for HAND." in page and "1 modul publisert." in page
+    author.get("/lang/en")
+    assert "1 module published." in author.get("/author").get_data(as_text=True)
+    author.get("/lang/nb")
     assert "Håndhygiene – de fem øyeblikkene" in page
     again = author.get(upload(package).headers["Location"]).get_data(as_text=True)
     assert "publisert fra før med akkurat dette innholdet (versjon 1)" in again

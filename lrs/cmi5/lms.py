@@ -470,13 +470,20 @@ def registrations_of(conn, employee_id: str, course_id: int | None = None) -> li
 
 # ------------------------------------------------------------------------------------------------ for the plan
 
+def satisfied_registrations():
+    """A select of the ids of the registrations whose course is satisfied (its moveOn met), for a caller's
+    in_/not_in: what progress()["satisfied"] says of one registration, said in SQL for many."""
+    c, s = cmi5_courses.c, cmi5_satisfied.c
+    return (select(s.registration).join(cmi5_registrations, cmi5_registrations.c.id == s.registration)
+            .join(cmi5_courses, c.id == cmi5_registrations.c.course_id).where(s.object_id == c.lms_id))
+
+
 def started_courses(conn, employee_id: str) -> set[str]:
     """The publisher ids of the courses this employee has begun and not yet satisfied (any version): the plan
     offers to continue them rather than to start."""
     c, r = cmi5_courses.c, cmi5_registrations.c
-    satisfied = select(cmi5_satisfied.c.registration).join(cmi5_courses, c.lms_id == cmi5_satisfied.c.object_id)
     return set(conn.execute(select(c.publisher_id).join(cmi5_registrations, r.course_id == c.id)
-                            .where(r.employee_id == employee_id, r.id.not_in(satisfied))).scalars())
+                            .where(r.employee_id == employee_id, r.id.not_in(satisfied_registrations()))).scalars())
 
 
 def courses_for_competence(conn, code: str) -> list[dict]:

@@ -387,7 +387,7 @@ def _count_if(condition):
 
 def unit_overview(conn, unit_id: str, today: date, role: str | None = None, competence: str | None = None,
                   status: str | None = None, page: int = 1, per_page: int | None = 50, months: int = 12,
-                  due_dates: bool = False) -> dict:
+                  due_dates: bool = False, names: dict | None = None) -> dict:
     """What a leader asks of a unit's subtree (of one job role, of one competence), counted in people:
     how many there are, how many are fully compliant (no mandatory requirement missing, expired or awaiting
     attestation) and how many have a mandatory requirement in each of PEOPLE_COUNTS; per competence the share
@@ -395,7 +395,7 @@ def unit_overview(conn, unit_id: str, today: date, role: str | None = None, comp
     competence, naming who drops out. `status` (one of PEOPLE_FILTERS) picks the people listed, then a page of
     them (per_page None: all), whose cells are read (due_dates: with `due_on`). The counts are the database's
     (grouped per person and per competence); only the listed page's cells and the expiry dates within the
-    forecast's months come back row by row."""
+    forecast's months come back row by row. `names`: competence_names(conn), when the caller has read it already."""
     people = _people_in(conn, unit_id, role)
     active = plan_items.c.status.in_(ACTIVE)
     if competence:
@@ -423,7 +423,7 @@ def unit_overview(conn, unit_id: str, today: date, role: str | None = None, comp
                 ends[code].append((until, employee_id))
     if competence:  # those whose plans lack it are not asked about
         people = [p for p in people if p.id in flags]
-    names = competence_names(conn)
+    names = names if names is not None else competence_names(conn)
     unit_names = dict(conn.execute(select(units.c.id, units.c.name)).all())
     counts = dict.fromkeys(PEOPLE_COUNTS, 0)
     nothing = dict.fromkeys(PEOPLE_COUNTS, 0) | {"mandatory": 0, "met": 0}

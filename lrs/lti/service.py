@@ -9,6 +9,7 @@ from datetime import timedelta
 from jwcrypto import jwk
 from sqlalchemy import delete, insert, select, update
 
+from lrs.cmi5.lms import satisfied_registrations
 from lrs.lti.tables import lti_contexts, lti_grades, lti_keys, lti_launch_data, lti_platforms
 from lrs.store.types import utcnow
 from lrs.web.tables import users
@@ -250,8 +251,11 @@ def record_grade(conn, platform_id: str, lineitem: str, scope: str, platform_use
 
 
 def pending_grades(conn, limit: int = 200) -> list[dict]:
-    return [dict(r) for r in conn.execute(select(lti_grades).where(lti_grades.c.sent.is_(None))
-                                          .order_by(lti_grades.c.seq).limit(limit)).mappings()]
+    """The unsent grades whose module is done, oldest first. Done is chosen in SQL before the limit: learners who
+    have not finished (however many, however old) never crowd out one who has."""
+    return [dict(r) for r in conn.execute(
+        select(lti_grades).where(lti_grades.c.sent.is_(None), lti_grades.c.registration.in_(satisfied_registrations()))
+        .order_by(lti_grades.c.seq).limit(limit)).mappings()]
 
 
 def grade_sent(conn, seq: int, score: float) -> None:

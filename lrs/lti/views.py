@@ -19,8 +19,9 @@ from lrs.cmi5.lms import list_courses
 from lrs.csrf import csrf
 from lrs.lti import FRAMED, service, tool
 from lrs.store.db import transaction
+from lrs.web import content_security_policy
 from lrs.web.guard import audit, login_required
-from lrs.web.pages.auth import start_session
+from lrs.web.pages.auth import landing, start_session
 from lrs.web.pages.forms import PlainForm
 
 log = logging.getLogger(__name__)
@@ -121,11 +122,10 @@ def launch():
     page = (claims.get(CLAIM + "custom") or {}).get("page", "")
     if page == "leader" and who.roles.intersection(("leader", "admin")):
         return redirect(url_for("web.leader"))
-    if who.employee_id:
+    if who.employee_id:  # the Moodle link is "Min kompetanseplan": an employee lands on it, whatever else they are
         return redirect(url_for("web.my_plan"))
-    if who.roles.intersection(("leader", "admin")):
-        return redirect(url_for("web.leader"))
-    return redirect(url_for("web.home"))
+    # Nobody's plan: where signing in would take them (the one LANDING map); the start page says when nowhere.
+    return redirect(url_for(landing(who) or "web.home"))
 
 
 def _principal_of(user):
@@ -199,10 +199,10 @@ def deep_link():
             "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"]["deep_link_return_url"]
     audit("lti-deep-link", " ".join(chosen), user_id=None)
     response = make_response(render_template("lti/deep_link_return.html", return_url=return_url, jwt=jwt_value))
+    # The app's one policy, with the platform's return address allowed as the form's target (the page posts there).
     origin = "/".join(return_url.split("/", 3)[:3])
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'self'; script-src 'self'; style-src 'self'; object-src 'none'; base-uri 'none'; "
-        f"form-action 'self' {origin}; frame-ancestors {g.frame_ancestors}")
+    response.headers["Content-Security-Policy"] = content_security_policy(current_app, g.frame_ancestors,
+                                                                          form_action=origin)
     return response
 
 

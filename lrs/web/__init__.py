@@ -103,9 +103,12 @@ def init_app(app):
     app.cli.add_command(users_group)
 
 
-def content_security_policy(app, ancestors: str | None = None) -> str:
-    """Scripts and styles from this site only (no inline script: the pages have none), no plugins, and framing
-    only by FRAME_ANCESTORS (or the given ancestors)."""
+def content_security_policy(app, ancestors: str | None = None, form_action: str = "") -> str:
+    """Scripts and styles from this site only (no inline script: the pages have none), no plugins, forms posted
+    to this site (and form_action: a page that posts elsewhere, as the LTI deep-link answer to its platform), and
+    framing only by FRAME_ANCESTORS (or the given ancestors)."""
+    actions = " ".join(["'self'", *form_action.split()])
     return ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
-            f"base-uri 'none'; form-action 'self'; frame-ancestors {ancestors or app.config['FRAME_ANCESTORS']}")
+            f"base-uri 'none'; form-action {actions}; "
+            f"frame-ancestors {ancestors or app.config['FRAME_ANCESTORS']}")
 

@@ -114,13 +114,19 @@ LANDING = (("admin", "web.admin"), ("leader", "web.leader"), ("region", "web.cap
            ("trust_admin", "web.capacity"), ("instructor", "simulation.overview"), ("author", "web.author"))
 
 
+def landing(who) -> str | None:
+    """The endpoint this person lands on: the main page of the first LANDING role they hold, else their own plan;
+    None for an account with neither. Every way in (sign-in, an LTI launch) asks here."""
+    for role, endpoint in LANDING:
+        if who.has(role):
+            return endpoint
+    return "web.my_plan" if who.employee_id else None
+
+
 @bp.get("/")
 @login_required()
 def home():
-    who = principal.current()
-    for role, endpoint in LANDING:
-        if who.has(role):
-            return redirect(url_for(endpoint))
-    if who.employee_id:
-        return redirect(url_for("web.my_plan"))
-    abort(403, _("Kontoen din har ingen rolle her ennå. Be en administrator om tilgang."))
+    endpoint = landing(principal.current())
+    if endpoint is None:
+        abort(403, _("Kontoen din har ingen rolle her ennå. Be en administrator om tilgang."))
+    return redirect(url_for(endpoint))

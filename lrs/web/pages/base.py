@@ -1,6 +1,6 @@
 """What every page module shares: the `web` blueprint (one, so endpoints stay `web.<view>`), the template helpers,
 the app's engine and competence settings, and the status labels."""
-from flask import Blueprint, abort, current_app, session
+from flask import Blueprint, abort, current_app
 from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 
@@ -8,7 +8,7 @@ from lrs import principal
 from lrs.competence import evidence
 from lrs.store.db import transaction
 from lrs.store.types import utcnow
-from lrs.web import LANGUAGES
+from lrs.web import LANGUAGES, current_language
 
 # Named after lrs.web, so its templates and static files are those of lrs/web.
 bp = Blueprint("web", "lrs.web", template_folder="templates", static_folder="static", static_url_path="/static/web")
@@ -24,10 +24,15 @@ def status_labels() -> dict[str, str]:
 
 @bp.app_context_processor
 def _helpers():
-    lang = session.get("lang", "nb")
+    lang = current_language()  # Babel's locale too: the page's text, its <html lang> and the names agree
     return {"status_label": status_labels().__getitem__, "who": principal.current(), "lang": lang, "languages": LANGUAGES,
-            "name_of": lambda comp: comp["name_en"] if lang == "en" else comp["name_nb"], "long_day": long_day,
+            "name_of": name_of, "long_day": long_day,
             "attestations_waiting": _attestations_waiting}
+
+
+def name_of(thing: dict) -> str:
+    """A competence's (or role's) name in the page's language: name_en or name_nb."""
+    return thing["name_en"] if current_language() == "en" else thing["name_nb"]
 
 
 def long_day(day) -> str:

@@ -11,9 +11,9 @@ from markupsafe import Markup, escape
 from lrs import accesslog, principal
 from lrs.competence import evidence, service
 from lrs.store.db import engine, read_transaction, transaction
-from lrs.web import current_language, exports
+from lrs.web import exports
 from lrs.web.guard import audit, login_required
-from lrs.web.pages.base import bp, settings, status_labels, today
+from lrs.web.pages.base import bp, name_of, settings, status_labels, today
 from lrs.web.pages.forms import PlainForm
 
 PER_PAGE = 50
@@ -29,18 +29,20 @@ def _leader_unit(conn, who):
     return wanted, units
 
 
-def _filters(conn) -> dict:
-    """The page's filters from the query string; a value that is none of the choices is a 400 in words."""
+def _filters(conn) -> tuple[dict, list[dict], dict]:
+    """The page's filters from the query string, and the roles and competences they were checked against (the
+    page's choices, so it reads them once); a value that is none of the choices is a 400 in words."""
+    roles, catalog = service.job_roles(conn), service.competence_names(conn)
     role = request.args.get("role") or None
     competence = request.args.get("competence") or None
     status = request.args.get("status") or None
     if status and status not in service.PEOPLE_FILTERS:
         abort(400, _("Ukjent statusfilter: %(s)s", s=status))
-    if role and role not in {r["code"] for r in service.job_roles(conn)}:
+    if role and role not in {r["code"] for r in roles}:
         abort(400, _("Ukjent rolle: %(s)s", s=role))
-    if competence and competence not in service.competence_names(conn):
+    if competence and competence not in catalog:
         abort(400, _("Ukjent kompetanse: %(s)s", s=competence))
-    return {"role": role, "competence": competence, "status": status}
+    return {"role": role, "competence": competence, "status": status}, roles, catalog
 
 
 @bp.get("/leader")
@@ -50,11 +52,9 @@ def leader():
     page = request.args.get("page", 1, type=int)
     with read_transaction(engine()) as conn:
         unit, units = _leader_unit(conn, who)
-        filters = _filters(conn)
-        view = service.unit_overview(conn, unit, today(), page=page, per_page=PER_PAGE, **filters)
+        filters, roles, catalog = _filters(conn)
+        view = service.unit_overview(conn, unit, today(), page=page, per_page=PER_PAGE, names=catalog, **filters)
         queue = evidence.attestation_queue(conn, who)
-        roles = service.job_roles(conn)
-        catalog = service.competence_names(conn)
     accesslog.note("leader-view", unit_id=unit, filter=accesslog.query_text(filters))
     unit_name = next(u["name"] for u in units if u["id"] == unit)
     months = view["forecast"][0]["months"] if view["forecast"] else []
@@ -98,8 +98,8 @@ def leader_export(fmt):
     who = principal.current()
     with read_transaction(engine()) as conn:
         unit, units = _leader_unit(conn, who)
-        filters = _filters(conn)
-        view = service.unit_overview(conn, unit, today(), per_page=None, months=0, due_dates=True,
+        filters, _roles, catalog = _filters(conn)
+        view = service.unit_overview(conn, unit, today(), per_page=None, months=0, due_dates=True, names=catalog,
                                      **filters)
     columns = [exports.Column(_("Ansattnr."), 12), exports.Column(_("Navn"), 28), exports.Column(_("Enhet"), 24),
                exports.Column(_("Kode"), 14), exports.Column(_("Kompetanse"), 36),
@@ -107,17 +107,13 @@ def leader_export(fmt):
                exports.Column(_("Frist"), 12, "date"), exports.Column(_("Obligatorisk"), 12)]
     yes, no = _("Ja"), _("Nei")
     names = {c["code"]: c for c in view["competences"]}
-    rows = [[r["employee_id"], r["name"], r["unit_name"], code, _name(names[code]), cell.status, cell.valid_until,
+    rows = [[r["employee_id"], r["name"], r["unit_name"], code, name_of(names[code]), cell.status, cell.valid_until,
              cell.due_on, yes if cell.mandatory else no]
             for r in view["employees"] for code, cell in sorted(r["cells"].items())]
     audit("export", f"{unit} {fmt}")
     accesslog.note("leader-export", unit_id=unit, filter=fmt)
     unit_name = next(u["name"] for u in units if u["id"] == unit)
     return exports.download(fmt, f"kompetanse-{unit}", unit_name, columns, rows, labels=status_labels())
-
-
-def _name(competence: dict) -> str:
-    return competence["name_en"] if current_language() == "en" else competence["name_nb"]
 
 
 @bp.post("/leader/evidence/<evidence_id>")

@@ -10,7 +10,7 @@ from lrs.competence.api import certificate_download
 from lrs import accesslog
 from lrs.store.db import engine, read_transaction, transaction
 from lrs.web.guard import audit, login_required
-from lrs.web.pages.base import bp, own_employee_id, settings, today
+from lrs.web.pages.base import bp, name_of, own_employee_id, settings, today
 from lrs.web.pages.forms import EvidenceForm, PlainForm
 
 
@@ -33,7 +33,7 @@ def _render_plan(employee_id: str, own: bool, form: EvidenceForm | None = None, 
             courses.setdefault(code, {})[course["publisher_id"]] = course
     if form is None:
         form = EvidenceForm()
-    form.competence.choices = [(i["competence"]["code"], i["competence"]["name_nb"]) for i in plan["items"]
+    form.competence.choices = [(i["competence"]["code"], name_of(i["competence"])) for i in plan["items"]
                                if i["status"] != "not_required"]
     if not form.is_submitted() and request.args.get("competence") in dict(form.competence.choices):
         form.competence.data = request.args["competence"]  # the next action "register it" chose the competence
@@ -74,7 +74,7 @@ def register_evidence():
     with read_transaction(engine()) as conn:
         plan = service.plan(conn, employee_id)
     form = EvidenceForm()
-    form.competence.choices = [(i["competence"]["code"], i["competence"]["name_nb"]) for i in plan["items"]]
+    form.competence.choices = [(i["competence"]["code"], name_of(i["competence"])) for i in plan["items"]]
     valid = form.validate_on_submit()
     if valid and form.completed_on.data > today():
         form.completed_on.errors.append(_("Datoen kan ikke være fram i tid."))
