@@ -106,9 +106,9 @@ def _lock_ids(conn, batch) -> None:
         return
     keys = {p.id for p in batch if p.given_id}
     keys |= {p.stmt["object"]["id"].lower() for p in batch if p.stmt["object"].get("objectType") == "StatementRef"}
-    if keys:
-        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtext(k) AS h "
-                             "FROM unnest(%(keys)s::text[]) AS k ORDER BY 1) AS ordered", {"keys": sorted(keys)})
+    if keys:  # the keys as scalars (VALUES), which psycopg encodes in C; an array it encodes in Python
+        driver_rows(conn, "SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtext(k) AS h FROM (VALUES "
+                          + ", ".join(["(?)"] * len(keys)) + ") AS given(k) ORDER BY 1) AS ordered", sorted(keys))
 
 
 def _save(conn, batch, parts, voiding="permissive"):
