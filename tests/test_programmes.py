@@ -476,3 +476,39 @@ def test_cli_imports_the_examples_and_enrols(trust):
     assert r.exit_code == 0, r.output
     r = runner.invoke(args=["programmes", "enrol", "LAERLING-HELSE", "E3"])
     assert r.exit_code != 0 and "already enrolled" in r.output
+
+
+def queries_of(app, client, url) -> list[str]:
+    """The SQL a page sends, in order."""
+    from sqlalchemy import event
+    engine, sql = app.extensions["lrs.engine"], []
+
+    def seen(conn, cursor, statement_text, *args):
+        sql.append(statement_text)
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    return sql
+
+
+def test_overview_and_trainees_read_units_and_names_once_however_many_enrolled(web):
+    """The leader's subtree and everyone's names are read once per page, not once per enrolment (the access log
+    written after the page reads each participant's unit on its own: not counted here)."""
+    app = web
+    start = today(app) - relativedelta(months=2)
+    run(app, service.enrol, "LIS-IM", "E2", start, "E1")  # no leader: Lise leads it through her unit (med)
+    lise, kari = signed_in(app, "lise"), signed_in(app, "kari")
+
+    def counted():
+        overview = queries_of(app, lise, "/programmer/oversikt")
+        trainees = queries_of(app, kari, "/programmer/veiledning")
+        subtrees = sum("units.path LIKE" in q for q in overview)
+        names = [sum("SELECT employees.id, employees.name" in q for q in sql) for sql in (overview, trainees)]
+        return subtrees, *names
+    one = counted()
+    run(app, service.enrol, "LAERLING-HELSE", "E2", start, "E1")
+    run(app, service.enrol, "SPL-INTENSIV", "E1", start, "E3")
+    assert "Kari Nordmann" in lise.get("/programmer/oversikt").get_data(as_text=True)
+    assert counted() == one
