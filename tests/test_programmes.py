@@ -512,3 +512,37 @@ def test_overview_and_trainees_read_units_and_names_once_however_many_enrolled(w
     run(app, service.enrol, "SPL-INTENSIV", "E1", start, "E3")
     assert "Kari Nordmann" in lise.get("/programmer/oversikt").get_data(as_text=True)
     assert counted() == one
+
+
+def test_enrolling_adds_every_competence_then_recomputes_the_plan_once(programmes, monkeypatch):
+    """A programme counting several competences puts them all into the participant's plan, each due by the first
+    objective counting it, and the plan is recomputed once for them (not once per competence)."""
+    from lrs.competence import engine as competence_engine
+    from lrs.competence.tables import plan_additions
+    app = programmes
+    text = (EXAMPLES / "spesialsykepleier-intensiv.yaml").read_text().replace("code: SPL-INTENSIV", "code: SPL-TO")
+    text = text.replace("          - {kind: supervision, count: 1,",
+                        "          - {kind: competence, competence: BRANN, name_nb: Brannvern, name_en: Fire safety}\n"
+                        "          - {kind: competence, competence: HLR-V, name_nb: Gyldig HLR, name_en: Valid CPR}\n"
+                        "          - {kind: supervision, count: 1,")
+    with write_transaction(app.extensions["lrs.engine"]) as conn:
+        service.import_programme(conn, "to.yaml", text)
+    recomputed = []
+    real = competence_engine.recompute
+    monkeypatch.setattr(competence_engine, "recompute",
+                        lambda conn, ids, *a, **k: recomputed.append(sorted(ids)) or real(conn, ids, *a, **k))
+    start = today(app) - relativedelta(months=2)
+    enrolment_id = run(app, service.enrol, "SPL-TO", "E2", start, "E1")
+    assert recomputed.count(["E2"]) == 1
+    with read_transaction(app.extensions["lrs.engine"]) as conn:
+        dues = dict(conn.execute(select(plan_additions.c.competence_code, plan_additions.c.due_on)
+                                 .where(plan_additions.c.employee_id == "E2")).all())
+    assert dues == {"HLR-V": start + relativedelta(months=6), "BRANN": start + relativedelta(months=18)}
+    _, objectives = progress_of(app, enrolment_id)
+    assert [a.get("status") for a in objectives["INT-03"]["activities"]] == ["not_yet_due", "not_yet_due", None]
+    with pytest.raises(service.Refused, match=r"no competence NOPE in the catalog: the programme counts it "
+                                              r"\(objective INT-03\)"):
+        with write_transaction(app.extensions["lrs.engine"]) as conn:
+            service.import_programme(conn, "nope.yaml", text.replace("code: SPL-TO", "code: SPL-NOPE")
+                                     .replace("competence: BRANN", "competence: NOPE"))
+            service.enrol(conn, app.extensions["competence.settings"], "SPL-NOPE", "E3", start)

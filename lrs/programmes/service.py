@@ -111,8 +111,8 @@ def _require_supervision(conn, settings, prog: dict, supervisor_id: str | None, 
     checks it like any other requirement (due in six months)."""
     if supervisor_id and prog.get("supervisor_competence"):
         try:
-            competence.require_competence(conn, settings, supervisor_id, prog["supervisor_competence"],
-                                          today + relativedelta(months=6))
+            competence.require_competences(conn, settings, supervisor_id,
+                                           {prog["supervisor_competence"]: today + relativedelta(months=6)})
         except LookupError as e:
             raise Refused(400, f"{e}: import the supervision competence before enrolling") from None
 
@@ -150,14 +150,18 @@ def enrol(conn, settings, programme_code: str, employee_id: str, started_on: dat
         enrolment_id=enrolment_id, employee_id=employee_id, from_unit=None, to_unit=unit_id, to_supervisor=supervisor_id,
         to_leader=leader_id, moved_on=started_on, note="enrolled"))
     _require_supervision(conn, settings, prog, supervisor_id, settings.day(utcnow()))
-    for objective in definition.objectives(prog):  # the competences that count go into the participant's plan
+    wanted, counted_in = {}, {}  # the competences that count go into the participant's plan, each due by the
+    for objective in definition.objectives(prog):  # first objective that counts it
         due = started_on + relativedelta(months=objective["due_month"]) if objective["due_month"] is not None \
             else planned_end
-        for code in {a["competence"] for a in objective["activities"] if a["kind"] == "competence"}:
-            try:
-                competence.require_competence(conn, settings, employee_id, code, due)
-            except LookupError as e:
-                raise Refused(400, f"{e}: the programme counts it (objective {objective['id']})") from None
+        for a in objective["activities"]:
+            if a["kind"] == "competence" and a["competence"] not in wanted:
+                wanted[a["competence"]], counted_in[a["competence"]] = due, objective["id"]
+    if wanted:
+        try:
+            competence.require_competences(conn, settings, employee_id, wanted)
+        except competence.NotInCatalog as e:
+            raise Refused(400, f"{e}: the programme counts it (objective {counted_in[e.code]})") from None
     return enrolment_id
 
 
