@@ -514,12 +514,8 @@ def test_overview_and_trainees_read_units_and_names_once_however_many_enrolled(w
     assert counted() == one
 
 
-def test_enrolling_adds_every_competence_then_recomputes_the_plan_once(programmes, monkeypatch):
-    """A programme counting several competences puts them all into the participant's plan, each due by the first
-    objective counting it, and the plan is recomputed once for them (not once per competence)."""
-    from lrs.competence import engine as competence_engine
-    from lrs.competence.tables import plan_additions
-    app = programmes
+def import_two_competences(app) -> str:
+    """SPL-TO: SPL-INTENSIV counting BRANN too (and HLR-V again, in INT-03). Its text."""
     text = (EXAMPLES / "spesialsykepleier-intensiv.yaml").read_text().replace("code: SPL-INTENSIV", "code: SPL-TO")
     text = text.replace("          - {kind: supervision, count: 1,",
                         "          - {kind: competence, competence: BRANN, name_nb: Brannvern, name_en: Fire safety}\n"
@@ -527,6 +523,16 @@ def test_enrolling_adds_every_competence_then_recomputes_the_plan_once(programme
                         "          - {kind: supervision, count: 1,")
     with write_transaction(app.extensions["lrs.engine"]) as conn:
         service.import_programme(conn, "to.yaml", text)
+    return text
+
+
+def test_enrolling_adds_every_competence_then_recomputes_the_plan_once(programmes, monkeypatch):
+    """A programme counting several competences puts them all into the participant's plan, each due by the first
+    objective counting it, and the plan is recomputed once for them (not once per competence)."""
+    from lrs.competence import engine as competence_engine
+    from lrs.competence.tables import plan_additions
+    app = programmes
+    text = import_two_competences(app)
     recomputed = []
     real = competence_engine.recompute
     monkeypatch.setattr(competence_engine, "recompute",
@@ -546,3 +552,17 @@ def test_enrolling_adds_every_competence_then_recomputes_the_plan_once(programme
             service.import_programme(conn, "nope.yaml", text.replace("code: SPL-TO", "code: SPL-NOPE")
                                      .replace("competence: BRANN", "competence: NOPE"))
             service.enrol(conn, app.extensions["competence.settings"], "SPL-NOPE", "E3", start)
+
+
+def test_progress_reads_the_plan_once_however_many_competences_count(web):
+    """The participant's page reads their plan's statuses in one query, for one competence counted or two."""
+    app = web
+    import_two_competences(app)
+    start = today(app) - relativedelta(months=2)
+    one = run(app, service.enrol, "SPL-INTENSIV", "E2", start, "E1")
+    two = run(app, service.enrol, "SPL-TO", "E2", start, "E1")
+    ola = signed_in(app, "ola")
+    plans = [sum("FROM plan_items" in q for q in queries_of(app, ola, f"/programmer/deltaker/{e}")) for e in (one, two)]
+    assert plans[0] == plans[1]
+    page = ola.get(f"/programmer/deltaker/{two}").get_data(as_text=True)
+    assert "Brannvern" in page

@@ -454,8 +454,9 @@ class _Evidence:
         self.statements = _statements_of(conn, row.employee_id, None if any_verb else verb_ids) if self.rules else []
         codes = {a["competence"] for o in definition.objectives(prog) for a in o["activities"]
                  if a["kind"] == "competence"}
-        self.plan = {code: competence.competence_statuses(conn, [row.employee_id], code).get(row.employee_id)
-                     for code in codes}
+        # The participant's whole plan in one query (a plan holds tens of items), not a query per competence.
+        self.plan = {r.competence_code: r.status for r in competence.items_of(conn, [row.employee_id])
+                     if r.competence_code in codes}
         self.entries = conn.execute(select(programme_entries).where(programme_entries.c.enrolment_id == row.id)
                                     .order_by(programme_entries.c.done_on)).all()
 
