@@ -437,6 +437,13 @@ def test_pages_sign_off_void_and_transfer(web, xapi):
     lise.post(f"/programmer/signatur/{approval}/annuller", data={"csrf_token": token_of(page),
                                                                  "enrolment": enrolment_id})
     assert progress_of(app, enrolment_id)[1]["IM-001"]["state"] == "assessed"
+    # The overview names what awaits approval and the supervision competence lacking, not by their codes only.
+    for lang, objective, lacking in (("en", "Assess and treat acutely ill patients", "Supervisor training"),
+                                     ("nb", "Vurdere og behandle akutt syke pasienter", "Veilederutdanning")):
+        lise.get(f"/lang/{lang}")
+        overview = lise.get("/programmer/oversikt").get_data(as_text=True)
+        assert objective in re.search(r'<th scope="row">.*?Ola Hansen.*?</tr>', overview, re.S).group(0)
+        assert lacking in re.search(r'<th scope="row"><a href="/employees/E1">.*?</tr>', overview, re.S).group(0)
 
     r = lise.post(f"{page_url}/flytt", data={"csrf_token": token_of(page), "unit": "drift", "supervisor": "E3",
                                              "leader": "", "note": "Rotasjon"})
