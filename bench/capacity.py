@@ -11,6 +11,8 @@ planned leaving day and 1 % with a known last day within 36 months; each plan it
 Printed, beside the targets:
   forecast     the 36-month forecast of the biggest trust (its 50 targets), as /capacity?unit=… computes it
                (target: under 2 s)
+  target page  the forecast of one clinic's target with its renewers, as /capacity/targets/<id> computes it
+               (only that target), beside the whole clinic's with renewers (what the page computed before)
   snapshot     last month's indicator snapshot, from the status history (target: under 2 minutes)
   trend page   GET /indicators for the region with 36 months of snapshots, signed in as the regional role
                (target: under 1 s)
@@ -171,6 +173,17 @@ def main():
     seconds, cpu, result = timed(trust_forecast)
     print(f"forecast   one trust, 36 months, {len(result['targets'])} targets "
           f"({args.employees // TRUSTS} employees): {seconds:.2f} s (CPU {cpu:.2f} s)   (target < 2 s)")
+
+    target = f"T{N_TARGETS - 40}"  # the first clinic target: hf0-k0, its departments' targets below it
+
+    def target_page(only):
+        with read_transaction(engine) as conn:
+            unit = targets.history(conn, target)[0]["unit_id"]
+            return forecast.forecast(conn, unit, today, detail=True, only=only)
+    for only, what in ((None, "every target under its unit"), (target, "only=" + target)):
+        seconds, cpu, result = timed(lambda: target_page(only))
+        print(f"target     {target}'s page, {what} ({len(result['targets'])} computed): {seconds:.3f} s "
+              f"(CPU {cpu:.3f} s)")
 
     month = indicators.previous_month(today)
     start, cpu = time.perf_counter(), time.process_time()
