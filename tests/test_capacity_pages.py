@@ -116,3 +116,18 @@ def test_pages_need_sign_in_and_a_role(region):
     sign_in(client, "emp")
     assert client.get("/capacity").status_code == 403
     assert client.get("/indicators").status_code == 403
+
+
+def test_a_target_page_computes_that_target_only(region, monkeypatch):
+    """The page of a target on a trust forecasts that target, not every target under the trust as well."""
+    from lrs.capacity import forecast
+    computed = []
+    real = forecast._target_result
+    monkeypatch.setattr(forecast, "_target_result", lambda conn, t, *a: computed.append(t["target_id"])
+                        or real(conn, t, *a))
+    client = region.test_client()
+    with time_machine.travel(NOW, tick=False):
+        sign_in(client, "regine")
+        page = _page(client, "/capacity/targets/T3")
+    assert computed == ["T3"]
+    assert "Hjerte-lunge-redning: Helse Nord HF" in page

@@ -437,6 +437,13 @@ def test_pages_sign_off_void_and_transfer(web, xapi):
     lise.post(f"/programmer/signatur/{approval}/annuller", data={"csrf_token": token_of(page),
                                                                  "enrolment": enrolment_id})
     assert progress_of(app, enrolment_id)[1]["IM-001"]["state"] == "assessed"
+    # The overview names what awaits approval and the supervision competence lacking, not by their codes only.
+    for lang, objective, lacking in (("en", "Assess and treat acutely ill patients", "Supervisor training"),
+                                     ("nb", "Vurdere og behandle akutt syke pasienter", "Veilederutdanning")):
+        lise.get(f"/lang/{lang}")
+        overview = lise.get("/programmer/oversikt").get_data(as_text=True)
+        assert objective in re.search(r'<th scope="row">.*?Ola Hansen.*?</tr>', overview, re.S).group(0)
+        assert lacking in re.search(r'<th scope="row"><a href="/employees/E1">.*?</tr>', overview, re.S).group(0)
 
     r = lise.post(f"{page_url}/flytt", data={"csrf_token": token_of(page), "unit": "drift", "supervisor": "E3",
                                              "leader": "", "note": "Rotasjon"})
@@ -476,3 +483,93 @@ def test_cli_imports_the_examples_and_enrols(trust):
     assert r.exit_code == 0, r.output
     r = runner.invoke(args=["programmes", "enrol", "LAERLING-HELSE", "E3"])
     assert r.exit_code != 0 and "already enrolled" in r.output
+
+
+def queries_of(app, client, url) -> list[str]:
+    """The SQL a page sends, in order."""
+    from sqlalchemy import event
+    engine, sql = app.extensions["lrs.engine"], []
+
+    def seen(conn, cursor, statement_text, *args):
+        sql.append(statement_text)
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    return sql
+
+
+def test_overview_and_trainees_read_units_and_names_once_however_many_enrolled(web):
+    """The leader's subtree and everyone's names are read once per page, not once per enrolment (the access log
+    written after the page reads each participant's unit on its own: not counted here)."""
+    app = web
+    start = today(app) - relativedelta(months=2)
+    run(app, service.enrol, "LIS-IM", "E2", start, "E1")  # no leader: Lise leads it through her unit (med)
+    lise, kari = signed_in(app, "lise"), signed_in(app, "kari")
+
+    def counted():
+        overview = queries_of(app, lise, "/programmer/oversikt")
+        trainees = queries_of(app, kari, "/programmer/veiledning")
+        subtrees = sum("units.path LIKE" in q for q in overview)
+        names = [sum("SELECT employees.id, employees.name" in q for q in sql) for sql in (overview, trainees)]
+        return subtrees, *names
+    one = counted()
+    run(app, service.enrol, "LAERLING-HELSE", "E2", start, "E1")
+    run(app, service.enrol, "SPL-INTENSIV", "E1", start, "E3")
+    assert "Kari Nordmann" in lise.get("/programmer/oversikt").get_data(as_text=True)
+    assert counted() == one
+
+
+def import_two_competences(app) -> str:
+    """SPL-TO: SPL-INTENSIV counting BRANN too (and HLR-V again, in INT-03). Its text."""
+    text = (EXAMPLES / "spesialsykepleier-intensiv.yaml").read_text().replace("code: SPL-INTENSIV", "code: SPL-TO")
+    text = text.replace("          - {kind: supervision, count: 1,",
+                        "          - {kind: competence, competence: BRANN, name_nb: Brannvern, name_en: Fire safety}\n"
+                        "          - {kind: competence, competence: HLR-V, name_nb: Gyldig HLR, name_en: Valid CPR}\n"
+                        "          - {kind: supervision, count: 1,")
+    with write_transaction(app.extensions["lrs.engine"]) as conn:
+        service.import_programme(conn, "to.yaml", text)
+    return text
+
+
+def test_enrolling_adds_every_competence_then_recomputes_the_plan_once(programmes, monkeypatch):
+    """A programme counting several competences puts them all into the participant's plan, each due by the first
+    objective counting it, and the plan is recomputed once for them (not once per competence)."""
+    from lrs.competence import engine as competence_engine
+    from lrs.competence.tables import plan_additions
+    app = programmes
+    text = import_two_competences(app)
+    recomputed = []
+    real = competence_engine.recompute
+    monkeypatch.setattr(competence_engine, "recompute",
+                        lambda conn, ids, *a, **k: recomputed.append(sorted(ids)) or real(conn, ids, *a, **k))
+    start = today(app) - relativedelta(months=2)
+    enrolment_id = run(app, service.enrol, "SPL-TO", "E2", start, "E1")
+    assert recomputed.count(["E2"]) == 1
+    with read_transaction(app.extensions["lrs.engine"]) as conn:
+        dues = dict(conn.execute(select(plan_additions.c.competence_code, plan_additions.c.due_on)
+                                 .where(plan_additions.c.employee_id == "E2")).all())
+    assert dues == {"HLR-V": start + relativedelta(months=6), "BRANN": start + relativedelta(months=18)}
+    _, objectives = progress_of(app, enrolment_id)
+    assert [a.get("status") for a in objectives["INT-03"]["activities"]] == ["not_yet_due", "not_yet_due", None]
+    with pytest.raises(service.Refused, match=r"no competence NOPE in the catalog: the programme counts it "
+                                              r"\(objective INT-03\)"):
+        with write_transaction(app.extensions["lrs.engine"]) as conn:
+            service.import_programme(conn, "nope.yaml", text.replace("code: SPL-TO", "code: SPL-NOPE")
+                                     .replace("competence: BRANN", "competence: NOPE"))
+            service.enrol(conn, app.extensions["competence.settings"], "SPL-NOPE", "E3", start)
+
+
+def test_progress_reads_the_plan_once_however_many_competences_count(web):
+    """The participant's page reads their plan's statuses in one query, for one competence counted or two."""
+    app = web
+    import_two_competences(app)
+    start = today(app) - relativedelta(months=2)
+    one = run(app, service.enrol, "SPL-INTENSIV", "E2", start, "E1")
+    two = run(app, service.enrol, "SPL-TO", "E2", start, "E1")
+    ola = signed_in(app, "ola")
+    plans = [sum("FROM plan_items" in q for q in queries_of(app, ola, f"/programmer/deltaker/{e}")) for e in (one, two)]
+    assert plans[0] == plans[1]
+    page = ola.get(f"/programmer/deltaker/{two}").get_data(as_text=True)
+    assert "Brannvern" in page

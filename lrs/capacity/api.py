@@ -14,27 +14,21 @@ import io
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 from marshmallow import Schema, ValidationError, fields, validate
 from werkzeug.exceptions import HTTPException
 
 from lrs import principal
 from lrs.capacity import access, forecast, indicators, targets
+from lrs.competence.api import ApiError, today
 from lrs.csrf import cookie_api
 from lrs.store.db import transaction
-from lrs.store.types import utcnow
 from lrs.xapi import auth
 from lrs.xapi.errors import XAPIError, error_response, json_response
 
 SCOPE = "capacity/read"
 bp = cookie_api(Blueprint("capacity_api", __name__, url_prefix="/api/capacity"))
 indicators_bp = cookie_api(Blueprint("indicators_api", __name__, url_prefix="/api/indicators"))
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status, self.message = status, message
 
 
 for _bp in (bp, indicators_bp):
@@ -53,10 +47,6 @@ def who_asks():
         auth.authenticate(SCOPE)
         return None
     return principal.require(*access.READERS)
-
-
-def today():
-    return current_app.extensions["competence.settings"].day(utcnow())
 
 
 def scope_units(conn, org, who, unit_id: str | None):

@@ -92,11 +92,12 @@ def _series(buckets, months: list[str]) -> tuple[list[int], list[int], list[int]
 
 
 def forecast(conn, unit_id: str | None, today: date, months: int = MONTHS, detail: bool = False,
-             org: Org | None = None) -> dict:
-    """Every target in force in the unit's subtree (None: the region), with its series and gap."""
+             org: Org | None = None, only: str | None = None) -> dict:
+    """Every target in force in the unit's subtree (None: the region), with its series and gap. `only`: just the
+    target with this id (its own page: the others' holders and renewers are not read)."""
     org = org or Org(conn)
     scope = org.subtree(unit_id) if unit_id else None
-    wanted = targets_.in_force(conn, scope)
+    wanted = [t for t in targets_.in_force(conn, scope) if only is None or t["target_id"] == only]
     ends = month_ends(today, months)
     keys = [month_of(e) for e in ends]
     names = aggregates.competence_names(conn)

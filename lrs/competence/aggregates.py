@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import case, func, literal, or_, select
+from sqlalchemy import and_, case, func, literal, or_, select
 
 from lrs.competence import service
 from lrs.competence.plan import Item, status_of
@@ -127,9 +127,7 @@ def indicator_counts(conn, day: date, today: date, zone) -> list[dict]:
     plan as a whole), at the end of `day`: employees, employees with every mandatory requirement met or not yet due,
     and per competence how many need it, hold it, are overdue (mandatory, expired or missing) and expiring. Read
     from the status history for a past day (ended in time zone `zone`), from the plans as they are for today."""
-    people = conn.execute(
-        select(employees.c.id, employees.c.unit_id)
-        .where(employees.c.started_on <= day, or_(employees.c.left_on.is_(None), employees.c.left_on > day))).all()
+    people = conn.execute(select(employees.c.id, employees.c.unit_id).where(_employed_on(day))).all()
     unit_of = dict(people)
     roles = defaultdict(list)
     for employee_id, role in conn.execute(select(employee_roles.c.employee_id, employee_roles.c.role_code)):
@@ -158,6 +156,11 @@ def indicator_counts(conn, day: date, today: date, zone) -> list[dict]:
             for (u, r, c), v in counts.items()]
 
 
+def _employed_on(day: date):
+    """Employees there at the end of `day` (started, not yet left), as an SQL condition."""
+    return and_(employees.c.started_on <= day, or_(employees.c.left_on.is_(None), employees.c.left_on > day))
+
+
 def _statuses_at(conn, people: dict, as_of):
     """(employee id, competence, mandatory, status) of every active plan item of these people, now or at the end of
     as_of's day. Only the people with a status change after that day are read from the history (the slow path);
@@ -166,18 +169,21 @@ def _statuses_at(conn, people: dict, as_of):
         for r in service.items_of(conn, list(people), None, service.ACTIVE):
             yield r.employee_id, r.competence_code, r.mandatory, r.status
         return
-    changed = set(conn.execute(select(status_changes.c.employee_id).distinct()
-                               .where(status_changes.c.changed >= as_of.end)).scalars())
+    changed_since = select(status_changes.c.employee_id).where(status_changes.c.changed >= as_of.end)
+    changed = set(conn.execute(changed_since.distinct()).scalars())
     later = [e for e in people if e in changed]
     for r in service.items_of(conn, later, as_of, service.ACTIVE) if later else ():
         yield r.employee_id, r.competence_code, r.mandatory, r.status
     renewal = dict(conn.execute(select(competences.c.code, competences.c.renewal_days)).all())
     active = set(service.ACTIVE)
+    # Only the items that can count (a backfill asks once a month): of the people there then (`people`), not read
+    # from the history above, in a status that is or moves on to an active one (an inactive one stays inactive).
     for r in conn.execute(select(plan_items.c.employee_id, plan_items.c.competence_code, plan_items.c.mandatory,
                                  plan_items.c.status, plan_items.c.due_on, plan_items.c.fulfilled_on,
-                                 plan_items.c.valid_until)):
-        if r.employee_id not in people or r.employee_id in changed:
-            continue
+                                 plan_items.c.valid_until)
+                          .join(employees, employees.c.id == plan_items.c.employee_id)
+                          .where(_employed_on(as_of.day), plan_items.c.status.in_(service.ACTIVE),
+                                 plan_items.c.employee_id.not_in(changed_since))):
         status = r.status
         if status in ("fulfilled", "expiring", "not_yet_due"):
             best = Achievement(r.fulfilled_on, r.valid_until, ()) if status != "not_yet_due" else None

@@ -23,6 +23,8 @@ bp = cookie_api(Blueprint("competence_api", __name__, url_prefix="/api/competenc
 
 
 class ApiError(Exception):
+    """A refusal in words, answered {"error": {"code", "message"}} (the capacity API raises it too)."""
+
     def __init__(self, status: int, message: str):
         super().__init__(message)
         self.status, self.message = status, message
@@ -224,7 +226,8 @@ def _settings():
     return current_app.extensions["competence.settings"]
 
 
-def _today() -> date:
+def today() -> date:
+    """The engine's today (its time zone); the capacity API's too."""
     from lrs.store.types import utcnow
     return _settings().day(utcnow())
 
@@ -238,7 +241,7 @@ def _as_of() -> service.AsOf | None:
     day = AsOfQuerySchema().load({"as_of": request.args["as_of"]} if "as_of" in request.args else {})["as_of"]
     if day is None:
         return None
-    if day > _today():
+    if day > today():
         raise ApiError(400, f"as_of {day.isoformat()} is in the future; plans are known up to today")
     return service.AsOf(day, _settings().zone)
 
@@ -299,7 +302,7 @@ def unit_expiring(unit_id):
     as_of = _as_of()
     with transaction() as conn:
         _unit_visible(conn, unit_id)
-        data = service.expiring(conn, unit_id, as_of.day if as_of else _today(), as_of=as_of)
+        data = service.expiring(conn, unit_id, as_of.day if as_of else today(), as_of=as_of)
     return _out(ExpiringSchema(), data)
 
 
@@ -308,7 +311,7 @@ def unit_forecast(unit_id):
     """Coverage per competence for the next 12 months, and who drops out when."""
     with transaction() as conn:
         _unit_visible(conn, unit_id)
-        data = service.forecast(conn, unit_id, _today())
+        data = service.forecast(conn, unit_id, today())
     accesslog.note("forecast-api", unit_id=unit_id)
     return _out(ForecastSchema(), data)
 

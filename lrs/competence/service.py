@@ -478,22 +478,37 @@ def units_seen_by(conn, who: Principal) -> list[dict]:
     return [u for u in tree if u["id"] in seen]
 
 
-def require_competence(conn, settings, employee_id: str, competence_code: str, due_on: date) -> bool:
-    """Add a competence to one employee's plan (an individual addition, as a leader would), unless their plan
-    already holds it; the engine then checks it like any other requirement. Whether it was added."""
-    if conn.execute(select(competences.c.code).where(competences.c.code == competence_code)).first() is None:
-        raise LookupError(f"no competence {competence_code} in the catalog")
-    held = conn.execute(select(plan_items.c.status).where(plan_items.c.employee_id == employee_id,
-                                                          plan_items.c.competence_code == competence_code)).scalar()
-    if held not in (None, "not_required"):
-        return False
-    if conn.execute(select(plan_additions.c.due_on).where(plan_additions.c.employee_id == employee_id,
-                                                          plan_additions.c.competence_code == competence_code)
-                    ).first() is None:
-        conn.execute(plan_additions.insert().values(employee_id=employee_id, competence_code=competence_code,
-                                                    mandatory=True, due_on=due_on))
+class NotInCatalog(LookupError):
+    """A competence asked for that the catalog does not have (`code`: which)."""
+
+    def __init__(self, code: str):
+        super().__init__(f"no competence {code} in the catalog")
+        self.code = code
+
+
+def require_competences(conn, settings, employee_id: str, wanted: dict[str, date]) -> list[str]:
+    """Add these competences (code -> due day) to one employee's plan (individual additions, as a leader would),
+    those their plan does not already hold; the engine then checks them like any other requirement. All are added
+    before the plan is recomputed, once (not once per competence). The codes added; NotInCatalog for an unknown
+    one (nothing added)."""
+    codes = list(wanted)
+    known = set(conn.execute(select(competences.c.code).where(competences.c.code.in_(codes))).scalars())
+    for code in codes:
+        if code not in known:
+            raise NotInCatalog(code)
+    held = dict(conn.execute(select(plan_items.c.competence_code, plan_items.c.status).where(
+        plan_items.c.employee_id == employee_id, plan_items.c.competence_code.in_(codes))).all())
+    added = [code for code in codes if held.get(code) in (None, "not_required")]
+    if not added:
+        return []
+    listed = set(conn.execute(select(plan_additions.c.competence_code).where(
+        plan_additions.c.employee_id == employee_id, plan_additions.c.competence_code.in_(added))).scalars())
+    fresh = [{"employee_id": employee_id, "competence_code": code, "mandatory": True, "due_on": wanted[code]}
+             for code in added if code not in listed]
+    if fresh:
+        conn.execute(plan_additions.insert(), fresh)
     eng.recompute(conn, [employee_id], settings, utcnow())
-    return True
+    return added
 
 
 def competence_statuses(conn, employee_ids, competence_code: str) -> dict[str, str]:

@@ -111,8 +111,8 @@ def _require_supervision(conn, settings, prog: dict, supervisor_id: str | None, 
     checks it like any other requirement (due in six months)."""
     if supervisor_id and prog.get("supervisor_competence"):
         try:
-            competence.require_competence(conn, settings, supervisor_id, prog["supervisor_competence"],
-                                          today + relativedelta(months=6))
+            competence.require_competences(conn, settings, supervisor_id,
+                                           {prog["supervisor_competence"]: today + relativedelta(months=6)})
         except LookupError as e:
             raise Refused(400, f"{e}: import the supervision competence before enrolling") from None
 
@@ -150,14 +150,18 @@ def enrol(conn, settings, programme_code: str, employee_id: str, started_on: dat
         enrolment_id=enrolment_id, employee_id=employee_id, from_unit=None, to_unit=unit_id, to_supervisor=supervisor_id,
         to_leader=leader_id, moved_on=started_on, note="enrolled"))
     _require_supervision(conn, settings, prog, supervisor_id, settings.day(utcnow()))
-    for objective in definition.objectives(prog):  # the competences that count go into the participant's plan
+    wanted, counted_in = {}, {}  # the competences that count go into the participant's plan, each due by the
+    for objective in definition.objectives(prog):  # first objective that counts it
         due = started_on + relativedelta(months=objective["due_month"]) if objective["due_month"] is not None \
             else planned_end
-        for code in {a["competence"] for a in objective["activities"] if a["kind"] == "competence"}:
-            try:
-                competence.require_competence(conn, settings, employee_id, code, due)
-            except LookupError as e:
-                raise Refused(400, f"{e}: the programme counts it (objective {objective['id']})") from None
+        for a in objective["activities"]:
+            if a["kind"] == "competence" and a["competence"] not in wanted:
+                wanted[a["competence"]], counted_in[a["competence"]] = due, objective["id"]
+    if wanted:
+        try:
+            competence.require_competences(conn, settings, employee_id, wanted)
+        except competence.NotInCatalog as e:
+            raise Refused(400, f"{e}: the programme counts it (objective {counted_in[e.code]})") from None
     return enrolment_id
 
 
@@ -165,13 +169,19 @@ def enrolment(conn, enrolment_id: str):
     return conn.execute(select(programme_enrolments).where(programme_enrolments.c.id == enrolment_id)).first()
 
 
-def leads(conn, who: Principal, row) -> bool:
-    """Whether `who` leads this enrolment: its leader, a leader of its unit or above, or an admin."""
+def led_unit_ids(conn, who: Principal) -> set[str]:
+    """The units `who` leads, their subtrees included (none unless a leader)."""
+    return subtree_unit_ids(conn, who.led_units) if who.has("leader") and who.led_units else set()
+
+
+def leads(conn, who: Principal, row, led: set[str] | None = None) -> bool:
+    """Whether `who` leads this enrolment: its leader, a leader of its unit or above, or an admin. `led`: their
+    led_unit_ids, when the caller asks about many enrolments (read once, not per enrolment)."""
     if who.has("admin"):
         return True
     if who.employee_id and who.employee_id == row.leader_id:
         return True
-    return who.has("leader") and bool(who.led_units) and row.unit_id in subtree_unit_ids(conn, who.led_units)
+    return row.unit_id in (led if led is not None else led_unit_ids(conn, who))
 
 
 def can_see(conn, who: Principal, row) -> bool:
@@ -444,8 +454,9 @@ class _Evidence:
         self.statements = _statements_of(conn, row.employee_id, None if any_verb else verb_ids) if self.rules else []
         codes = {a["competence"] for o in definition.objectives(prog) for a in o["activities"]
                  if a["kind"] == "competence"}
-        self.plan = {code: competence.competence_statuses(conn, [row.employee_id], code).get(row.employee_id)
-                     for code in codes}
+        # The participant's whole plan in one query (a plan holds tens of items), not a query per competence.
+        self.plan = {r.competence_code: r.status for r in competence.items_of(conn, [row.employee_id])
+                     if r.competence_code in codes}
         self.entries = conn.execute(select(programme_entries).where(programme_entries.c.enrolment_id == row.id)
                                     .order_by(programme_entries.c.done_on)).all()
 
@@ -517,16 +528,19 @@ def pace(row, objectives: list[dict], today: date) -> dict:
             "overdue": overdue, "share_of_time": round(elapsed / span, 2)}
 
 
-def progress(conn, settings, row, today: date) -> dict:
-    """A participant's programme: each objective by topic with its activities and sign-offs, and the pace."""
-    prog = programme(conn, row.programme_code, row.programme_version)
+def progress(conn, settings, row, today: date, people: dict | None = None, prog: dict | None = None) -> dict:
+    """A participant's programme: each objective by topic with its activities and sign-offs, and the pace.
+    `people` (names by employee id) and `prog` (the enrolment's programme version): when the caller has read them
+    for many enrolments at once."""
+    prog = prog or programme(conn, row.programme_code, row.programme_version)
     evidence = _Evidence(conn, settings, row, prog)
     signoffs = _signoffs(conn, row.id)
     topics = [{"code": t["code"], "name_nb": t["name_nb"], "name_en": t["name_en"],
                "objectives": [objective_progress(conn, settings, row, prog, o, evidence, signoffs)
                               for o in t["objectives"]]} for t in prog["topics"]]
     flat = [o for t in topics for o in t["objectives"]]
-    people = _names(conn, [row.employee_id, row.supervisor_id, row.leader_id])
+    if people is None:
+        people = _names(conn, [row.employee_id, row.supervisor_id, row.leader_id])
     return {"enrolment": _enrolment_dict(row, people), "programme": {
                 "code": prog["code"], "version": prog["version"], "title_nb": prog["title_nb"],
                 "title_en": prog["title_en"], "supervisor_competence": prog.get("supervisor_competence")},
@@ -559,8 +573,20 @@ def participant(conn, settings, who: Principal, enrolment_id: str, today: date) 
     return progress(conn, settings, _visible(conn, who, enrolment_id), today)
 
 
-def _summary(conn, settings, row, today: date, people: dict) -> dict:
-    p = progress(conn, settings, row, today)
+def _summaries(conn, settings, rows, today: date) -> tuple[list[dict], dict, dict]:
+    """Each enrolment's summary; the names of everyone in them and each programme version, read once for all
+    (not per enrolment). Returns (summaries, people, programmes by (code, version))."""
+    people = _names(conn, {i for r in rows for i in (r.employee_id, r.supervisor_id, r.leader_id)})
+    progs = {}
+    for r in rows:
+        if (r.programme_code, r.programme_version) not in progs:
+            progs[(r.programme_code, r.programme_version)] = programme(conn, r.programme_code, r.programme_version)
+    return [_summary(conn, settings, r, today, people, progs[(r.programme_code, r.programme_version)])
+            for r in rows], people, progs
+
+
+def _summary(conn, settings, row, today: date, people: dict, prog: dict) -> dict:
+    p = progress(conn, settings, row, today, people, prog)
     flat = [o for t in p["topics"] for o in t["objectives"]]
     return {**_enrolment_dict(row, people), "title_nb": p["programme"]["title_nb"],
             "title_en": p["programme"]["title_en"], "pace": p["pace"],
@@ -577,8 +603,7 @@ def trainees(conn, settings, who: Principal, today: date) -> list[dict]:
         return []
     rows = conn.execute(select(programme_enrolments).where(programme_enrolments.c.supervisor_id == who.employee_id,
                                                            programme_enrolments.c.state == "active")).all()
-    people = _names(conn, [i for r in rows for i in (r.employee_id, r.supervisor_id, r.leader_id)])
-    out = [_summary(conn, settings, r, today, people) for r in rows]
+    out, _, _ = _summaries(conn, settings, rows, today)
     return sorted(out, key=lambda s: (-(len(s["pending_entries"]) + len(s["awaiting_assessment"])),
                                       s["name"] or ""))
 
@@ -586,21 +611,21 @@ def trainees(conn, settings, who: Principal, today: date) -> list[dict]:
 def overview(conn, settings, who: Principal, today: date) -> dict:
     """For a leader or the committee: the participants they lead, who is behind first, what awaits approval, and
     the supervisors who do not hold their programme's supervision competence."""
+    led = led_unit_ids(conn, who)
     rows = [r for r in conn.execute(select(programme_enrolments)
-                                    .where(programme_enrolments.c.state == "active")).all() if leads(conn, who, r)]
-    people = _names(conn, [i for r in rows for i in (r.employee_id, r.supervisor_id, r.leader_id)])
-    summaries = sorted((_summary(conn, settings, r, today, people) for r in rows),
-                       key=lambda s: (not s["pace"]["behind"], s["name"] or ""))
+                                    .where(programme_enrolments.c.state == "active")).all()
+            if leads(conn, who, r, led)]
+    summaries, people, progs = _summaries(conn, settings, rows, today)
+    summaries.sort(key=lambda s: (not s["pace"]["behind"], s["name"] or ""))
     needed = defaultdict(set)  # competence -> supervisors
     for r in rows:
-        code = programme(conn, r.programme_code, r.programme_version).get("supervisor_competence")
+        code = progs[(r.programme_code, r.programme_version)].get("supervisor_competence")
         if code and r.supervisor_id:
             needed[code].add(r.supervisor_id)
     lacking = []
     for code, ids in sorted(needed.items()):
         statuses = competence.competence_statuses(conn, ids, code)
-        names = _names(conn, ids)
-        lacking += [{"employee_id": i, "name": names.get(i), "competence": code, "status": statuses.get(i)}
+        lacking += [{"employee_id": i, "name": people.get(i), "competence": code, "status": statuses.get(i)}
                     for i in sorted(ids) if statuses.get(i) not in HELD]
     return {"participants": summaries, "behind": sum(s["pace"]["behind"] for s in summaries),
             "supervisors_without_competence": lacking}

@@ -88,7 +88,7 @@ def capacity_target(target_id):
             abort(404)
         if not access.sees(org, who, versions[0]["unit_id"]):
             abort(403)
-        result = forecast.forecast(conn, versions[0]["unit_id"], today(), detail=True, org=org)
+        result = forecast.forecast(conn, versions[0]["unit_id"], today(), detail=True, org=org, only=target_id)
         crumbs = _crumbs(org, versions[0]["unit_id"], who)
     found = next((t for t in result["targets"] if t["target_id"] == target_id), None)
     if found and found.get("must_renew"):

@@ -183,9 +183,10 @@ def programme_overview():
     who = principal.current()
     with transaction() as conn:
         seen = service.overview(conn, settings(), who, today())
+        names = competence.competence_names(conn)  # the supervision competences by name, as the other pages
     for s in seen["participants"]:
         accesslog.note("programme-page", s["employee_id"])
-    return render_template("programmes/overview.html", seen=seen)
+    return render_template("programmes/overview.html", seen=seen, names=names)
 
 
 @bp.get("/programmer/deltaker/<enrolment_id>/utskrift")
