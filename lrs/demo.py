@@ -6,6 +6,7 @@ import uuid
 import xapi_client
 from lrs import create_app
 from lrs.store import credentials as creds
+from lrs.store.db import write_transaction
 
 DEMO_NAME = "demo"
 HOME = "https://kompetanse.helse.example.no"
@@ -38,9 +39,10 @@ def load_trust(app, client: xapi_client.Client, port: int = 8080):
     from lrs.store.types import utcnow
 
     db, settings = app.extensions["lrs.engine"], app.extensions["competence.settings"]
-    imports.import_hr(db, settings, "units.csv", demo.units_csv())
-    imports.import_catalog(db, settings, "catalog.yaml", demo.CATALOG.read_text())
-    imports.import_hr(db, settings, "employees.csv", demo.employees_csv())
+    with write_transaction(db) as conn:
+        imports.import_hr(conn, settings, "units.csv", demo.units_csv())
+        imports.import_catalog(conn, settings, "catalog.yaml", demo.CATALOG.read_text())
+        imports.import_hr(conn, settings, "employees.csv", demo.employees_csv())
     records = demo.statements(settings.day(utcnow()))
     for i in range(0, len(records), 500):
         client.post_statements(records[i:i + 500])

@@ -58,6 +58,7 @@ def build_site(url: str):
     """The test trust, the accounts and the records in the (empty) database at url; returns the started Server."""
     from lrs import create_app
     from lrs.competence import imports
+    from lrs.store.db import write_transaction
     from lrs.store.migrate import upgrade
     from lrs.web import accounts
     from tests.competence_support import DATA
@@ -66,18 +67,19 @@ def build_site(url: str):
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "browser-tests"})
     engine, settings = app.extensions["lrs.engine"], app.extensions["competence.settings"]
     upgrade(engine)
-    imports.import_hr(engine, settings, "units.csv", (DATA / "units.csv").read_text())
-    imports.import_catalog(engine, settings, "catalog.yaml", (DATA / "catalog.yaml").read_text())
-    imports.import_hr(engine, settings, "employees.csv", (DATA / "employees.csv").read_text())
-    # The example hand-hygiene module gives evidence for HAND, which nurses need.
-    imports.import_catalog(engine, settings, "hh.yaml", (
-        "competences:\n  - {code: HAND, name_nb: Håndhygiene, name_en: Hand hygiene, area: Smittevern,"
-        " validity_months: 24, renewal_days: 30}\n"))
-    imports.import_catalog(engine, settings, "requirements.yaml", "requirements:\n" + "".join(
-        f"  - {{role: {r}, competence: {c}, mandatory: {m}, new_employee_days: {d}{u}}}\n" for r, c, m, d, u in (
-            ("sykepleier", "HLR", "true", 30, ""), ("sykepleier", "LMH", "true", 90, ""),
-            ("sykepleier", "TEAM", "false", 180, ", unit: akutt"), ("lege", "HLR", "true", 30, ""),
-            ("portor", "BRANN", "true", 30, ""), ("sykepleier", "HAND", "true", 30, ""))))
+    with write_transaction(engine) as conn:
+        imports.import_hr(conn, settings, "units.csv", (DATA / "units.csv").read_text())
+        imports.import_catalog(conn, settings, "catalog.yaml", (DATA / "catalog.yaml").read_text())
+        imports.import_hr(conn, settings, "employees.csv", (DATA / "employees.csv").read_text())
+        # The example hand-hygiene module gives evidence for HAND, which nurses need.
+        imports.import_catalog(conn, settings, "hh.yaml", (
+            "competences:\n  - {code: HAND, name_nb: Håndhygiene, name_en: Hand hygiene, area: Smittevern,"
+            " validity_months: 24, renewal_days: 30}\n"))
+        imports.import_catalog(conn, settings, "requirements.yaml", "requirements:\n" + "".join(
+            f"  - {{role: {r}, competence: {c}, mandatory: {m}, new_employee_days: {d}{u}}}\n" for r, c, m, d, u in (
+                ("sykepleier", "HLR", "true", 30, ""), ("sykepleier", "LMH", "true", 90, ""),
+                ("sykepleier", "TEAM", "false", 180, ", unit: akutt"), ("lege", "HLR", "true", 30, ""),
+                ("portor", "BRANN", "true", 30, ""), ("sykepleier", "HAND", "true", 30, ""))))
     accounts.create(engine, "kari", "Kari Nordmann", ["employee"], PASSWORD, employee_id="E1")
     accounts.create(engine, "lise", "Lise Leder", ["employee", "leader"], PASSWORD, employee_id="L1",
                     led_units=["med"])

@@ -77,9 +77,10 @@ targets:
 def load_region(app, xapi):
     engine, settings = app.extensions["lrs.engine"], app.extensions["competence.settings"]
     with time_machine.travel(NOW, tick=False):
-        imports.import_hr(engine, settings, "units.csv", UNITS)
-        imports.import_catalog(engine, settings, "catalog.yaml", CATALOG)
-        imports.import_hr(engine, settings, "employees.csv", EMPLOYEES)
+        with write_transaction(engine) as conn:
+            imports.import_hr(conn, settings, "units.csv", UNITS)
+            imports.import_catalog(conn, settings, "catalog.yaml", CATALOG)
+            imports.import_hr(conn, settings, "employees.csv", EMPLOYEES)
         send(xapi, *(statement(who, verb, activity, datetime.fromisoformat(day + "T09:00:00+00:00"))
                      for who, verb, activity, day in LEARNING))
         process(app)

@@ -39,8 +39,8 @@ def site(tmp_path_factory):
         try:
             app = create_app({"DATABASE_URL": url, "SECRET_KEY": "browser-tests"})
             engine, settings = app.extensions["lrs.engine"], app.extensions["competence.settings"]
-            imports.import_catalog(engine, settings, "veiledning.yaml", VEILEDNING)
             with write_transaction(engine) as conn:
+                imports.import_catalog(conn, settings, "veiledning.yaml", VEILEDNING)
                 for path in sorted(EXAMPLES.glob("*.yaml")):
                     service.import_programme(conn, path.name, path.read_text())
                 start = settings.day(datetime.now(timezone.utc)) - relativedelta(months=13)

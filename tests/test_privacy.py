@@ -15,6 +15,7 @@ from sqlalchemy import inspect, select, text
 from lrs import scheduler
 from lrs.competence import imports
 from lrs.privacy.cli import privacy_group
+from lrs.store.db import write_transaction
 from lrs.web import accounts
 from tests.competence_support import (COMPLETED, HLR, HOME, PASSED, days_ago, now, passed_hlr, process, send,
                                       statement)
@@ -248,8 +249,9 @@ def _traces(engine) -> list[str]:
 def test_erasure_leaves_no_trace_of_the_identity_and_keeps_the_figures(app, people, xapi, runner):
     engine, settings = app.extensions["lrs.engine"], app.extensions["competence.settings"]
     r = RAGNHILD
-    imports.import_hr(engine, settings, "ny.csv", "employee_id,name,email,unit_id,roles,started_on,left_on\n"
-                      f"{r['id']},{r['name']},{r['email']},akutt,sykepleier,2021-02-01,\n")
+    with write_transaction(engine) as conn:
+        imports.import_hr(conn, settings, "ny.csv", "employee_id,name,email,unit_id,roles,started_on,left_on\n"
+                          f"{r['id']},{r['name']},{r['email']},akutt,sykepleier,2021-02-01,\n")
     accounts.create(engine, r["username"], r["name"], ["employee"], PASSWORD, employee_id=r["id"])
     account = {"objectType": "Agent", "name": r["name"], "account": {"homePage": HOME, "name": r["id"]}}
     mbox = {"name": r["name"], "mbox": "mailto:" + r["email"]}
@@ -344,9 +346,10 @@ def test_erasure_leaves_no_trace_of_the_identity_and_keeps_the_figures(app, peop
 def test_retention_dry_run_reports_then_the_daily_job_deletes(app, people, xapi, runner):
     engine, settings = app.extensions["lrs.engine"], app.extensions["competence.settings"]
     long_ago, lately = (now() - timedelta(days=400)).date(), (now() - timedelta(days=10)).date()
-    imports.import_hr(engine, settings, "slutt.csv", "employee_id,name,email,unit_id,roles,started_on,left_on\n"
-                      f"E3,Per Olsen,,drift,portor,2018-08-15,{long_ago}\n"
-                      f"E2,Ola Hansen,ola.hansen@helse.example.no,hjerte,sykepleier;lege,2019-03-01,{lately}\n")
+    with write_transaction(engine) as conn:
+        imports.import_hr(conn, settings, "slutt.csv", "employee_id,name,email,unit_id,roles,started_on,left_on\n"
+                          f"E3,Per Olsen,,drift,portor,2018-08-15,{long_ago}\n"
+                          f"E2,Ola Hansen,ola.hansen@helse.example.no,hjerte,sykepleier;lege,2019-03-01,{lately}\n")
     per = {"account": {"homePage": HOME, "name": "E3"}}
     data = b"Per sitt kursbevis"
     with_file = with_attachments(statement("E3", COMPLETED, "https://kurs.helse.example.no/brann", days_ago(500)),

@@ -49,8 +49,8 @@ SEPSIS = "https://sim.helse.example.no/scenario/sepsis"
 @pytest.fixture
 def programmes(trust):
     engine, settings = trust.extensions["lrs.engine"], trust.extensions["competence.settings"]
-    imports.import_catalog(engine, settings, "veiledning.yaml", VEILEDNING)
     with write_transaction(engine) as conn:
+        imports.import_catalog(conn, settings, "veiledning.yaml", VEILEDNING)
         for path in sorted(EXAMPLES.glob("*.yaml")):
             service.import_programme(conn, path.name, path.read_text())
     return trust
@@ -466,8 +466,8 @@ def test_erasing_a_participant_or_a_supervisor_keeps_the_programme_whole(program
 def test_cli_imports_the_examples_and_enrols(trust):
     app = trust
     runner = app.test_cli_runner()
-    imports.import_catalog(app.extensions["lrs.engine"], app.extensions["competence.settings"], "v.yaml",
-                           VEILEDNING)
+    with write_transaction(app.extensions["lrs.engine"]) as conn:
+        imports.import_catalog(conn, app.extensions["competence.settings"], "v.yaml", VEILEDNING)
     r = runner.invoke(args=["programmes", "examples"])
     assert r.exit_code == 0 and "LIS-IM: version 1" in r.output, r.output
     assert "(unchanged)" in runner.invoke(args=["programmes", "examples"]).output

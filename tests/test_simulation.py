@@ -9,6 +9,7 @@ from flask.testing import FlaskCliRunner
 
 from lrs.competence import imports
 from lrs.principal import Principal
+from lrs.store.db import write_transaction
 from simulation import cli as sim_cli
 from simulation.sessions import SESSION_TYPE, rating_ext
 from tests.competence_support import process
@@ -136,10 +137,11 @@ def test_only_instructors_log_sessions(app):
 def test_sessions_fulfil_a_competence_requirement(app, instructor, xapi):
     """TEAM needs 2 completed sessions within 12 months (tests/data/catalog.yaml); a rule can also ask for a rating."""
     engine, settings = app.extensions["lrs.engine"], app.extensions["competence.settings"]
-    imports.save_rule(engine, settings, {
-        "id": "team-sim", "competence": "TEAM", "kind": "count", "count": 2, "within_months": 12,
-        "parts": [{"verbs": [ADL + "completed"], "activity_types": [SESSION_TYPE],
-                   "min_extensions": {rating_ext("ottawa", "overall"): 5}}]})
+    with write_transaction(engine) as conn:
+        imports.save_rule(conn, settings, {
+            "id": "team-sim", "competence": "TEAM", "kind": "count", "count": 2, "within_months": 12,
+            "parts": [{"verbs": [ADL + "completed"], "activity_types": [SESSION_TYPE],
+                       "min_extensions": {rating_ext("ottawa", "overall"): 5}}]})
     instructor.post("/api/simulation/sessions", json=session())
     process(app)
     plan = {i["competence"]["code"]: i for i in instructor.get("/api/competence/employees/E1/plan").get_json()["items"]}
@@ -266,7 +268,8 @@ def test_scenario_rules_from_the_catalog_count_its_sessions(app, instructor):
     rules = {r["id"]: r for r in competence_rules()}
     assert {r["competence"] for r in rules.values()} >= {"TEAM", "TRAUME", "HLR-V"}
     # Replaces the trust's count rule for TEAM: one completed sepsis session is enough.
-    imports.save_rule(engine, settings, {**rules["sim-sepsis-akutt-team"], "id": "team-sim"})
+    with write_transaction(engine) as conn:
+        imports.save_rule(conn, settings, {**rules["sim-sepsis-akutt-team"], "id": "team-sim"})
     instructor.post("/api/simulation/sessions", json=session())
     process(app)
     plan = {i["competence"]["code"]: i for i in instructor.get("/api/competence/employees/E2/plan").get_json()["items"]}

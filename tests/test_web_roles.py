@@ -9,6 +9,7 @@ import pytest
 from course_builder.build import build
 from lrs.competence import imports
 
+from lrs.store.db import write_transaction
 from lrs.web import accounts
 from tests.conftest import make_credential
 from tests.helpers import PASSWORD, create_people, sign_in, token_of
@@ -115,9 +116,10 @@ def test_author_publishes_a_module_only_when_its_competences_are_in_the_catalog(
     wrong = upload(b"x", "notes.txt")
     assert wrong.status_code == 400 and "en .zip eller en cmi5.xml" in wrong.get_data(as_text=True)
 
-    imports.import_catalog(app.extensions["lrs.engine"], app.extensions["competence.settings"], "hand.yaml",
-                           "competences:\n  - {code: HAND, name_nb: Håndhygiene, name_en: Hand hygiene, area: Smittevern,"
-                           " validity_months: 12}\n")
+    with write_transaction(app.extensions["lrs.engine"]) as conn:
+        imports.import_catalog(conn, app.extensions["competence.settings"], "hand.yaml",
+                               "competences:\n  - {code: HAND, name_nb: Håndhygiene, name_en: Hand hygiene, area: Smittevern,"
+                               " validity_months: 12}\n")
     r = upload(package)
     assert r.status_code == 302
     page = author.get("/author").get_data(as_text=True)

@@ -121,7 +121,8 @@ def admin_rule():
         raw = yaml.safe_load(form.rule.data)
         if not isinstance(raw, dict):
             raise imports.ImportProblem("a rule is a mapping (id, competence, kind, parts …)")
-        made = imports.change_rule(engine(), settings(), raw, dry_run=not save)
+        with transaction(write=True) as conn:
+            made = imports.change_rule(conn, settings(), raw, dry_run=not save)
     except (yaml.YAMLError, ValidationError, imports.ImportProblem) as e:
         message = e.normalized_messages() if isinstance(e, ValidationError) else str(e)
         flash(_("Regelen er ikke gyldig: ") + str(message), "error")
@@ -142,10 +143,11 @@ def admin_import(form):
     name, text = upload.filename, upload.read().decode("utf-8-sig")
     try:
         header = text.split("\n", 1)[0]
-        if name.endswith(".csv") and ("unit_id" in header or "employee_id" in header):
-            report = imports.import_hr(engine(), settings(), name, text)
-        else:
-            report = imports.import_catalog(engine(), settings(), name, text)
+        with transaction(write=True) as conn:
+            if name.endswith(".csv") and ("unit_id" in header or "employee_id" in header):
+                report = imports.import_hr(conn, settings(), name, text)
+            else:
+                report = imports.import_catalog(conn, settings(), name, text)
     except imports.ImportProblem as e:
         flash(str(e), "error")
         return redirect(url_for("web.admin") + "#import")
