@@ -48,7 +48,9 @@ def signed_in_leader(args):
         credential = creds.internal(conn, "bench")
     bench_competence.store_batches(engine, credential, random.Random(3), args.employees * 20)
     eng.process_all_new(engine, settings)
-    accounts.create(engine, "leder", "Leder", ["leader"], "bench-password-123", led_units=["klinikk"])
+    password_hash = accounts.hash_password("bench-password-123")
+    with write_transaction(engine) as conn:
+        accounts.create(conn, "leder", "Leder", ["leader"], password_hash, led_units=["klinikk"])
 
     client = app.test_client()
     page = client.get("/login").get_data(as_text=True)

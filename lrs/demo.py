@@ -117,16 +117,19 @@ def _demo_users(db, port: int):
     from lrs.web import accounts
 
     password = secrets.token_urlsafe(12)
-    accounts.create(db, "kari", "Kari (ansatt)", ["employee"], password, employee_id="100002")
-    accounts.create(db, "leder", "Leder, Medisinsk klinikk", ["employee", "leader"], password,
-                    employee_id=demo.LEADERS["med"], led_units=["med"])
-    accounts.create(db, "admin", "Administrator", ["admin", "instructor"], password)
-    accounts.create(db, "instruktor", "Ine Instruktør (simuleringssenteret)", ["instructor"], password)
-    accounts.create(db, "forfatter", "Frida Forfatter (kursutvikler)", ["author"], password)
-    accounts.create(db, "veileder", "Veileder (overlege)", ["employee"], password, employee_id=VEILEDER)
-    accounts.create(db, "lis", "Lege i spesialisering", ["employee"], password, employee_id=LIS)
-    accounts.create(db, "region", "Regionen (lesetilgang)", ["region"], password)
-    accounts.create(db, "foretak", "Administrator, Helse Fjord HF", ["trust_admin"], password, led_units=["hf2"])
+    password_hash = accounts.hash_password(password)
+    with write_transaction(db) as conn:
+        accounts.create(conn, "kari", "Kari (ansatt)", ["employee"], password_hash, employee_id="100002")
+        accounts.create(conn, "leder", "Leder, Medisinsk klinikk", ["employee", "leader"], password_hash,
+                        employee_id=demo.LEADERS["med"], led_units=["med"])
+        accounts.create(conn, "admin", "Administrator", ["admin", "instructor"], password_hash)
+        accounts.create(conn, "instruktor", "Ine Instruktør (simuleringssenteret)", ["instructor"], password_hash)
+        accounts.create(conn, "forfatter", "Frida Forfatter (kursutvikler)", ["author"], password_hash)
+        accounts.create(conn, "veileder", "Veileder (overlege)", ["employee"], password_hash, employee_id=VEILEDER)
+        accounts.create(conn, "lis", "Lege i spesialisering", ["employee"], password_hash, employee_id=LIS)
+        accounts.create(conn, "region", "Regionen (lesetilgang)", ["region"], password_hash)
+        accounts.create(conn, "foretak", "Administrator, Helse Fjord HF", ["trust_admin"], password_hash,
+                        led_units=["hf2"])
     print(f"Web UI: http://127.0.0.1:{port}/  users kari (employee), leder (leader), instruktor (instructor, no "
           f"employee), forfatter (author), admin, veileder (supervisor), lis (in a programme), region (regional, "
           f"/capacity), foretak (trust admin of Helse Fjord); password: {password}")

@@ -35,7 +35,7 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 
 import pytest
 
-from tests.helpers import PASSWORD
+from tests.helpers import PASSWORD, password_hash
 
 CHROMIUM = os.environ.get("LRS_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "modules"
@@ -80,12 +80,13 @@ def build_site(url: str):
                 ("sykepleier", "HLR", "true", 30, ""), ("sykepleier", "LMH", "true", 90, ""),
                 ("sykepleier", "TEAM", "false", 180, ", unit: akutt"), ("lege", "HLR", "true", 30, ""),
                 ("portor", "BRANN", "true", 30, ""), ("sykepleier", "HAND", "true", 30, ""))))
-    accounts.create(engine, "kari", "Kari Nordmann", ["employee"], PASSWORD, employee_id="E1")
-    accounts.create(engine, "lise", "Lise Leder", ["employee", "leader"], PASSWORD, employee_id="L1",
-                    led_units=["med"])
-    accounts.create(engine, "instruktor", "Ivar Instruktør", ["instructor"], PASSWORD)
-    accounts.create(engine, "forfatter", "Frida Forfatter", ["author"], PASSWORD)
-    accounts.create(engine, "admin", "Admin", ["admin"], PASSWORD)
+    with write_transaction(engine) as conn:
+        accounts.create(conn, "kari", "Kari Nordmann", ["employee"], password_hash(), employee_id="E1")
+        accounts.create(conn, "lise", "Lise Leder", ["employee", "leader"], password_hash(), employee_id="L1",
+                        led_units=["med"])
+        accounts.create(conn, "instruktor", "Ivar Instruktør", ["instructor"], password_hash())
+        accounts.create(conn, "forfatter", "Frida Forfatter", ["author"], password_hash())
+        accounts.create(conn, "admin", "Admin", ["admin"], password_hash())
     # Training Ola (E2) registered himself, with a certificate: waiting in Lise's attestation queue.
     from lrs.competence import evidence
     from lrs.store.db import transaction

@@ -20,7 +20,6 @@ from lrs.store.db import read_transaction, write_transaction
 from lrs.store.types import utcnow
 from tests.competence_support import COMPLETED, days_ago, passed_hlr, process, send, statement
 from tests.conftest import XAPIClient, basic, make_credential
-from tests.helpers import PASSWORD
 
 ADMIN = Principal("u-admin", None, frozenset({"admin"}))
 KARI = Principal("u-kari", "E1", frozenset({"employee"}))  # the supervisor (veileder)
@@ -350,10 +349,11 @@ def test_api_with_scope_and_openapi_and_an_export_another_lrs_imports(programmes
 @pytest.fixture
 def web(programmes):
     from lrs.web import accounts
-    from tests.helpers import create_people
+    from tests.helpers import create_people, password_hash
     create_people(programmes.extensions["lrs.engine"])
-    accounts.create(programmes.extensions["lrs.engine"], "ola", "Ola Hansen", ["employee"], PASSWORD,
-                    employee_id="E2")
+    with write_transaction(programmes.extensions["lrs.engine"]) as conn:
+        accounts.create(conn, "ola", "Ola Hansen", ["employee"], password_hash(),
+                        employee_id="E2")
     return programmes
 
 

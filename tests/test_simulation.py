@@ -13,6 +13,7 @@ from lrs.store.db import write_transaction
 from simulation import cli as sim_cli
 from simulation.sessions import SESSION_TYPE, rating_ext
 from tests.competence_support import process
+from tests.helpers import password_hash
 from tests.server_support import Server
 
 pytestmark = pytest.mark.usefixtures("trust")
@@ -291,8 +292,9 @@ def test_json_api_of_a_live_server_logs_corrects_and_deletes(tmp_path):
         setup = create_app({"DATABASE_URL": url, "SECRET_KEY": "t"})
         upgrade(setup.extensions["lrs.engine"])
         load_trust(setup)
-        accounts.create(setup.extensions["lrs.engine"], "lise", "Lise", ["employee", "instructor"],
-                        "et langt passord 123", employee_id="L1")
+        with write_transaction(setup.extensions["lrs.engine"]) as conn:
+            accounts.create(conn, "lise", "Lise", ["employee", "instructor"],
+                            password_hash(), employee_id="L1")
         setup.extensions["lrs.engine"].dispose()
         server = Server(url, workers=1, threads=4, env={"LRS_SECRET_KEY": "t"}).start(timeout=60)
         try:

@@ -65,10 +65,11 @@ def _admin_page(user_form=None, status=200):
         rules = rules_in_force(conn)
         portal, dead = portal_service.status(conn), portal_service.dead_letters(conn, 20)
         tree = _unit_tree(conn)
-    return render_template("admin.html", users=accounts.all_users(engine()), credentials=creds.list_all(engine()),
+        users, audit_entries = accounts.all_users(conn), accounts.audit_entries(conn, 30)
+    return render_template("admin.html", users=users, credentials=creds.list_all(engine()),
                            portal=portal, dead=dead, units=tree, unit_names={u["id"]: u["name"] for u in tree},
                            role_names=ROLE_NAMES, new_user_open=user_form is not None,
-                           competences=names.values(), audit=accounts.audit_entries(engine(), 30),
+                           competences=names.values(), audit=audit_entries,
                            rules=rules, user_form=user_form or UserForm(), credential_form=CredentialForm(),
                            plain=PlainForm(), rule_form=RuleForm(), import_form=ImportForm(),
                            roles_form=RolesForm()), status
@@ -78,11 +79,11 @@ def _admin_page(user_form=None, status=200):
 @login_required("admin")
 def admin_user(user_id):
     """One user's roles and units, as checkboxes: the roles by name, the units from the unit tree."""
-    user = accounts.by_id(engine(), user_id)
+    with read_transaction(engine()) as conn:
+        user = accounts.by_id(conn, user_id)
+        tree = _unit_tree(conn)
     if user is None:
         abort(404, _("Det finnes ingen slik bruker."))
-    with read_transaction(engine()) as conn:
-        tree = _unit_tree(conn)
     form = RolesForm()
     status = 200
     if request.method == "POST":
@@ -94,7 +95,8 @@ def admin_user(user_id):
             status = 400
         else:
             try:
-                accounts.set_roles(engine(), user_id, form.roles.data, picked)
+                with transaction(write=True) as conn:
+                    accounts.set_roles(conn, user_id, form.roles.data, picked)
             except accounts.AccountError as e:
                 flash(str(e), "error")
                 status = 400
@@ -167,7 +169,8 @@ def admin_user_roles(user_id):
     try:
         if unknown:
             raise accounts.AccountError(_unknown_units(unknown))
-        accounts.set_roles(engine(), user_id, form.roles.data, picked)
+        with transaction(write=True) as conn:
+            accounts.set_roles(conn, user_id, form.roles.data, picked)
     except accounts.AccountError as e:
         flash(str(e), "error")
     else:
@@ -181,7 +184,8 @@ def admin_user_roles(user_id):
 def admin_sign_out_everywhere(user_id):
     if not PlainForm().validate_on_submit():
         abort(400)
-    ended = accounts.end_sessions(engine(), user_id)
+    with transaction(write=True) as conn:
+        ended = accounts.end_sessions(conn, user_id)
     audit("signed-out-everywhere", f"{user_id}: {ended}")
     flash(_("Logget ut overalt (%(n)s økter).", n=ended), "ok")
     return redirect(url_for("web.admin") + "#users")
@@ -199,8 +203,10 @@ def admin_create_user():
     try:
         if unknown:
             raise accounts.AccountError(_unknown_units(unknown))
-        accounts.create(engine(), form.username.data, form.display_name.data, form.roles.data,
-                        form.password.data or None, form.employee_id.data or None, picked)
+        password_hash = accounts.hash_password(form.password.data) if form.password.data else None
+        with transaction(write=True) as conn:
+            accounts.create(conn, form.username.data, form.display_name.data, form.roles.data, password_hash,
+                            form.employee_id.data or None, picked)
     except accounts.AccountError as e:
         flash(str(e), "error")
         return _admin_page(form, 400)
