@@ -144,7 +144,8 @@ def test_rule_change_is_versioned_and_recomputes(app, xapi, admin):
     engine, settings = app.extensions["lrs.engine"], app.extensions["competence.settings"]
     stricter = {"id": "hlr-kurs", "competence": "HLR", "kind": "any",
                 "parts": [{"verbs": [PASSED], "activities": [HLR], "min_scaled": 0.9, "success": True}]}
-    with write_transaction(engine) as conn:
+    with write_transaction(engine) as conn:  # the preview rolls back its savepoint only, not what came before
+        imports.import_catalog(conn, settings, "r.yaml", "job_roles:\n  - {code: jordmor, nb: Jordmor, en: Midwife}\n")
         preview = imports.save_rule(conn, settings, stricter, dry_run=True)
     assert [(c.employee_id, c.competence_code, c.previous_status, c.status) for c in preview] == [
         ("E1", "HLR", "fulfilled", "not_yet_due")]
@@ -154,8 +155,9 @@ def test_rule_change_is_versioned_and_recomputes(app, xapi, admin):
         assert imports.save_rule(conn, settings, stricter) is None  # same again: no new version
     assert admin("E1")["HLR"]["status"] == "not_yet_due"
     with engine.connect() as conn:
-        from lrs.competence.tables import rules
+        from lrs.competence.tables import job_roles, rules
         versions = conn.execute(select(rules.c.version).where(rules.c.rule_id == "hlr-kurs")).scalars().all()
+        assert "jordmor" in conn.execute(select(job_roles.c.code)).scalars().all()
     assert sorted(versions) == [1, 2]
 
 
