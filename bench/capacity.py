@@ -214,7 +214,9 @@ def main():
                                                         taken=datetime.now(timezone.utc)))
             conn.execute(insert(indicator_snapshots), [{**r, "month": m} for r in rows])
     from lrs.web import accounts
-    accounts.create(engine, "region", "Regionen", ["region"], "et langt passord 123")
+    password_hash = accounts.hash_password("et langt passord 123")
+    with write_transaction(engine) as conn:
+        accounts.create(conn, "region", "Regionen", ["region"], password_hash)
     client = app.test_client()
     page = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page)

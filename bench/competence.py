@@ -31,6 +31,7 @@ from lrs.competence import engine as eng  # noqa: E402
 from lrs.competence import imports  # noqa: E402
 from lrs.store import credentials as creds  # noqa: E402
 from lrs.store import statements as store  # noqa: E402
+from lrs.store.db import write_transaction  # noqa: E402
 from lrs.store.migrate import upgrade  # noqa: E402
 
 N_COMPETENCES = 30
@@ -89,9 +90,10 @@ def main():
 
     t = time.perf_counter()
     units, people = hr_csv(args.employees)
-    imports.import_hr(engine, settings, "units.csv", units)
-    imports.import_catalog(engine, settings, "catalog.yaml", catalog_yaml())
-    imports.import_hr(engine, settings, "employees.csv", people)
+    with write_transaction(engine) as conn:
+        imports.import_hr(conn, settings, "units.csv", units)
+        imports.import_catalog(conn, settings, "catalog.yaml", catalog_yaml())
+        imports.import_hr(conn, settings, "employees.csv", people)
     print(f"{args.db}: organisation, catalog and {args.employees:,} plans made in {time.perf_counter() - t:.1f} s",
           flush=True)
 

@@ -24,6 +24,7 @@ from lrs import create_app  # noqa: E402
 from lrs.competence import engine as eng  # noqa: E402
 from lrs.competence import imports  # noqa: E402
 from lrs.store import credentials as creds  # noqa: E402
+from lrs.store.db import write_transaction  # noqa: E402
 from lrs.store.migrate import upgrade  # noqa: E402
 from lrs.web import accounts  # noqa: E402
 
@@ -38,15 +39,18 @@ def signed_in_leader(args):
     units = "unit_id,parent_id,name,kind\nhf,,Helseforetaket,trust\nklinikk,hf,Stor klinikk,clinic\n"
     people = "employee_id,name,email,unit_id,roles,started_on,left_on\n" + "".join(
         f"e{n:05d},Ansatt {n:05d},,klinikk,ansatt,2018-01-01,\n" for n in range(args.employees))
-    imports.import_hr(engine, settings, "units.csv", units)
-    imports.import_catalog(engine, settings, "catalog.yaml", bench_competence.catalog_yaml())
-    imports.import_hr(engine, settings, "employees.csv", people)
+    with write_transaction(engine) as conn:
+        imports.import_hr(conn, settings, "units.csv", units)
+        imports.import_catalog(conn, settings, "catalog.yaml", bench_competence.catalog_yaml())
+        imports.import_hr(conn, settings, "employees.csv", people)
     c.N_EMPLOYEES = args.employees
     with engine.begin() as conn:
         credential = creds.internal(conn, "bench")
     bench_competence.store_batches(engine, credential, random.Random(3), args.employees * 20)
     eng.process_all_new(engine, settings)
-    accounts.create(engine, "leder", "Leder", ["leader"], "bench-password-123", led_units=["klinikk"])
+    password_hash = accounts.hash_password("bench-password-123")
+    with write_transaction(engine) as conn:
+        accounts.create(conn, "leder", "Leder", ["leader"], password_hash, led_units=["klinikk"])
 
     client = app.test_client()
     page = client.get("/login").get_data(as_text=True)

@@ -6,6 +6,7 @@ import uuid
 import xapi_client
 from lrs import create_app
 from lrs.store import credentials as creds
+from lrs.store.db import write_transaction
 
 DEMO_NAME = "demo"
 HOME = "https://kompetanse.helse.example.no"
@@ -38,9 +39,10 @@ def load_trust(app, client: xapi_client.Client, port: int = 8080):
     from lrs.store.types import utcnow
 
     db, settings = app.extensions["lrs.engine"], app.extensions["competence.settings"]
-    imports.import_hr(db, settings, "units.csv", demo.units_csv())
-    imports.import_catalog(db, settings, "catalog.yaml", demo.CATALOG.read_text())
-    imports.import_hr(db, settings, "employees.csv", demo.employees_csv())
+    with write_transaction(db) as conn:
+        imports.import_hr(conn, settings, "units.csv", demo.units_csv())
+        imports.import_catalog(conn, settings, "catalog.yaml", demo.CATALOG.read_text())
+        imports.import_hr(conn, settings, "employees.csv", demo.employees_csv())
     records = demo.statements(settings.day(utcnow()))
     for i in range(0, len(records), 500):
         client.post_statements(records[i:i + 500])
@@ -115,16 +117,19 @@ def _demo_users(db, port: int):
     from lrs.web import accounts
 
     password = secrets.token_urlsafe(12)
-    accounts.create(db, "kari", "Kari (ansatt)", ["employee"], password, employee_id="100002")
-    accounts.create(db, "leder", "Leder, Medisinsk klinikk", ["employee", "leader"], password,
-                    employee_id=demo.LEADERS["med"], led_units=["med"])
-    accounts.create(db, "admin", "Administrator", ["admin", "instructor"], password)
-    accounts.create(db, "instruktor", "Ine Instruktør (simuleringssenteret)", ["instructor"], password)
-    accounts.create(db, "forfatter", "Frida Forfatter (kursutvikler)", ["author"], password)
-    accounts.create(db, "veileder", "Veileder (overlege)", ["employee"], password, employee_id=VEILEDER)
-    accounts.create(db, "lis", "Lege i spesialisering", ["employee"], password, employee_id=LIS)
-    accounts.create(db, "region", "Regionen (lesetilgang)", ["region"], password)
-    accounts.create(db, "foretak", "Administrator, Helse Fjord HF", ["trust_admin"], password, led_units=["hf2"])
+    password_hash = accounts.hash_password(password)
+    with write_transaction(db) as conn:
+        accounts.create(conn, "kari", "Kari (ansatt)", ["employee"], password_hash, employee_id="100002")
+        accounts.create(conn, "leder", "Leder, Medisinsk klinikk", ["employee", "leader"], password_hash,
+                        employee_id=demo.LEADERS["med"], led_units=["med"])
+        accounts.create(conn, "admin", "Administrator", ["admin", "instructor"], password_hash)
+        accounts.create(conn, "instruktor", "Ine Instruktør (simuleringssenteret)", ["instructor"], password_hash)
+        accounts.create(conn, "forfatter", "Frida Forfatter (kursutvikler)", ["author"], password_hash)
+        accounts.create(conn, "veileder", "Veileder (overlege)", ["employee"], password_hash, employee_id=VEILEDER)
+        accounts.create(conn, "lis", "Lege i spesialisering", ["employee"], password_hash, employee_id=LIS)
+        accounts.create(conn, "region", "Regionen (lesetilgang)", ["region"], password_hash)
+        accounts.create(conn, "foretak", "Administrator, Helse Fjord HF", ["trust_admin"], password_hash,
+                        led_units=["hf2"])
     print(f"Web UI: http://127.0.0.1:{port}/  users kari (employee), leder (leader), instruktor (instructor, no "
           f"employee), forfatter (author), admin, veileder (supervisor), lis (in a programme), region (regional, "
           f"/capacity), foretak (trust admin of Helse Fjord); password: {password}")

@@ -35,7 +35,7 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 
 import pytest
 
-from tests.helpers import PASSWORD
+from tests.helpers import PASSWORD, password_hash
 
 CHROMIUM = os.environ.get("LRS_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "modules"
@@ -58,6 +58,7 @@ def build_site(url: str):
     """The test trust, the accounts and the records in the (empty) database at url; returns the started Server."""
     from lrs import create_app
     from lrs.competence import imports
+    from lrs.store.db import write_transaction
     from lrs.store.migrate import upgrade
     from lrs.web import accounts
     from tests.competence_support import DATA
@@ -66,24 +67,26 @@ def build_site(url: str):
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "browser-tests"})
     engine, settings = app.extensions["lrs.engine"], app.extensions["competence.settings"]
     upgrade(engine)
-    imports.import_hr(engine, settings, "units.csv", (DATA / "units.csv").read_text())
-    imports.import_catalog(engine, settings, "catalog.yaml", (DATA / "catalog.yaml").read_text())
-    imports.import_hr(engine, settings, "employees.csv", (DATA / "employees.csv").read_text())
-    # The example hand-hygiene module gives evidence for HAND, which nurses need.
-    imports.import_catalog(engine, settings, "hh.yaml", (
-        "competences:\n  - {code: HAND, name_nb: Håndhygiene, name_en: Hand hygiene, area: Smittevern,"
-        " validity_months: 24, renewal_days: 30}\n"))
-    imports.import_catalog(engine, settings, "requirements.yaml", "requirements:\n" + "".join(
-        f"  - {{role: {r}, competence: {c}, mandatory: {m}, new_employee_days: {d}{u}}}\n" for r, c, m, d, u in (
-            ("sykepleier", "HLR", "true", 30, ""), ("sykepleier", "LMH", "true", 90, ""),
-            ("sykepleier", "TEAM", "false", 180, ", unit: akutt"), ("lege", "HLR", "true", 30, ""),
-            ("portor", "BRANN", "true", 30, ""), ("sykepleier", "HAND", "true", 30, ""))))
-    accounts.create(engine, "kari", "Kari Nordmann", ["employee"], PASSWORD, employee_id="E1")
-    accounts.create(engine, "lise", "Lise Leder", ["employee", "leader"], PASSWORD, employee_id="L1",
-                    led_units=["med"])
-    accounts.create(engine, "instruktor", "Ivar Instruktør", ["instructor"], PASSWORD)
-    accounts.create(engine, "forfatter", "Frida Forfatter", ["author"], PASSWORD)
-    accounts.create(engine, "admin", "Admin", ["admin"], PASSWORD)
+    with write_transaction(engine) as conn:
+        imports.import_hr(conn, settings, "units.csv", (DATA / "units.csv").read_text())
+        imports.import_catalog(conn, settings, "catalog.yaml", (DATA / "catalog.yaml").read_text())
+        imports.import_hr(conn, settings, "employees.csv", (DATA / "employees.csv").read_text())
+        # The example hand-hygiene module gives evidence for HAND, which nurses need.
+        imports.import_catalog(conn, settings, "hh.yaml", (
+            "competences:\n  - {code: HAND, name_nb: Håndhygiene, name_en: Hand hygiene, area: Smittevern,"
+            " validity_months: 24, renewal_days: 30}\n"))
+        imports.import_catalog(conn, settings, "requirements.yaml", "requirements:\n" + "".join(
+            f"  - {{role: {r}, competence: {c}, mandatory: {m}, new_employee_days: {d}{u}}}\n" for r, c, m, d, u in (
+                ("sykepleier", "HLR", "true", 30, ""), ("sykepleier", "LMH", "true", 90, ""),
+                ("sykepleier", "TEAM", "false", 180, ", unit: akutt"), ("lege", "HLR", "true", 30, ""),
+                ("portor", "BRANN", "true", 30, ""), ("sykepleier", "HAND", "true", 30, ""))))
+    with write_transaction(engine) as conn:
+        accounts.create(conn, "kari", "Kari Nordmann", ["employee"], password_hash(), employee_id="E1")
+        accounts.create(conn, "lise", "Lise Leder", ["employee", "leader"], password_hash(), employee_id="L1",
+                        led_units=["med"])
+        accounts.create(conn, "instruktor", "Ivar Instruktør", ["instructor"], password_hash())
+        accounts.create(conn, "forfatter", "Frida Forfatter", ["author"], password_hash())
+        accounts.create(conn, "admin", "Admin", ["admin"], password_hash())
     # Training Ola (E2) registered himself, with a certificate: waiting in Lise's attestation queue.
     from lrs.competence import evidence
     from lrs.store.db import transaction

@@ -77,9 +77,10 @@ targets:
 def load_region(app, xapi):
     engine, settings = app.extensions["lrs.engine"], app.extensions["competence.settings"]
     with time_machine.travel(NOW, tick=False):
-        imports.import_hr(engine, settings, "units.csv", UNITS)
-        imports.import_catalog(engine, settings, "catalog.yaml", CATALOG)
-        imports.import_hr(engine, settings, "employees.csv", EMPLOYEES)
+        with write_transaction(engine) as conn:
+            imports.import_hr(conn, settings, "units.csv", UNITS)
+            imports.import_catalog(conn, settings, "catalog.yaml", CATALOG)
+            imports.import_hr(conn, settings, "employees.csv", EMPLOYEES)
         send(xapi, *(statement(who, verb, activity, datetime.fromisoformat(day + "T09:00:00+00:00"))
                      for who, verb, activity, day in LEARNING))
         process(app)
@@ -91,9 +92,10 @@ def create_capacity_people(engine):
     """Web accounts: Regine (the regional role), Tor (trust admin of Helse Nord), Nina (employee N1, leader of
     nord-icu) and an admin; all with tests.helpers.PASSWORD."""
     from lrs.web import accounts
-    from tests.helpers import PASSWORD
-    accounts.create(engine, "regine", "Regine Region", ["region"], PASSWORD)
-    accounts.create(engine, "tor", "Tor Trust", ["trust_admin"], PASSWORD, led_units=["nord"])
-    accounts.create(engine, "nina", "Nina En", ["employee", "leader"], PASSWORD, employee_id="N1",
-                    led_units=["nord-icu"])
-    accounts.create(engine, "admin", "Admin Istrator", ["admin"], PASSWORD)
+    from tests.helpers import password_hash
+    with write_transaction(engine) as conn:
+        accounts.create(conn, "regine", "Regine Region", ["region"], password_hash())
+        accounts.create(conn, "tor", "Tor Trust", ["trust_admin"], password_hash(), led_units=["nord"])
+        accounts.create(conn, "nina", "Nina En", ["employee", "leader"], password_hash(), employee_id="N1",
+                        led_units=["nord-icu"])
+        accounts.create(conn, "admin", "Admin Istrator", ["admin"], password_hash())

@@ -11,6 +11,7 @@ from flask import g
 from lrs import scheduler
 from lrs.competence import imports
 from lrs.principal import Principal
+from lrs.store.db import write_transaction
 
 DATA = Path(__file__).parent / "data"
 HOME = "https://id.helse.example.no"
@@ -30,9 +31,10 @@ def days_ago(days: float) -> datetime:
 
 def load_trust(app):
     engine, settings = app.extensions["lrs.engine"], app.extensions["competence.settings"]
-    imports.import_hr(engine, settings, "units.csv", (DATA / "units.csv").read_text())
-    imports.import_catalog(engine, settings, "catalog.yaml", (DATA / "catalog.yaml").read_text())
-    return imports.import_hr(engine, settings, "employees.csv", (DATA / "employees.csv").read_text())
+    with write_transaction(engine) as conn:
+        imports.import_hr(conn, settings, "units.csv", (DATA / "units.csv").read_text())
+        imports.import_catalog(conn, settings, "catalog.yaml", (DATA / "catalog.yaml").read_text())
+        return imports.import_hr(conn, settings, "employees.csv", (DATA / "employees.csv").read_text())
 
 
 def statement(employee_id, verb, activity, when: datetime, result=None, activity_type=None, sid=None):

@@ -1,4 +1,5 @@
 """Small builders shared by the HTTP tests."""
+import functools
 import json
 import re
 import uuid
@@ -61,14 +62,23 @@ def all_pages(xapi, response):
 PASSWORD = "et langt passord 123"  # of every web account the tests make
 
 
+@functools.cache
+def password_hash() -> str:
+    """PASSWORD as an account stores it, hashed once for all the accounts the tests make (argon2 is slow)."""
+    from lrs.web import accounts
+    return accounts.hash_password(PASSWORD)
+
+
 def create_people(engine, admin_name="Admin Istrator"):
     """Web accounts: Kari and Per (employees E1 and E3), Lise (employee L1, leader of unit med), and an admin."""
+    from lrs.store.db import write_transaction
     from lrs.web import accounts
-    accounts.create(engine, "kari", "Kari Nordmann", ["employee"], PASSWORD, employee_id="E1")
-    accounts.create(engine, "per", "Per Olsen", ["employee"], PASSWORD, employee_id="E3")
-    accounts.create(engine, "lise", "Lise Leder", ["employee", "leader"], PASSWORD, employee_id="L1",
-                    led_units=["med"])
-    accounts.create(engine, "admin", admin_name, ["admin"], PASSWORD)
+    with write_transaction(engine) as conn:
+        accounts.create(conn, "kari", "Kari Nordmann", ["employee"], password_hash(), employee_id="E1")
+        accounts.create(conn, "per", "Per Olsen", ["employee"], password_hash(), employee_id="E3")
+        accounts.create(conn, "lise", "Lise Leder", ["employee", "leader"], password_hash(), employee_id="L1",
+                        led_units=["med"])
+        accounts.create(conn, "admin", admin_name, ["admin"], password_hash())
 
 
 def token_of(html: str) -> str:

@@ -95,11 +95,12 @@ def test_renewing_moves_the_forecast(region, xapi):
 
 def test_hr_import_keeps_planned_leaving_unless_the_file_has_the_column(region):
     engine, settings = region.extensions["lrs.engine"], region.extensions["competence.settings"]
-    imports.import_hr(engine, settings, "e.csv", "employee_id,name,email,unit_id,roles,started_on,left_on\n"
-                                                  "N2,Nils To,,nord-icu,spl,2010-01-01,\n")
+    with write_transaction(engine) as conn:
+        imports.import_hr(conn, settings, "e.csv", "employee_id,name,email,unit_id,roles,started_on,left_on\n"
+                                                      "N2,Nils To,,nord-icu,spl,2010-01-01,\n")
     assert _by_id(_forecast(region))["T1"]["gap"]["train_by"] == date(2027, 9, 30)  # still retiring
-    with pytest.raises(imports.ImportProblem, match="leaving_reason"):
-        imports.import_hr(engine, settings, "e.csv", "employee_id,name,unit_id,roles,started_on,leaving_reason\n"
+    with pytest.raises(imports.ImportProblem, match="leaving_reason"), write_transaction(engine) as conn:
+        imports.import_hr(conn, settings, "e.csv", "employee_id,name,unit_id,roles,started_on,leaving_reason\n"
                                                       "N2,Nils To,nord-icu,spl,2010-01-01,holiday\n")
 
 

@@ -8,6 +8,7 @@ import time_machine
 from openpyxl import load_workbook
 
 from lrs.capacity import jobs
+from lrs.store.db import write_transaction
 from tests.capacity_support import NOW, create_capacity_people, load_region
 from tests.helpers import sign_in, token_of
 
@@ -111,8 +112,9 @@ def test_pages_need_sign_in_and_a_role(region):
     client = region.test_client()
     assert client.get("/capacity").status_code == 302
     from lrs.web import accounts
-    from tests.helpers import PASSWORD
-    accounts.create(region.extensions["lrs.engine"], "emp", "Emp Loyee", ["employee"], PASSWORD, employee_id="N2")
+    from tests.helpers import password_hash
+    with write_transaction(region.extensions["lrs.engine"]) as conn:
+        accounts.create(conn, "emp", "Emp Loyee", ["employee"], password_hash(), employee_id="N2")
     sign_in(client, "emp")
     assert client.get("/capacity").status_code == 403
     assert client.get("/indicators").status_code == 403

@@ -9,6 +9,7 @@ from dateutil.relativedelta import relativedelta
 
 from lrs import registry, scheduler
 from lrs.competence import imports
+from lrs.store.db import write_transaction
 from tests.competence_support import (ADMIN, COMPLETED, DATA, EMPLOYEE_E1, HLR, LEADER_MED, PASSED,
                                       compliant_on_first_of_march, load_trust, now, passed_hlr, process, send,
                                       statement)
@@ -38,7 +39,8 @@ def import_catalog(app, **change):
     for section, extend in change.items():
         catalog[section] = catalog[section] + extend
     engine, settings = app.extensions["lrs.engine"], app.extensions["competence.settings"]
-    return imports.import_catalog(engine, settings, "catalog.yaml", yaml.safe_dump(catalog))
+    with write_transaction(engine) as conn:
+        return imports.import_catalog(conn, settings, "catalog.yaml", yaml.safe_dump(catalog))
 
 
 # ------------------------------------------------------------------------------------- timestamps in the future
@@ -82,10 +84,11 @@ def test_a_requirement_of_every_role_reaches_everyone_with_a_role_also_roles_add
     assert all("BRANN" in plan_of(admin, e) for e in ("E1", "E2", "E3", "L1"))
     assert plan_of(admin, "E3")["BRANN"]["due_on"] is not None  # the porter's own requirement still holds
     engine, settings = app.extensions["lrs.engine"], app.extensions["competence.settings"]
-    imports.import_catalog(engine, settings, "roles.yaml",
-                           "job_roles:\n  - {code: jordmor, nb: Jordmor, en: Midwife}\n")
-    imports.import_hr(engine, settings, "hr.csv", "employee_id,name,email,unit_id,roles,started_on,left_on\n"
-                      "E9,Nina Ny,,akutt,jordmor,2026-11-01,\n")
+    with write_transaction(engine) as conn:
+        imports.import_catalog(conn, settings, "roles.yaml",
+                               "job_roles:\n  - {code: jordmor, nb: Jordmor, en: Midwife}\n")
+        imports.import_hr(conn, settings, "hr.csv", "employee_id,name,email,unit_id,roles,started_on,left_on\n"
+                          "E9,Nina Ny,,akutt,jordmor,2026-11-01,\n")
     nina = plan_of(admin, "E9")
     assert set(nina) == {"BRANN"} and nina["BRANN"]["status"] == "not_yet_due"
     assert import_catalog(app).removed == {"requirements": 1}  # the list without it: taken away again
@@ -99,15 +102,16 @@ def test_every_role_within_a_unit_and_from_a_csv_file(app, admin):
     csv = "role,competence,mandatory,new_employee_days,unit\n" + "".join(
         f"{r['role']},{r['competence']},{r['mandatory']},{r['new_employee_days']},{r.get('unit') or ''}\n"
         for r in reqs) + "*,BRANN,true,30,akutt\n"
-    imports.import_catalog(engine, settings, "requirements.csv", csv)
+    with write_transaction(engine) as conn:
+        imports.import_catalog(conn, settings, "requirements.csv", csv)
     assert "BRANN" in plan_of(admin, "E1") and "BRANN" not in plan_of(admin, "E2")
 
 
 def test_star_is_not_a_job_role_code(app):
     load_trust(app)
     engine, settings = app.extensions["lrs.engine"], app.extensions["competence.settings"]
-    with pytest.raises(imports.ImportProblem, match=r"\* means every role"):
-        imports.import_catalog(engine, settings, "roles.yaml", "job_roles:\n  - {code: '*', nb: Alle, en: All}\n")
+    with pytest.raises(imports.ImportProblem, match=r"\* means every role"), write_transaction(engine) as conn:
+        imports.import_catalog(conn, settings, "roles.yaml", "job_roles:\n  - {code: '*', nb: Alle, en: All}\n")
 
 
 # ------------------------------------------------------------------------------------ rule change preview

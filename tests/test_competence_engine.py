@@ -9,6 +9,7 @@ from sqlalchemy import select
 from lrs import scheduler
 from lrs.competence import changes, imports
 from lrs.competence.tables import status_changes
+from lrs.store.db import write_transaction
 from tests.competence_support import (ADMIN, COMPLETED, EMPLOYEE_E1, EMPLOYEE_E3, HLR, LEADER_MED, PASSED, SIM_TYPE,
                                       days_ago, load_trust, passed_hlr, process, send, statement)
 
@@ -143,16 +144,20 @@ def test_rule_change_is_versioned_and_recomputes(app, xapi, admin):
     engine, settings = app.extensions["lrs.engine"], app.extensions["competence.settings"]
     stricter = {"id": "hlr-kurs", "competence": "HLR", "kind": "any",
                 "parts": [{"verbs": [PASSED], "activities": [HLR], "min_scaled": 0.9, "success": True}]}
-    preview = imports.save_rule(engine, settings, stricter, dry_run=True)
+    with write_transaction(engine) as conn:  # the preview rolls back its savepoint only, not what came before
+        imports.import_catalog(conn, settings, "r.yaml", "job_roles:\n  - {code: jordmor, nb: Jordmor, en: Midwife}\n")
+        preview = imports.save_rule(conn, settings, stricter, dry_run=True)
     assert [(c.employee_id, c.competence_code, c.previous_status, c.status) for c in preview] == [
         ("E1", "HLR", "fulfilled", "not_yet_due")]
     assert admin("E1")["HLR"]["status"] == "fulfilled"  # a preview keeps nothing
-    assert len(imports.save_rule(engine, settings, stricter)) == 1
-    assert imports.save_rule(engine, settings, stricter) is None  # same again: no new version
+    with write_transaction(engine) as conn:
+        assert len(imports.save_rule(conn, settings, stricter)) == 1
+        assert imports.save_rule(conn, settings, stricter) is None  # same again: no new version
     assert admin("E1")["HLR"]["status"] == "not_yet_due"
     with engine.connect() as conn:
-        from lrs.competence.tables import rules
+        from lrs.competence.tables import job_roles, rules
         versions = conn.execute(select(rules.c.version).where(rules.c.rule_id == "hlr-kurs")).scalars().all()
+        assert "jordmor" in conn.execute(select(job_roles.c.code)).scalars().all()
     assert sorted(versions) == [1, 2]
 
 
@@ -182,7 +187,8 @@ def test_role_change_leaves_history_and_starts_new_deadlines(app, xapi, admin):
     process(app)
     engine, settings = app.extensions["lrs.engine"], app.extensions["competence.settings"]
     moved = "employee_id,name,email,unit_id,roles,started_on,left_on\nE3,Per Olsen,,akutt,sykepleier,2018-08-15,\n"
-    report = imports.import_hr(engine, settings, "hr.csv", moved)
+    with write_transaction(engine) as conn:
+        report = imports.import_hr(conn, settings, "hr.csv", moved)
     assert report.updated == {"employees": 1, "role assignments": 1}
     e3 = admin("E3")
     assert e3["BRANN"]["status"] == "not_required"
@@ -198,7 +204,8 @@ def test_leaving_the_trust_closes_the_plan(app, admin):
         "E1,Kari Nordmann,kari.nordmann@helse.example.no,akutt,sykepleier,2020-01-06,",
         "E3,Per Olsen,,drift,portor,2018-08-15,",
         "L1,Lise Leder,lise.leder@helse.example.no,med,sykepleier,2015-01-01,")) + "\n"
-    report = imports.import_hr(engine, settings, "hr.csv", everyone_but_e2, full=True)
+    with write_transaction(engine) as conn:
+        report = imports.import_hr(conn, settings, "hr.csv", everyone_but_e2, full=True)
     assert report.updated == {"employees who left": 1}
     assert {i["status"] for i in admin("E2").values()} == {"closed"}
 
@@ -207,8 +214,9 @@ def test_an_agent_linked_later_brings_its_earlier_statements(app, xapi, admin):
     send(xapi, statement("E3", PASSED, HLR, days_ago(2), {"success": True, "score": {"scaled": 1}})
          | {"actor": {"mbox": "mailto:per.olsen@helse.example.no"}})
     engine, settings = app.extensions["lrs.engine"], app.extensions["competence.settings"]
-    imports.import_hr(engine, settings, "hr.csv", "employee_id,name,email,unit_id,roles,started_on,left_on\n"
-                      "E3,Per Olsen,per.olsen@helse.example.no,akutt,sykepleier,2018-08-15,\n")
+    with write_transaction(engine) as conn:
+        imports.import_hr(conn, settings, "hr.csv", "employee_id,name,email,unit_id,roles,started_on,left_on\n"
+                          "E3,Per Olsen,per.olsen@helse.example.no,akutt,sykepleier,2018-08-15,\n")
     process(app)
     assert admin("E3")["HLR"]["status"] == "fulfilled"
 
@@ -231,10 +239,11 @@ def test_import_is_idempotent_and_reports_what_changed(app):
     assert again.lines()[0] == "no changes"
     engine, settings = app.extensions["lrs.engine"], app.extensions["competence.settings"]
     with pytest.raises(imports.ImportProblem, match="employees.csv:2: unknown unit nowhere"):
-        imports.import_hr(engine, settings, "employees.csv", "employee_id,name,email,unit_id,roles,started_on\n"
-                          "E9,Ny Person,,nowhere,sykepleier,2024-01-01\n")
-    with pytest.raises(imports.ImportProblem, match="unknown competence NOPE"):
-        imports.import_catalog(engine, settings, "r.yaml", "rules:\n - {id: x, competence: NOPE, parts: "
+        with write_transaction(engine) as conn:
+            imports.import_hr(conn, settings, "employees.csv", "employee_id,name,email,unit_id,roles,started_on\n"
+                              "E9,Ny Person,,nowhere,sykepleier,2024-01-01\n")
+    with pytest.raises(imports.ImportProblem, match="unknown competence NOPE"), write_transaction(engine) as conn:
+        imports.import_catalog(conn, settings, "r.yaml", "rules:\n - {id: x, competence: NOPE, parts: "
                                                          "[{verbs: [http://adlnet.gov/expapi/verbs/passed]}]}\n")
 
 
@@ -348,8 +357,9 @@ def test_within_rule_counts_a_course_or_scenario_through_context_activities(app,
     """"A published course's activities": any statement whose object or context activities include the course."""
     engine, settings = app.extensions["lrs.engine"], app.extensions["competence.settings"]
     course = "https://kurs.helse.example.no/kurs/brannvern-2026"
-    imports.save_rule(engine, settings, {"id": "brann-kurs", "competence": "BRANN", "kind": "any", "parts": [
-        {"verbs": [PASSED], "within": [course]}]})
+    with write_transaction(engine) as conn:
+        imports.save_rule(conn, settings, {"id": "brann-kurs", "competence": "BRANN", "kind": "any", "parts": [
+            {"verbs": [PASSED], "within": [course]}]})
     module = statement("E3", PASSED, "https://kurs.helse.example.no/kurs/brannvern-2026/modul-2", days_ago(2),
                        {"success": True})
     send(xapi, module)  # no course in context: does not count

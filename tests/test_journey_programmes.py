@@ -20,7 +20,7 @@ from lrs.web import accounts
 from tests.browser_support import ACCOUNTS, Site, at_width, axe_check, build_site, in_first_screen, shoot, sign_in
 from tests.competence_support import COMPLETED, passed_hlr, statement
 from tests.conftest import fresh_database
-from tests.helpers import PASSWORD
+from tests.helpers import password_hash
 from tests.test_programmes import VEILEDNING
 
 pytestmark = pytest.mark.xdist_group("server")
@@ -39,13 +39,14 @@ def site(tmp_path_factory):
         try:
             app = create_app({"DATABASE_URL": url, "SECRET_KEY": "browser-tests"})
             engine, settings = app.extensions["lrs.engine"], app.extensions["competence.settings"]
-            imports.import_catalog(engine, settings, "veiledning.yaml", VEILEDNING)
             with write_transaction(engine) as conn:
+                imports.import_catalog(conn, settings, "veiledning.yaml", VEILEDNING)
                 for path in sorted(EXAMPLES.glob("*.yaml")):
                     service.import_programme(conn, path.name, path.read_text())
                 start = settings.day(datetime.now(timezone.utc)) - relativedelta(months=13)
                 service.enrol(conn, settings, "LIS-IM", "E2", start, "E1", "L1")
-            accounts.create(engine, "ola", "Ola Hansen", ["employee"], PASSWORD, employee_id="E2")
+            with write_transaction(engine) as conn:
+                accounts.create(conn, "ola", "Ola Hansen", ["employee"], password_hash(), employee_id="E2")
             engine.dispose()
             import requests
             key, secret = server.credential("all")

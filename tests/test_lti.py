@@ -16,8 +16,9 @@ from lrs.lti.tables import lti_grades
 from lrs.store.types import utcnow
 from lrs.web import accounts
 from lrs.web.tables import audit_log
+from lrs.store.db import write_transaction
 from tests.cmi5_support import AU, COURSE_ID, Admin, au_xml, course_xml, zip_package
-from tests.helpers import PASSWORD, create_people, sign_in, token_of
+from tests.helpers import PASSWORD, create_people, password_hash, sign_in, token_of
 from tests.lti_platform import INSTRUCTOR, LTI, Platform, new_key
 
 TOOL = "http://127.0.0.1:8080"  # PUBLIC_URL's default: the addresses the tool gives platforms
@@ -33,8 +34,9 @@ def moodle():
 def people(trust):
     app = trust
     create_people(app.extensions["lrs.engine"])
-    accounts.create(app.extensions["lrs.engine"], "ingrid", "Ingrid Instruktør", ["instructor", "employee"],
-                    PASSWORD, employee_id="I1")
+    with write_transaction(app.extensions["lrs.engine"]) as conn:
+        accounts.create(conn, "ingrid", "Ingrid Instruktør", ["instructor", "employee"],
+                        password_hash(), employee_id="I1")
 
 
 def cli(app, *args):
@@ -438,7 +440,8 @@ def test_course_members_become_simulation_participants(app, moodle, registered):
     sign_in(kari, "kari")
     assert kari.get("/api/lti/contexts").status_code == 403
     lise = app.test_client()
-    accounts.create(app.extensions["lrs.engine"], "ivar", "Ivar", ["instructor"], PASSWORD)
+    with write_transaction(app.extensions["lrs.engine"]) as conn:
+        accounts.create(conn, "ivar", "Ivar", ["instructor"], password_hash())
     sign_in(lise, "ivar")
     assert lise.get(f"/api/lti/contexts/{ctx['id']}/members").status_code == 404
 

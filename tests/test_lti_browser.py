@@ -4,7 +4,7 @@ frame them."""
 import pytest
 
 from tests.browser_support import CHROMIUM, SIZES, axe_check, shoot
-from tests.helpers import PASSWORD
+from tests.helpers import PASSWORD, password_hash
 from tests.lti_platform import Platform
 
 KARI = {"sub": "moodle-11", "name": "Kari Nordmann", "idnumber": "E1"}
@@ -36,8 +36,9 @@ def tool(tmp_path_factory, moodle):
         engine = app.extensions["lrs.engine"]
         upgrade(engine)
         load_trust(app)
-        accounts.create(engine, "kari", "Kari Nordmann", ["employee"], PASSWORD, employee_id="E1")
-        accounts.create(engine, "admin", "Admin", ["admin"], PASSWORD)
+        with write_transaction(engine) as conn:
+            accounts.create(conn, "kari", "Kari Nordmann", ["employee"], password_hash(), employee_id="E1")
+            accounts.create(conn, "admin", "Admin", ["admin"], password_hash())
         from lrs.cmi5.lms import import_package
         from tests.cmi5_support import au_xml, course_xml, zip_package
         import_package(engine, zip_package(course_xml(body=au_xml(1))), "test", "https://lrs.example/")

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from lrs.portal import connectors, delivery, service
 from lrs.portal.cli import portal_group
 from lrs.portal.tables import outbox
-from lrs.store.db import read_transaction
+from lrs.store.db import read_transaction, write_transaction
 from lrs.store.types import utcnow
 from tests.competence_support import days_ago, load_trust, passed_hlr, process, send
 from tests.conftest import basic, fresh_database, make_credential
@@ -172,8 +172,8 @@ def test_two_app_processes_on_one_postgresql_never_send_a_change_twice(tmp_path,
             staff = "employee_id,name,email,unit_id,roles,started_on,left_on\n" + "".join(
                 f"N{i},Ny {i},,akutt,sykepleier,2026-01-01,\n" for i in range(60))
             from lrs.competence import imports
-            imports.import_hr(loader.extensions["lrs.engine"], loader.extensions["competence.settings"],
-                              "more.csv", staff)
+            with write_transaction(loader.extensions["lrs.engine"]) as conn:
+                imports.import_hr(conn, loader.extensions["competence.settings"], "more.csv", staff)
             events = outbox_events(loader)
             loader.extensions["lrs.engine"].dispose()
             deadline = time.monotonic() + 90

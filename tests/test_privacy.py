@@ -15,10 +15,11 @@ from sqlalchemy import inspect, select, text
 from lrs import scheduler
 from lrs.competence import imports
 from lrs.privacy.cli import privacy_group
+from lrs.store.db import read_transaction, write_transaction
 from lrs.web import accounts
 from tests.competence_support import (COMPLETED, HLR, HOME, PASSED, days_ago, now, passed_hlr, process, send,
                                       statement)
-from tests.helpers import PASSWORD, create_people, csrf_header, sign_in, token_of
+from tests.helpers import create_people, csrf_header, password_hash, sign_in, token_of
 from tests.signing import attachment, multipart_body, with_attachments
 
 KARI = {"account": {"homePage": HOME, "name": "E1"}}
@@ -149,7 +150,8 @@ def test_admins_search_the_access_log_and_nobody_else_may(app, people, xapi):
     assert app.test_client().get("/admin/privacy").status_code == 302  # to the sign-in page
     assert "/admin/privacy" in admin.get("/admin").get_data(as_text=True)
     # A spreadsheet opening the CSV shows a user name like =2+2 as text, not as a formula.
-    accounts.create(app.extensions["lrs.engine"], "=2+2", "Formel", ["admin"], PASSWORD)
+    with write_transaction(app.extensions["lrs.engine"]) as conn:
+        accounts.create(conn, "=2+2", "Formel", ["admin"], password_hash())
     signed_in(app, "=2+2").get("/employees/E3")
     assert [r["user"] for r in access_rows(admin, employee="E3")] == ["'=2+2"]
 
@@ -248,9 +250,11 @@ def _traces(engine) -> list[str]:
 def test_erasure_leaves_no_trace_of_the_identity_and_keeps_the_figures(app, people, xapi, runner):
     engine, settings = app.extensions["lrs.engine"], app.extensions["competence.settings"]
     r = RAGNHILD
-    imports.import_hr(engine, settings, "ny.csv", "employee_id,name,email,unit_id,roles,started_on,left_on\n"
-                      f"{r['id']},{r['name']},{r['email']},akutt,sykepleier,2021-02-01,\n")
-    accounts.create(engine, r["username"], r["name"], ["employee"], PASSWORD, employee_id=r["id"])
+    with write_transaction(engine) as conn:
+        imports.import_hr(conn, settings, "ny.csv", "employee_id,name,email,unit_id,roles,started_on,left_on\n"
+                          f"{r['id']},{r['name']},{r['email']},akutt,sykepleier,2021-02-01,\n")
+    with write_transaction(engine) as conn:
+        accounts.create(conn, r["username"], r["name"], ["employee"], password_hash(), employee_id=r["id"])
     account = {"objectType": "Agent", "name": r["name"], "account": {"homePage": HOME, "name": r["id"]}}
     mbox = {"name": r["name"], "mbox": "mailto:" + r["email"]}
     own = passed_hlr(r["id"], days_ago(30)) | {"actor": account}
@@ -344,9 +348,10 @@ def test_erasure_leaves_no_trace_of_the_identity_and_keeps_the_figures(app, peop
 def test_retention_dry_run_reports_then_the_daily_job_deletes(app, people, xapi, runner):
     engine, settings = app.extensions["lrs.engine"], app.extensions["competence.settings"]
     long_ago, lately = (now() - timedelta(days=400)).date(), (now() - timedelta(days=10)).date()
-    imports.import_hr(engine, settings, "slutt.csv", "employee_id,name,email,unit_id,roles,started_on,left_on\n"
-                      f"E3,Per Olsen,,drift,portor,2018-08-15,{long_ago}\n"
-                      f"E2,Ola Hansen,ola.hansen@helse.example.no,hjerte,sykepleier;lege,2019-03-01,{lately}\n")
+    with write_transaction(engine) as conn:
+        imports.import_hr(conn, settings, "slutt.csv", "employee_id,name,email,unit_id,roles,started_on,left_on\n"
+                          f"E3,Per Olsen,,drift,portor,2018-08-15,{long_ago}\n"
+                          f"E2,Ola Hansen,ola.hansen@helse.example.no,hjerte,sykepleier;lege,2019-03-01,{lately}\n")
     per = {"account": {"homePage": HOME, "name": "E3"}}
     data = b"Per sitt kursbevis"
     with_file = with_attachments(statement("E3", COMPLETED, "https://kurs.helse.example.no/brann", days_ago(500)),
@@ -449,8 +454,9 @@ def test_portal_pushes_and_logs_carry_ids_not_names_or_addresses(app, people, xa
     forwarded = [connectors.XAPIForward(app.config).statement(p) for p in pushed]
     for sent in [json.dumps(p) for p in pushed + forwarded]:
         assert not any(w.lower() in sent.lower() for w in words)
-    audit = [e["detail"] for e in accounts.audit_entries(app.extensions["lrs.engine"])
-             if e["action"] == "statements-browsed"]
+    with read_transaction(app.extensions["lrs.engine"]) as conn:
+        audit = [e["detail"] for e in accounts.audit_entries(conn)
+                 if e["action"] == "statements-browsed"]
     assert audit and json.loads(audit[0]) == {"employee": "E1"} and KARI_MAIL not in audit[0]
 
     # A refused reminder is logged by its key (ids), and the job goes on; a failing server is named without her.

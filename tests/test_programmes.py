@@ -20,7 +20,6 @@ from lrs.store.db import read_transaction, write_transaction
 from lrs.store.types import utcnow
 from tests.competence_support import COMPLETED, days_ago, passed_hlr, process, send, statement
 from tests.conftest import XAPIClient, basic, make_credential
-from tests.helpers import PASSWORD
 
 ADMIN = Principal("u-admin", None, frozenset({"admin"}))
 KARI = Principal("u-kari", "E1", frozenset({"employee"}))  # the supervisor (veileder)
@@ -49,8 +48,8 @@ SEPSIS = "https://sim.helse.example.no/scenario/sepsis"
 @pytest.fixture
 def programmes(trust):
     engine, settings = trust.extensions["lrs.engine"], trust.extensions["competence.settings"]
-    imports.import_catalog(engine, settings, "veiledning.yaml", VEILEDNING)
     with write_transaction(engine) as conn:
+        imports.import_catalog(conn, settings, "veiledning.yaml", VEILEDNING)
         for path in sorted(EXAMPLES.glob("*.yaml")):
             service.import_programme(conn, path.name, path.read_text())
     return trust
@@ -350,10 +349,11 @@ def test_api_with_scope_and_openapi_and_an_export_another_lrs_imports(programmes
 @pytest.fixture
 def web(programmes):
     from lrs.web import accounts
-    from tests.helpers import create_people
+    from tests.helpers import create_people, password_hash
     create_people(programmes.extensions["lrs.engine"])
-    accounts.create(programmes.extensions["lrs.engine"], "ola", "Ola Hansen", ["employee"], PASSWORD,
-                    employee_id="E2")
+    with write_transaction(programmes.extensions["lrs.engine"]) as conn:
+        accounts.create(conn, "ola", "Ola Hansen", ["employee"], password_hash(),
+                        employee_id="E2")
     return programmes
 
 
@@ -473,8 +473,8 @@ def test_erasing_a_participant_or_a_supervisor_keeps_the_programme_whole(program
 def test_cli_imports_the_examples_and_enrols(trust):
     app = trust
     runner = app.test_cli_runner()
-    imports.import_catalog(app.extensions["lrs.engine"], app.extensions["competence.settings"], "v.yaml",
-                           VEILEDNING)
+    with write_transaction(app.extensions["lrs.engine"]) as conn:
+        imports.import_catalog(conn, app.extensions["competence.settings"], "v.yaml", VEILEDNING)
     r = runner.invoke(args=["programmes", "examples"])
     assert r.exit_code == 0 and "LIS-IM: version 1" in r.output, r.output
     assert "(unchanged)" in runner.invoke(args=["programmes", "examples"]).output

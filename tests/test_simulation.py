@@ -9,9 +9,11 @@ from flask.testing import FlaskCliRunner
 
 from lrs.competence import imports
 from lrs.principal import Principal
+from lrs.store.db import write_transaction
 from simulation import cli as sim_cli
 from simulation.sessions import SESSION_TYPE, rating_ext
 from tests.competence_support import process
+from tests.helpers import password_hash
 from tests.server_support import Server
 
 pytestmark = pytest.mark.usefixtures("trust")
@@ -136,10 +138,11 @@ def test_only_instructors_log_sessions(app):
 def test_sessions_fulfil_a_competence_requirement(app, instructor, xapi):
     """TEAM needs 2 completed sessions within 12 months (tests/data/catalog.yaml); a rule can also ask for a rating."""
     engine, settings = app.extensions["lrs.engine"], app.extensions["competence.settings"]
-    imports.save_rule(engine, settings, {
-        "id": "team-sim", "competence": "TEAM", "kind": "count", "count": 2, "within_months": 12,
-        "parts": [{"verbs": [ADL + "completed"], "activity_types": [SESSION_TYPE],
-                   "min_extensions": {rating_ext("ottawa", "overall"): 5}}]})
+    with write_transaction(engine) as conn:
+        imports.save_rule(conn, settings, {
+            "id": "team-sim", "competence": "TEAM", "kind": "count", "count": 2, "within_months": 12,
+            "parts": [{"verbs": [ADL + "completed"], "activity_types": [SESSION_TYPE],
+                       "min_extensions": {rating_ext("ottawa", "overall"): 5}}]})
     instructor.post("/api/simulation/sessions", json=session())
     process(app)
     plan = {i["competence"]["code"]: i for i in instructor.get("/api/competence/employees/E1/plan").get_json()["items"]}
@@ -266,7 +269,8 @@ def test_scenario_rules_from_the_catalog_count_its_sessions(app, instructor):
     rules = {r["id"]: r for r in competence_rules()}
     assert {r["competence"] for r in rules.values()} >= {"TEAM", "TRAUME", "HLR-V"}
     # Replaces the trust's count rule for TEAM: one completed sepsis session is enough.
-    imports.save_rule(engine, settings, {**rules["sim-sepsis-akutt-team"], "id": "team-sim"})
+    with write_transaction(engine) as conn:
+        imports.save_rule(conn, settings, {**rules["sim-sepsis-akutt-team"], "id": "team-sim"})
     instructor.post("/api/simulation/sessions", json=session())
     process(app)
     plan = {i["competence"]["code"]: i for i in instructor.get("/api/competence/employees/E2/plan").get_json()["items"]}
@@ -288,8 +292,9 @@ def test_json_api_of_a_live_server_logs_corrects_and_deletes(tmp_path):
         setup = create_app({"DATABASE_URL": url, "SECRET_KEY": "t"})
         upgrade(setup.extensions["lrs.engine"])
         load_trust(setup)
-        accounts.create(setup.extensions["lrs.engine"], "lise", "Lise", ["employee", "instructor"],
-                        "et langt passord 123", employee_id="L1")
+        with write_transaction(setup.extensions["lrs.engine"]) as conn:
+            accounts.create(conn, "lise", "Lise", ["employee", "instructor"],
+                            password_hash(), employee_id="L1")
         setup.extensions["lrs.engine"].dispose()
         server = Server(url, workers=1, threads=4, env={"LRS_SECRET_KEY": "t"}).start(timeout=60)
         try:

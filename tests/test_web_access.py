@@ -8,6 +8,7 @@ import pytest
 from openpyxl import load_workbook
 
 from lrs.web import accounts
+from lrs.store.db import read_transaction
 from tests.competence_support import days_ago, passed_hlr, process, send, statement
 from tests.helpers import PASSWORD, create_people, sign_in, token_of
 
@@ -67,7 +68,8 @@ def test_wrong_password_is_refused_and_logged(app, people):
     r = client.post("/login", data={"username": "kari", "password": "feil passord!", "csrf_token": token_of(page)})
     assert r.status_code == 200 and "Feil brukernavn eller passord." in r.get_data(as_text=True)
     assert client.get("/plan").status_code == 302
-    entries = accounts.audit_entries(app.extensions["lrs.engine"])
+    with read_transaction(app.extensions["lrs.engine"]) as conn:
+        entries = accounts.audit_entries(conn)
     assert entries[0]["action"] == "sign-in-failed" and entries[0]["detail"] == "kari"
 
 
@@ -175,7 +177,8 @@ def test_admin_makes_a_credential_and_browses_statements(app, people, xapi):
     statement_id = re.search(r'/statements/([0-9a-f-]{36})', found).group(1)
     assert '"passed"' in client.get(f"/statements/{statement_id}").get_data(as_text=True) or \
         "passed" in client.get(f"/statements/{statement_id}").get_data(as_text=True)
-    actions = [a["action"] for a in accounts.audit_entries(app.extensions["lrs.engine"])]
+    with read_transaction(app.extensions["lrs.engine"]) as conn:
+        actions = [a["action"] for a in accounts.audit_entries(conn)]
     assert "credential-created" in actions and "statements-browsed" in actions
 
 
@@ -292,7 +295,8 @@ def test_admin_imports_a_file_and_changes_roles(app, people):
     r = client.post("/admin/import", data={"csrf_token": token, "file": (io.BytesIO(hr), "ansatte.csv")},
                     content_type="multipart/form-data", follow_redirects=True)
     assert "ansatte.csv: created: 1 employees" in r.get_data(as_text=True)
-    per = next(u for u in accounts.all_users(app.extensions["lrs.engine"]) if u["username"] == "per")
+    with read_transaction(app.extensions["lrs.engine"]) as conn:
+        per = next(u for u in accounts.all_users(conn) if u["username"] == "per")
     r = client.post(f"/admin/users/{per['id']}/roles", data={"csrf_token": token, "roles": ["employee", "leader"],
                                                            "led_units": "drift"})
     assert r.status_code == 302

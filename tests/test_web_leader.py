@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 
 from lrs import scheduler
 from lrs.competence import imports
+from lrs.store.db import write_transaction
 from tests.competence_support import COMPLETED, days_ago, now, passed_hlr, process, send, statement
 from tests.helpers import create_people, sign_in, token_of
 
@@ -109,8 +110,9 @@ def test_bad_filters_are_refused_in_words(unit):
 
 def test_a_big_unit_is_paged(app, unit):
     engine, settings = app.extensions["lrs.engine"], app.extensions["competence.settings"]
-    imports.import_hr(engine, settings, "employees.csv", "employee_id,name,email,unit_id,roles,started_on,left_on\n"
-                      + "".join(f"P{n:03d},Person {n:03d},,akutt,sykepleier,2020-01-01,\n" for n in range(120)))
+    with write_transaction(engine) as conn:
+        imports.import_hr(conn, settings, "employees.csv", "employee_id,name,email,unit_id,roles,started_on,left_on\n"
+                          + "".join(f"P{n:03d},Person {n:03d},,akutt,sykepleier,2020-01-01,\n" for n in range(120)))
     page = unit.get("/leader?unit=med").get_data(as_text=True)
     assert "Viser 1–50 av 123 personer." in page and "Side 1 av 3" in page
     assert len(matrix_names(page)) == 50 and 'rel="next"' in page and 'rel="prev"' not in page

@@ -13,6 +13,7 @@ import requests
 from authlib.jose import JsonWebKey, jwt
 
 from lrs.web import accounts
+from lrs.store.db import read_transaction, write_transaction
 
 pytestmark = pytest.mark.usefixtures("trust")
 
@@ -101,7 +102,8 @@ def oidc_sign_in(client, idp):
 
 def test_first_sign_in_is_matched_by_the_claim_then_by_subject(app, idp):
     engine = app.extensions["lrs.engine"]
-    accounts.create(engine, "kari.nordmann", "Kari Nordmann", ["employee"], employee_id="E1")
+    with write_transaction(engine) as conn:
+        accounts.create(conn, "kari.nordmann", "Kari Nordmann", ["employee"], employee_id="E1")
     idp.user = {"sub": "helseid-123", "preferred_username": "kari.nordmann"}
     client = app.test_client()
     r = oidc_sign_in(client, idp)
@@ -112,7 +114,8 @@ def test_first_sign_in_is_matched_by_the_claim_then_by_subject(app, idp):
     other = app.test_client()
     oidc_sign_in(other, idp)
     assert other.get("/plan").status_code == 200
-    assert [a["detail"] for a in accounts.audit_entries(engine) if a["action"] == "sign-in"] == ["oidc", "oidc"]
+    with read_transaction(engine) as conn:
+        assert [a["detail"] for a in accounts.audit_entries(conn) if a["action"] == "sign-in"] == ["oidc", "oidc"]
 
 
 def test_unknown_person_is_not_signed_in(app, idp):
@@ -121,13 +124,15 @@ def test_unknown_person_is_not_signed_in(app, idp):
     r = oidc_sign_in(client, idp)
     assert r.status_code == 302 and r.headers["Location"].endswith("/login")
     assert client.get("/plan").status_code == 302
-    assert accounts.audit_entries(app.extensions["lrs.engine"])[0]["action"] == "sign-in-failed"
+    with read_transaction(app.extensions["lrs.engine"]) as conn:
+        assert accounts.audit_entries(conn)[0]["action"] == "sign-in-failed"
 
 
 def test_match_by_employee_id(app, idp):
     app.config.update(OIDC_CLAIM="employee_number", OIDC_MATCH="employee_id")
-    accounts.create(app.extensions["lrs.engine"], "lise", "Lise Leder", ["employee", "leader"], employee_id="L1",
-                    led_units=["med"])
+    with write_transaction(app.extensions["lrs.engine"]) as conn:
+        accounts.create(conn, "lise", "Lise Leder", ["employee", "leader"], employee_id="L1",
+                        led_units=["med"])
     idp.user = {"sub": "entra-77", "employee_number": "L1"}
     client = app.test_client()
     oidc_sign_in(client, idp)
@@ -136,7 +141,8 @@ def test_match_by_employee_id(app, idp):
 
 def test_an_oidc_session_ends_on_the_server_like_any_other(app, idp):
     """OpenID Connect sign-ins get the same server-side session: a copy of the cookie dies with sign-out."""
-    accounts.create(app.extensions["lrs.engine"], "kari.nordmann", "Kari Nordmann", ["employee"], employee_id="E1")
+    with write_transaction(app.extensions["lrs.engine"]) as conn:
+        accounts.create(conn, "kari.nordmann", "Kari Nordmann", ["employee"], employee_id="E1")
     idp.user = {"sub": "helseid-123", "preferred_username": "kari.nordmann"}
     client = app.test_client()
     oidc_sign_in(client, idp)

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import pytest
 
 from lrs.competence import service
+from lrs.store.db import write_transaction
 from tests.competence_support import days_ago, passed_hlr, process, send, statement
 from tests.helpers import create_people, sign_in, token_of
 
@@ -252,8 +253,9 @@ def test_the_language_link_of_an_error_page_leads_home(app, people):
                                           (["admin", "author"], "/admin")])
 def test_an_account_without_an_employee_number_starts_on_its_own_page(app, people, roles, start):
     from lrs.web import accounts
-    from tests.helpers import PASSWORD
-    accounts.create(app.extensions["lrs.engine"], "uten", "Uten Ansattnr", roles, PASSWORD)
+    from tests.helpers import password_hash
+    with write_transaction(app.extensions["lrs.engine"]) as conn:
+        accounts.create(conn, "uten", "Uten Ansattnr", roles, password_hash())
     client = app.test_client()
     sign_in(client, "uten")
     assert client.get("/").headers["Location"].endswith(start)

@@ -9,9 +9,11 @@ import pytest
 from course_builder.build import build
 from lrs.competence import imports
 
+from lrs.store.db import write_transaction
 from lrs.web import accounts
+from lrs.store.db import read_transaction
 from tests.conftest import make_credential
-from tests.helpers import PASSWORD, create_people, sign_in, token_of
+from tests.helpers import create_people, password_hash, sign_in, token_of
 
 pytestmark = pytest.mark.usefixtures("trust")
 
@@ -20,9 +22,10 @@ pytestmark = pytest.mark.usefixtures("trust")
 def people(app):
     engine = app.extensions["lrs.engine"]
     create_people(engine)
-    accounts.create(engine, "instruktor", "Ine Instruktør", ["instructor"], PASSWORD)
-    accounts.create(engine, "forfatter", "Frida Forfatter", ["author"], PASSWORD)
-    accounts.create(engine, "ingen", "Ingen Rolle", [], PASSWORD)
+    with write_transaction(engine) as conn:
+        accounts.create(conn, "instruktor", "Ine Instruktør", ["instructor"], password_hash())
+        accounts.create(conn, "forfatter", "Frida Forfatter", ["author"], password_hash())
+        accounts.create(conn, "ingen", "Ingen Rolle", [], password_hash())
 
 
 @pytest.mark.parametrize("username, lands_on", [
@@ -42,7 +45,8 @@ def test_an_account_without_a_role_is_told_so(app, people):
 
 
 def _user(app, username):
-    return next(u for u in accounts.all_users(app.extensions["lrs.engine"]) if u["username"] == username)
+    with read_transaction(app.extensions["lrs.engine"]) as conn:
+        return next(u for u in accounts.all_users(conn) if u["username"] == username)
 
 
 def test_admin_gives_roles_by_name_and_units_from_the_tree(app, people):
@@ -72,7 +76,8 @@ def test_admin_gives_roles_by_name_and_units_from_the_tree(app, people):
     assert r.status_code == 400 and "Ukjent enhet: atlantis." in text
     assert '<details id="new-user" open>' in text and 'value="Ny Person"' in text  # what was typed is kept
     assert 'id="new-role-leader" name="roles" value="leader" checked>' in text
-    assert "ny" not in {u["username"] for u in accounts.all_users(app.extensions["lrs.engine"])}
+    with read_transaction(app.extensions["lrs.engine"]) as conn:
+        assert "ny" not in {u["username"] for u in accounts.all_users(conn)}
 
 
 def test_the_roles_on_the_admin_page_refuse_an_unknown_unit_as_the_other_forms_do(app, people):
@@ -127,9 +132,10 @@ def test_author_publishes_a_module_only_when_its_competences_are_in_the_catalog(
     wrong = upload(b"x", "notes.txt")
     assert wrong.status_code == 400 and "en .zip eller en cmi5.xml" in wrong.get_data(as_text=True)
 
-    imports.import_catalog(app.extensions["lrs.engine"], app.extensions["competence.settings"], "hand.yaml",
-                           "competences:\n  - {code: HAND, name_nb: Håndhygiene, name_en: Hand hygiene, area: Smittevern,"
-                           " validity_months: 12}\n")
+    with write_transaction(app.extensions["lrs.engine"]) as conn:
+        imports.import_catalog(conn, app.extensions["competence.settings"], "hand.yaml", (
+            "competences:\n  - {code: HAND, name_nb: Håndhygiene, name_en: Hand hygiene, area: Smittevern,"
+            " validity_months: 12}\n"))
     r = upload(package)
     assert r.status_code == 302
     page = author.get("/author").get_data(as_text=True)

@@ -10,8 +10,9 @@ from werkzeug.http import parse_options_header
 from lrs import create_app
 from lrs.competence.directory import agent_for
 from lrs.web import accounts
+from lrs.store.db import read_transaction, write_transaction
 from tests.competence_support import HOME, PASSED, days_ago, passed_hlr, process, send, statement
-from tests.helpers import PASSWORD, create_people, csrf_header, sign_in, token_of
+from tests.helpers import create_people, csrf_header, password_hash, sign_in, token_of
 
 pytestmark = pytest.mark.usefixtures("trust")
 EVIL = "https://evil.example.org"
@@ -21,8 +22,9 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(20)
 @pytest.fixture
 def people(app):
     create_people(app.extensions["lrs.engine"])
-    accounts.create(app.extensions["lrs.engine"], "ida", "Ida Instruktør", ["instructor"], PASSWORD,
-                    employee_id="I1", led_units=["drift"])
+    with write_transaction(app.extensions["lrs.engine"]) as conn:
+        accounts.create(conn, "ida", "Ida Instruktør", ["instructor"], password_hash(),
+                        employee_id="I1", led_units=["drift"])
     app.config["RATELIMIT_ENABLED"] = True
 
 
@@ -67,7 +69,8 @@ def test_taking_a_role_away_ends_the_sessions_adding_one_does_not(app, people):
     admin = app.test_client()
     sign_in(admin, "admin")
     token = token_of(admin.get("/admin").get_data(as_text=True))
-    lise_id = next(u["id"] for u in accounts.all_users(app.extensions["lrs.engine"]) if u["username"] == "lise")
+    with read_transaction(app.extensions["lrs.engine"]) as conn:
+        lise_id = next(u["id"] for u in accounts.all_users(conn) if u["username"] == "lise")
     admin.post(f"/admin/users/{lise_id}/roles", data={"csrf_token": token, "roles": ["employee", "leader", "author"],
                                                       "led_units": "med"})
     assert copy.get("/leader").status_code == 200  # more rights: signed in still
@@ -83,7 +86,8 @@ def test_an_admin_signs_a_user_out_everywhere(app, people):
     admin = app.test_client()
     sign_in(admin, "admin")
     page = admin.get("/admin").get_data(as_text=True)
-    kari_id = next(u["id"] for u in accounts.all_users(app.extensions["lrs.engine"]) if u["username"] == "kari")
+    with read_transaction(app.extensions["lrs.engine"]) as conn:
+        kari_id = next(u["id"] for u in accounts.all_users(conn) if u["username"] == "kari")
     assert f"/admin/users/{kari_id}/sign-out" in page and "Logg ut overalt" in page
     assert admin.post(f"/admin/users/{kari_id}/sign-out").status_code == 400  # no CSRF token
     assert not refused(kari)
@@ -135,7 +139,8 @@ def test_behind_a_trusted_proxy_the_address_is_the_forwarded_one(app, people):
         # address counts, so a client cannot pick its own by sending X-Forwarded-For itself.
         assert fail(client, "kari", headers={"X-Forwarded-For": "10.2.2.2"}).status_code == 200
         assert fail(client, "kari", headers={"X-Forwarded-For": "10.2.2.2, 10.1.1.1"}).status_code == 429
-        entry = accounts.audit_entries(proxied.extensions["lrs.engine"])[0]
+        with read_transaction(proxied.extensions["lrs.engine"]) as conn:
+            entry = accounts.audit_entries(conn)[0]
         assert entry["action"] == "sign-in-failed" and entry["ip"] == "10.2.2.2"  # the last one let through
         # Without trusted proxies the header is ignored: the socket peer is the client.
         direct = app.test_client()

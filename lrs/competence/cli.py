@@ -42,17 +42,18 @@ def _progress(label):
 @click.option("--full", is_flag=True, help="The employees file lists everyone: whoever is missing has left.")
 @with_appcontext
 def import_command(files, full):
-    engine, settings = _context()
+    _, settings = _context()
     for path in files:
         with open(path, encoding="utf-8-sig") as f:
             text = f.read()
         name = os.path.basename(path)
         try:
-            if name.endswith((".yaml", ".yml")) or _is_catalog_csv(text):
-                report = imports.import_catalog(engine, settings, name, text, _progress("recomputing plans"))
-            else:
-                report = imports.import_hr(engine, settings, name, text, full=full,
-                                           progress=_progress("recomputing plans"))
+            with db.transaction(write=True) as conn:  # one file, one transaction
+                if name.endswith((".yaml", ".yml")) or _is_catalog_csv(text):
+                    report = imports.import_catalog(conn, settings, name, text, _progress("recomputing plans"))
+                else:
+                    report = imports.import_hr(conn, settings, name, text, full=full,
+                                               progress=_progress("recomputing plans"))
         except imports.ImportProblem as e:
             raise click.ClickException(str(e))
         click.echo(f"{name}:")

@@ -1,7 +1,8 @@
 """Imports from files a hospital has: the catalog (YAML or CSV) and the HR export (CSV).
 
 Every import is idempotent: run it again with the same file and nothing changes; the report says what did.
-Each import is one transaction, and the plans it affects are recomputed in it."""
+Each import runs in the caller's transaction (one write transaction), and the plans it affects are recomputed in
+it."""
 import csv
 import io
 from dataclasses import dataclass, field
@@ -18,7 +19,6 @@ from lrs.competence.rules import load_rule
 from lrs.competence.tables import (competences, employee_agents, employee_roles, employees, job_roles,
                                    requirements, rules, units)
 from lrs.model.agents import ifi
-from lrs.store.db import read_transaction, write_transaction
 from lrs.store.types import utcnow
 
 
@@ -130,68 +130,64 @@ def read_catalog(name: str, text: str) -> dict:
     return catalog
 
 
-def import_catalog(engine, settings, name: str, text: str, progress=None) -> Report:
+def import_catalog(conn, settings, name: str, text: str, progress=None) -> Report:
     catalog = read_catalog(name, text)
     report = Report()
     now = utcnow()
-    with write_transaction(engine) as conn:
-        changed_rules = set()
-        if catalog["job_roles"] is not None:
-            _upsert(conn, job_roles, "code", [{"code": r["code"], "name_nb": r["nb"], "name_en": r["en"]}
-                                              for r in catalog["job_roles"]], report, "job roles")
-        if catalog["competences"] is not None:
-            _upsert(conn, competences, "code", [
-                {"code": c["code"], "name_nb": c["nb"], "name_en": c["en"], "area": c["area"],
-                 "validity_months": c["validity_months"], "renewal_days": c["renewal_days"],
-                 "start_url": c["start_url"]} for c in catalog["competences"]], report, "competences")
-        known_competences = set(conn.execute(select(competences.c.code)).scalars())
-        if catalog["requirements"] is not None:
-            _replace_requirements(conn, catalog["requirements"], known_competences, report)
-        if catalog["rules"] is not None:
-            for rule in catalog["rules"]:
-                if rule["competence"] not in known_competences:
-                    raise ImportProblem(f"{name}: rule {rule['id']}: unknown competence {rule['competence']}")
-                if _save_rule(conn, rule, now):
-                    changed_rules.add(rule["id"])
-                    report.count("updated", "rules")
-        if changed_rules:
-            eng.rescan(conn, settings, rule_ids=changed_rules)
-        if report.created or report.updated or report.removed:
-            report.recomputed = _recompute_everyone(conn, settings, now, progress)
+    changed_rules = set()
+    if catalog["job_roles"] is not None:
+        _upsert(conn, job_roles, "code", [{"code": r["code"], "name_nb": r["nb"], "name_en": r["en"]}
+                                          for r in catalog["job_roles"]], report, "job roles")
+    if catalog["competences"] is not None:
+        _upsert(conn, competences, "code", [
+            {"code": c["code"], "name_nb": c["nb"], "name_en": c["en"], "area": c["area"],
+             "validity_months": c["validity_months"], "renewal_days": c["renewal_days"],
+             "start_url": c["start_url"]} for c in catalog["competences"]], report, "competences")
+    known_competences = set(conn.execute(select(competences.c.code)).scalars())
+    if catalog["requirements"] is not None:
+        _replace_requirements(conn, catalog["requirements"], known_competences, report)
+    if catalog["rules"] is not None:
+        for rule in catalog["rules"]:
+            if rule["competence"] not in known_competences:
+                raise ImportProblem(f"{name}: rule {rule['id']}: unknown competence {rule['competence']}")
+            if _save_rule(conn, rule, now):
+                changed_rules.add(rule["id"])
+                report.count("updated", "rules")
+    if changed_rules:
+        eng.rescan(conn, settings, rule_ids=changed_rules)
+    if report.created or report.updated or report.removed:
+        report.recomputed = _recompute_everyone(conn, settings, now, progress)
     return report
 
 
-def save_rule(engine, settings, raw: dict, dry_run: bool = False):
+def save_rule(conn, settings, raw: dict, dry_run: bool = False):
     """Add or change one rule (a new version); its facts and the plans it touches are recomputed. Returns the status
     changes it makes (dry_run: what it would make, and nothing is kept), or None when the rule is unchanged."""
+    if dry_run:
+        # The preview runs the very code that saves, in a savepoint it then rolls back: the caller's transaction
+        # keeps nothing of it (and stays usable), and no second transaction is opened.
+        with conn.begin_nested() as preview:
+            made = save_rule(conn, settings, raw)
+            preview.rollback()
+        return made
     rule = load_rule(raw)
     now = utcnow()
+    if conn.execute(select(competences.c.code).where(competences.c.code == rule["competence"])).first() is None:
+        raise ImportProblem(f"rule {rule['id']}: unknown competence {rule['competence']}")
+    if not _save_rule(conn, rule, now):
+        return None
     made: list[changes.StatusChange] = []  # this call's own changes only (never another thread's)
-    with engine.connect().execution_options(write=True) as conn:
-        transaction = conn.begin()  # rolled back on any error, and for a dry run
-        if conn.execute(select(competences.c.code).where(competences.c.code == rule["competence"])).first() is None:
-            raise ImportProblem(f"rule {rule['id']}: unknown competence {rule['competence']}")
-        if not _save_rule(conn, rule, now):
-            transaction.rollback()
-            return None
-        dirty = eng.rescan(conn, settings, rule_ids={rule["id"]})
-        holders = conn.execute(select(employees.c.id)).scalars().all()  # a rule can affect anyone's plan
-        eng.recompute(conn, dirty | set(holders), settings, now, collect=made.extend)
-        if dry_run:
-            transaction.rollback()
-        else:
-            transaction.commit()
+    dirty = eng.rescan(conn, settings, rule_ids={rule["id"]})
+    holders = conn.execute(select(employees.c.id)).scalars().all()  # a rule can affect anyone's plan
+    eng.recompute(conn, dirty | set(holders), settings, now, collect=made.extend)
     return made
 
 
-def change_rule(engine, settings, raw: dict, dry_run: bool = False) -> list[dict] | None:
+def change_rule(conn, settings, raw: dict, dry_run: bool = False) -> list[dict] | None:
     """save_rule, with its status changes as a person reads them (who, which requirement, from what to what): what
     the admin page's preview and the rules API show. None: the rule is unchanged."""
-    made = save_rule(engine, settings, raw, dry_run)
-    if made is None:
-        return None
-    with read_transaction(engine) as conn:
-        return service.changes_shown(conn, made)
+    made = save_rule(conn, settings, raw, dry_run)
+    return None if made is None else service.changes_shown(conn, made)
 
 
 def _save_rule(conn, rule: dict, now) -> bool:
@@ -299,7 +295,7 @@ class _EmployeeRow(Schema):
     leaving_reason = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(LEAVING_REASONS))
 
 
-def import_hr(engine, settings, name: str, text: str, full: bool = False, today: date | None = None,
+def import_hr(conn, settings, name: str, text: str, full: bool = False, today: date | None = None,
               progress=None) -> Report:
     """Units (columns unit_id, parent_id, name, kind) or employees (employee_id, name, email, unit_id, roles,
     started_on, left_on; optionally planned_leaving_on and leaving_reason, kept as they are when the file has no such
@@ -310,21 +306,20 @@ def import_hr(engine, settings, name: str, text: str, full: bool = False, today:
     now = utcnow()
     today = today or settings.day(now)
     report = Report()
-    with write_transaction(engine) as conn:
-        if {"unit_id", "name"} <= header and "employee_id" not in header:
-            _import_units(conn, name, rows, report)
-            touched = set(conn.execute(select(employees.c.id)).scalars()) if report.updated.get("units") else set()
-        elif {"employee_id", "unit_id", "roles"} <= header:
-            touched = _import_employees(conn, settings, name, rows, full, today, report)
-        else:
-            raise ImportProblem(f"{name}: unknown CSV columns {sorted(header)}; see docs/competence.md")
-        ids = sorted(touched)
-        catalog = eng.Catalog(conn, settings)
-        for i in range(0, len(ids), 1000):
-            eng.recompute(conn, ids[i:i + 1000], settings, now, catalog)
-            if progress:
-                progress(min(i + 1000, len(ids)), len(ids))
-        report.recomputed = len(ids)
+    if {"unit_id", "name"} <= header and "employee_id" not in header:
+        _import_units(conn, name, rows, report)
+        touched = set(conn.execute(select(employees.c.id)).scalars()) if report.updated.get("units") else set()
+    elif {"employee_id", "unit_id", "roles"} <= header:
+        touched = _import_employees(conn, settings, name, rows, full, today, report)
+    else:
+        raise ImportProblem(f"{name}: unknown CSV columns {sorted(header)}; see docs/competence.md")
+    ids = sorted(touched)
+    catalog = eng.Catalog(conn, settings)
+    for i in range(0, len(ids), 1000):
+        eng.recompute(conn, ids[i:i + 1000], settings, now, catalog)
+        if progress:
+            progress(min(i + 1000, len(ids)), len(ids))
+    report.recomputed = len(ids)
     return report
 
 

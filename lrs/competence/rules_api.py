@@ -19,7 +19,6 @@ from sqlalchemy import select
 from lrs.competence import imports
 from lrs.competence.tables import rules
 from lrs.csrf import credential_api
-from lrs.store import db
 from lrs.store.db import transaction
 from lrs.xapi import auth
 from lrs.xapi.errors import XAPIError, error_response, json_object_body, json_response
@@ -76,14 +75,13 @@ def put_rule(rule_id):
         raise XAPIError(400, f"the rule's id {raw['id']!r} is not the id in the URL {rule_id!r}")
     dry_run = request.args.get("dry_run", "false").lower() in ("1", "true", "yes")
     try:
-        made = imports.change_rule(db.engine(),
-                                   current_app.extensions["competence.settings"], raw, dry_run=dry_run)
+        with transaction(write=True) as conn:
+            made = imports.change_rule(conn, current_app.extensions["competence.settings"], raw, dry_run=dry_run)
+            row = _newest(conn, rule_id).get(rule_id)
     except ValidationError as e:
         raise XAPIError(400, f"invalid rule: {e.normalized_messages()}")
     except imports.ImportProblem as e:
         raise XAPIError(400, str(e))
-    with transaction() as conn:
-        row = _newest(conn, rule_id).get(rule_id)
     return json_response({"id": rule_id, "changed": made is not None, "dry_run": dry_run,
                           "version": row.version if row else None,
                           "status_changes": len(made) if made is not None else 0,

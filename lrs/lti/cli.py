@@ -15,8 +15,8 @@ def lti_group():
     pass
 
 
-def _audit(action, detail):
-    accounts.audit(current_app.extensions["lrs.engine"], None, action, f"{detail} (cli)")
+def _audit(conn, action, detail):
+    accounts.audit(conn, None, action, f"{detail} (cli)")
 
 
 @lti_group.command("platforms", help="The registered platforms and the tool's values for each.")
@@ -59,9 +59,9 @@ def add_platform_command(name, issuer, client_id, deployments, auth_login_url, a
                 auth_login_url=auth_login_url, auth_token_url=auth_token_url, key_set_url=key_set_url,
                 match_claim=match_claim or current_app.config["LTI_MATCH_CLAIM"],
                 match_field=match_field or current_app.config["LTI_MATCH_FIELD"])
+            _audit(conn, "lti-platform-created", pid)
     except service.PlatformError as e:
         raise click.ClickException(str(e))
-    _audit("lti-platform-created", pid)
     click.echo(pid)
 
 
@@ -80,7 +80,7 @@ def rotate_key_command(platform_id, every):
                 raise click.ClickException(f"no platform {pid} (lrs lti platforms)")
             kid = service.new_key(conn, pid)
             click.echo(f"{pid}: new key {kid}")
-    _audit("lti-key-rotated", " ".join(ids))
+        _audit(conn, "lti-key-rotated", " ".join(ids))
 
 
 @lti_group.command("registration-url", help="A one-time address for LTI Dynamic Registration (24 hours).")
@@ -88,6 +88,6 @@ def rotate_key_command(platform_id, every):
 def registration_url_command():
     with transaction(write=True) as conn:
         token = service.registration_token(conn, "cli")
+        _audit(conn, "lti-registration-url", "")
     with current_app.test_request_context():
         click.echo(current_app.config["PUBLIC_URL"].rstrip("/") + url_for("lti.register", token=token))
-    _audit("lti-registration-url", "")

@@ -2,7 +2,7 @@
 
 The rule for transactions: whoever answers the outside world owns the transaction (a view, a job, a command) and
 opens it with `transaction()` (or `write_transaction`/`read_transaction` on an engine); the service functions
-of competence, portal and cmi5 it calls take that connection and never open one of their own."""
+of competence, portal, cmi5 and the web's accounts it calls take that connection and never open one of their own."""
 import os
 import sqlite3
 import time

@@ -14,6 +14,8 @@ from flask_babel import Babel
 
 from lrs import personal, registry
 from lrs.csrf import csrf
+from lrs.store.db import transaction
+from lrs.store.types import utcnow
 
 LANGUAGES = ("nb", "en")
 # Pages that show a signed-in person's data: never kept by a browser or proxy cache.
@@ -74,10 +76,14 @@ def init_app(app):
         if time.time() - session.get("seen", 0) > app.config["SESSION_HOURS"] * 3600:
             session.clear()
             return
-        user = accounts.session_user(app.extensions["lrs.engine"], session_id, idle_limit(app))
+        with transaction() as conn:
+            user = accounts.session_user(conn, session_id, idle_limit(app))
         if user is None:  # signed out (here or everywhere), idle, or the account was disabled
             session.clear()
             return
+        if user.pop("session_seen") < utcnow() - accounts.SEEN_EVERY:  # now and then, not a write every request
+            with transaction(write=True) as conn:
+                accounts.touch_session(conn, session_id)
         session["seen"] = int(time.time())
         g.principal = accounts.principal_of(user)
         g.user = user

@@ -1,9 +1,9 @@
 """`lrs users create|list`."""
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 
 from lrs.principal import ROLES
+from lrs.store.db import transaction
 from lrs.web import accounts
 
 
@@ -25,18 +25,21 @@ def create_command(username, display_name, roles, employee_id, led_units, passwo
     if not oidc_only and not password:
         password = click.prompt("password", hide_input=True, confirmation_prompt=True)
     try:
-        accounts.create(current_app.extensions["lrs.engine"], username, display_name, roles,
-                        None if oidc_only else password, employee_id, led_units)
+        password_hash = None if oidc_only else accounts.hash_password(password)
+        with transaction(write=True) as conn:
+            accounts.create(conn, username, display_name, roles, password_hash, employee_id, led_units)
+            accounts.audit(conn, None, "user-created", f"{username} (cli)")
     except accounts.AccountError as e:
         raise click.ClickException(str(e))
-    accounts.audit(current_app.extensions["lrs.engine"], None, "user-created", f"{username} (cli)")
     click.echo(f"created {username}: {' '.join(sorted(roles))}")
 
 
 @users_group.command("list")
 @with_appcontext
 def list_command():
-    for user in accounts.all_users(current_app.extensions["lrs.engine"]):
+    with transaction() as conn:
+        users = accounts.all_users(conn)
+    for user in users:
         click.echo(f"{user['username']:20} {user['roles']:30} employee={user['employee_id'] or '-'} "
                    f"leads={user['led_units'] or '-'}")
 
@@ -50,8 +53,10 @@ def password_command(username, password):
     if not password:
         password = click.prompt("new password", hide_input=True, confirmation_prompt=True)
     try:
-        accounts.set_password(current_app.extensions["lrs.engine"], username, password)
+        password_hash = accounts.hash_password(password)
+        with transaction(write=True) as conn:
+            accounts.set_password(conn, username, password_hash)
+            accounts.audit(conn, None, "password-changed", f"{username} (cli)")
     except accounts.AccountError as e:
         raise click.ClickException(str(e))
-    accounts.audit(current_app.extensions["lrs.engine"], None, "password-changed", f"{username} (cli)")
     click.echo(f"new password for {username}; signed out everywhere")

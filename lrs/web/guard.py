@@ -2,9 +2,10 @@
 action to the audit log (`audit`)."""
 from functools import wraps
 
-from flask import abort, current_app, redirect, request, url_for
+from flask import abort, redirect, request, url_for
 
 from lrs import principal
+from lrs.store.db import transaction
 from lrs.web import accounts
 
 
@@ -34,4 +35,5 @@ def audit(action: str, detail: str = "", user_id=_SIGNED_IN) -> None:
     signed in), from which address."""
     if user_id is _SIGNED_IN:
         user_id = who.user_id if (who := principal.current()) else None
-    accounts.audit(current_app.extensions["lrs.engine"], user_id, action, detail, request.remote_addr)
+    with transaction(write=True) as conn:  # its own, after the view's: called by views outside theirs
+        accounts.audit(conn, user_id, action, detail, request.remote_addr)

@@ -47,8 +47,8 @@ def _ticked_units(form) -> list[str]:
 
 def _checked_units(form, tree=None) -> list[str]:
     """The ticked units, each one of the unit tree, else an AccountError naming those that are not: the one check
-    of the three forms that give a person units (new user, the user's page, the roles on the admin page). Account
-    logic, kept with the pages while lrs/web/accounts.py is reworked elsewhere."""
+    of the three forms that give a person units (new user, the user's page, the roles on the admin page), before
+    their write transaction."""
     if tree is None:
         with read_transaction(engine()) as conn:
             tree = _unit_tree(conn)
@@ -73,10 +73,11 @@ def _admin_page(user_form=None, status=200):
         rules = rules_in_force(conn)
         portal, dead = portal_service.status(conn), portal_service.dead_letters(conn, 20)
         tree = _unit_tree(conn)
-    return render_template("admin.html", users=accounts.all_users(engine()), credentials=creds.list_all(engine()),
+        users, audit_entries = accounts.all_users(conn), accounts.audit_entries(conn, 30)
+    return render_template("admin.html", users=users, credentials=creds.list_all(engine()),
                            portal=portal, dead=dead, units=tree, unit_names={u["id"]: u["name"] for u in tree},
                            role_names=ROLE_NAMES, new_user_open=user_form is not None,
-                           competences=names.values(), audit=accounts.audit_entries(engine(), 30),
+                           competences=names.values(), audit=audit_entries,
                            rules=rules, user_form=user_form or UserForm(), credential_form=CredentialForm(),
                            plain=PlainForm(), rule_form=RuleForm(), import_form=ImportForm(),
                            roles_form=RolesForm()), status
@@ -86,11 +87,11 @@ def _admin_page(user_form=None, status=200):
 @login_required("admin")
 def admin_user(user_id):
     """One user's roles and units, as checkboxes: the roles by name, the units from the unit tree."""
-    user = accounts.by_id(engine(), user_id)
+    with read_transaction(engine()) as conn:
+        user = accounts.by_id(conn, user_id)
+        tree = _unit_tree(conn)
     if user is None:
         abort(404, _("Det finnes ingen slik bruker."))
-    with read_transaction(engine()) as conn:
-        tree = _unit_tree(conn)
     form = RolesForm()
     status = 200
     if request.method == "POST":
@@ -98,7 +99,8 @@ def admin_user(user_id):
             abort(400, _("Skjemaet var utløpt. Last siden på nytt og prøv igjen."))
         try:
             picked = _checked_units(form, tree)
-            accounts.set_roles(engine(), user_id, form.roles.data, picked)
+            with transaction(write=True) as conn:
+                accounts.set_roles(conn, user_id, form.roles.data, picked)
         except accounts.AccountError as e:
             flash(str(e), "error")
             status = 400
@@ -125,7 +127,8 @@ def admin_rule():
         raw = yaml.safe_load(form.rule.data)
         if not isinstance(raw, dict):
             raise imports.ImportProblem("a rule is a mapping (id, competence, kind, parts …)")
-        made = imports.change_rule(engine(), settings(), raw, dry_run=not save)
+        with transaction(write=True) as conn:
+            made = imports.change_rule(conn, settings(), raw, dry_run=not save)
     except (yaml.YAMLError, ValidationError, imports.ImportProblem) as e:
         message = e.normalized_messages() if isinstance(e, ValidationError) else str(e)
         flash(_("Regelen er ikke gyldig: ") + str(message), "error")
@@ -146,10 +149,11 @@ def admin_import(form):
     name, text = upload.filename, upload.read().decode("utf-8-sig")
     try:
         header = text.split("\n", 1)[0]
-        if name.endswith(".csv") and ("unit_id" in header or "employee_id" in header):
-            report = imports.import_hr(engine(), settings(), name, text)
-        else:
-            report = imports.import_catalog(engine(), settings(), name, text)
+        with transaction(write=True) as conn:
+            if name.endswith(".csv") and ("unit_id" in header or "employee_id" in header):
+                report = imports.import_hr(conn, settings(), name, text)
+            else:
+                report = imports.import_catalog(conn, settings(), name, text)
     except imports.ImportProblem as e:
         flash(str(e), "error")
         return redirect(url_for("web.admin") + "#import")
@@ -165,7 +169,9 @@ def admin_user_roles(user_id):
     if not form.validate_on_submit():
         abort(400)
     try:
-        accounts.set_roles(engine(), user_id, form.roles.data, _checked_units(form))
+        picked = _checked_units(form)
+        with transaction(write=True) as conn:
+            accounts.set_roles(conn, user_id, form.roles.data, picked)
     except accounts.AccountError as e:
         flash(str(e), "error")  # refused as the other two forms refuse: the admin page again, saying why
         return _admin_page(status=400)
@@ -180,7 +186,8 @@ def admin_user_roles(user_id):
 def admin_sign_out_everywhere(user_id):
     if not PlainForm().validate_on_submit():
         abort(400)
-    ended = accounts.end_sessions(engine(), user_id)
+    with transaction(write=True) as conn:
+        ended = accounts.end_sessions(conn, user_id)
     audit("signed-out-everywhere", f"{user_id}: {ended}")
     flash(_("Logget ut overalt (%(n)s økter).", n=ended), "ok")
     return redirect(url_for("web.admin") + "#users")
@@ -194,8 +201,11 @@ def admin_create_user():
         flash(problems(form), "error")
         return _admin_page(form, 400)
     try:
-        accounts.create(engine(), form.username.data, form.display_name.data, form.roles.data,
-                        form.password.data or None, form.employee_id.data or None, _checked_units(form))
+        picked = _checked_units(form)
+        password_hash = accounts.hash_password(form.password.data) if form.password.data else None
+        with transaction(write=True) as conn:
+            accounts.create(conn, form.username.data, form.display_name.data, form.roles.data, password_hash,
+                            form.employee_id.data or None, picked)
     except accounts.AccountError as e:
         flash(str(e), "error")
         return _admin_page(form, 400)

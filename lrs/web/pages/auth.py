@@ -7,7 +7,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 
 from lrs import principal
-from lrs.store.db import engine
+from lrs.store.db import transaction
 from lrs.store.types import utcnow
 from lrs.web import LANGUAGES, accounts, idle_limit
 from lrs.web.guard import audit, login_required
@@ -25,15 +25,19 @@ def login():
     if form.validate_on_submit():
         limit = limits.parse(current_app.config["LOGIN_RATE_LIMIT"])
         window = timedelta(seconds=limit.get_expiry())
-        wait = accounts.sign_in_wait(engine(), form.username.data, request.remote_addr or "", limit.amount, window) \
-            if current_app.config["RATELIMIT_ENABLED"] else 0
+        address = request.remote_addr or ""
+        with transaction() as conn:
+            wait = accounts.sign_in_wait(conn, form.username.data, address, limit.amount, window) \
+                if current_app.config["RATELIMIT_ENABLED"] else 0
+            user = accounts.by_username(conn, form.username.data)
         if wait:
             minutes = math.ceil(wait / 60)
             flash(_("For mange innloggingsforsøk. Prøv igjen om %(n)s minutter.", n=minutes), "error")
             return render_template("login.html", form=form, oidc=_oidc_on()), 429, {"Retry-After": str(math.ceil(wait))}
-        user = accounts.check_password(engine(), form.username.data, form.password.data)
+        user = accounts.check_password(user, form.password.data)  # slow on purpose: after the transaction
         if user is None:
-            accounts.sign_in_failed(engine(), form.username.data, request.remote_addr or "", window)
+            with transaction(write=True) as conn:
+                accounts.sign_in_failed(conn, form.username.data, address, window)
             audit("sign-in-failed", form.username.data, user_id=None)
             flash(_("Feil brukernavn eller passord."), "error")
         else:
@@ -50,10 +54,11 @@ def _local(target: str, otherwise: str) -> str:
 def start_session(user: dict, how: str, **extra):
     """One session mechanism for every way of signing in: a server-side session, its id in the cookie. `extra`
     goes into the cookie's session too (an LTI launch marks the session framed by its platform)."""
+    with transaction(write=True) as conn:
+        session_id = accounts.start_session(conn, user["id"], idle_limit(current_app))
     session.clear()
     session.permanent = True
-    session.update(sid=accounts.start_session(engine(), user["id"], idle_limit(current_app)), lang=user["lang"],
-                   seen=int(utcnow().timestamp()), **extra)
+    session.update(sid=session_id, lang=user["lang"], seen=int(utcnow().timestamp()), **extra)
     audit("sign-in", how, user_id=user["id"])
 
 
@@ -62,7 +67,8 @@ def logout():
     if not PlainForm().validate_on_submit():
         abort(400)
     if principal.current():
-        accounts.end_session(engine(), session.get("sid", ""))
+        with transaction(write=True) as conn:
+            accounts.end_session(conn, session.get("sid", ""))
         audit("sign-out")
     session.clear()
     return redirect(url_for("web.login"))
@@ -87,7 +93,8 @@ def oidc_callback():
     token = client.authorize_access_token()
     claims = token.get("userinfo") or client.userinfo()
     config = current_app.config
-    user = accounts.by_oidc(engine(), claims["sub"], str(claims.get(config["OIDC_CLAIM"], "")), config["OIDC_MATCH"])
+    with transaction(write=True) as conn:  # the first sign-in binds the subject
+        user = accounts.by_oidc(conn, claims["sub"], str(claims.get(config["OIDC_CLAIM"], "")), config["OIDC_MATCH"])
     if user is None:
         audit("sign-in-failed", f"oidc {claims['sub']}", user_id=None)
         flash(_("Denne påloggingen er ikke knyttet til en bruker her."), "error")
