@@ -14,7 +14,7 @@ from lrs import create_app, scheduler
 from lrs.competence import imports
 from lrs.portal.tables import outbox
 from lrs.principal import Principal
-from lrs.programmes import EXAMPLES, service
+from lrs.programmes import EXAMPLES, readers, service
 from lrs.programmes.definition import SIM_SESSION, ProgrammeError
 from lrs.store.db import read_transaction, write_transaction
 from lrs.store.types import utcnow
@@ -69,7 +69,7 @@ def enrol_ola(app, months_ago=2):
 
 
 def progress_of(app, enrolment_id, who=ADMIN):
-    p = run(app, service.participant, who, enrolment_id, today(app), write=False)
+    p = run(app, readers.participant, who, enrolment_id, today(app), write=False)
     return p, {o["id"]: o for t in p["topics"] for o in t["objectives"]}
 
 
@@ -197,7 +197,7 @@ def test_a_voided_approval_reopens_the_objective(programmes, xapi):
     assert run(app, service.void, assessed["id"], KARI) == [again["id"], assessed["id"]]  # the approval goes too
     _, objectives = progress_of(app, enrolment_id)
     assert objectives["IM-001"]["state"] == "ready"
-    record = run(app, service.record, ADMIN, enrolment_id, today(app), write=False)
+    record = run(app, readers.record, ADMIN, enrolment_id, today(app), write=False)
     assert [(s["kind"], s["voided"] is not None) for s in record["history"]["signoffs"]] == [
         ("assessed", True), ("approved", True), ("approved", True)]
 
@@ -215,8 +215,8 @@ def test_a_transfer_keeps_the_record(programmes, xapi):
     # The new supervisor sees the trainee, with the assessment already made; the old one no longer does.
     with read_transaction(app.extensions["lrs.engine"]) as conn:
         settings = app.extensions["competence.settings"]
-        assert service.trainees(conn, settings, KARI, today(app)) == []
-        [trainee] = service.trainees(conn, settings, PER, today(app))
+        assert readers.trainees(conn, settings, KARI, today(app)) == []
+        [trainee] = readers.trainees(conn, settings, PER, today(app))
         assert trainee["employee_id"] == "E2" and [o["id"] for o in trainee["awaiting_approval"]] == ["IM-001"]
     with pytest.raises(service.Refused) as refused:
         progress_of(app, enrolment_id, KARI)
@@ -224,7 +224,7 @@ def test_a_transfer_keeps_the_record(programmes, xapi):
     _, objectives = progress_of(app, enrolment_id, PER)
     assert objectives["IM-001"]["state"] == "assessed"
     assert [a["done"] for a in objectives["IM-001"]["activities"]][2] == 2  # confirmed meetings still count
-    record = run(app, service.record, PER, enrolment_id, today(app), write=False)
+    record = run(app, readers.record, PER, enrolment_id, today(app), write=False)
     assert [(t["from_unit"], t["to_unit"], t["to_supervisor"]) for t in record["history"]["transfers"]] == [
         (None, "hjerte", "E1"), ("hjerte", "drift", "E3")]
     # Lise still leads (she is the enrolment's leader) and approves.
@@ -240,7 +240,7 @@ def test_behind_plan_and_supervisors_without_supervision_competence(programmes, 
     assert not progress_of(app, on_time)[0]["pace"]["behind"]
 
     with read_transaction(app.extensions["lrs.engine"]) as conn:
-        seen = service.overview(conn, app.extensions["competence.settings"], LISE, today(app))
+        seen = readers.overview(conn, app.extensions["competence.settings"], LISE, today(app))
     assert [(s["employee_id"], s["pace"]["behind"]) for s in seen["participants"]] == [("E2", True), ("E1", False)]
     # Enrolling put the supervision competence into each supervisor's plan; neither holds it yet.
     assert {(s["employee_id"], s["competence"]) for s in seen["supervisors_without_competence"]} == {
@@ -249,10 +249,10 @@ def test_behind_plan_and_supervisors_without_supervision_competence(programmes, 
     send(xapi, statement("E1", COMPLETED, "https://kurs.helse.example.no/veileder", days_ago(5)))
     process(app)
     with read_transaction(app.extensions["lrs.engine"]) as conn:
-        seen = service.overview(conn, app.extensions["competence.settings"], LISE, today(app))
+        seen = readers.overview(conn, app.extensions["competence.settings"], LISE, today(app))
         assert [s["employee_id"] for s in seen["supervisors_without_competence"]] == ["L1"]
         # A leader elsewhere sees nobody.
-        assert service.overview(conn, app.extensions["competence.settings"],
+        assert readers.overview(conn, app.extensions["competence.settings"],
                                 Principal("u-x", "E3", frozenset({"leader"}), frozenset({"drift"})),
                                 today(app))["participants"] == []
 
@@ -465,7 +465,7 @@ def test_erasing_a_participant_or_a_supervisor_keeps_the_programme_whole(program
     p, objectives = progress_of(app, enrolment_id)
     assert (p["enrolment"]["employee_id"], p["enrolment"]["supervisor_id"]) == (participant, supervisor)
     assert objectives["IM-001"]["state"] == "assessed"
-    record = run(app, service.record, ADMIN, enrolment_id, today(app), write=False)
+    record = run(app, readers.record, ADMIN, enrolment_id, today(app), write=False)
     assert "Kari Nordmann" not in str(record) and "E1" not in {t["to_supervisor"] for t in
                                                                record["history"]["transfers"]}
 

@@ -16,7 +16,7 @@ from marshmallow import Schema, fields
 from lrs import accesslog
 from lrs.csrf import credential_api
 from lrs.principal import Principal
-from lrs.programmes import service
+from lrs.programmes import readers, service
 from lrs.programmes.definition import ProgrammeError
 from lrs.store.db import transaction
 from lrs.store.types import utcnow
@@ -160,7 +160,7 @@ def enrolments():
 def enrolment(enrolment_id):
     """One participant's progress per objective, the sign-offs and the pace."""
     with transaction() as conn:
-        p = service.participant(conn, _settings(), _system(), enrolment_id, _settings().day(utcnow()))
+        p = readers.participant(conn, _settings(), _system(), enrolment_id, _settings().day(utcnow()))
     accesslog.note("programme-api", p["enrolment"]["employee_id"])
     return _dump(ProgressSchema().dump(p))
 
@@ -171,7 +171,7 @@ def statements(enrolment_id):
     their voidings), for another LRS to import."""
     with transaction() as conn:
         row = service.enrolment(conn, enrolment_id)
-        found = service.export_statements(conn, _system(), enrolment_id)
+        found = readers.export_statements(conn, _system(), enrolment_id)
     accesslog.note("programme-export", row.employee_id)
     return _dump(found)
 

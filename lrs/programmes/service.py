@@ -9,12 +9,11 @@ Every function takes the caller's connection (the caller owns the transaction). 
   a leader or committee, approve ("godkjent") assessed objectives (not ones they assessed themselves), transfer it
   and void sign-offs. Voiding reopens the objective."""
 import uuid
-from collections import defaultdict
 from datetime import date, datetime, time
 
 import orjson
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from lrs.competence import changes
 from lrs.competence import service as competence
@@ -189,7 +188,7 @@ def can_see(conn, who: Principal, row) -> bool:
         or leads(conn, who, row)
 
 
-def _visible(conn, who: Principal, enrolment_id: str):
+def visible(conn, who: Principal, enrolment_id: str):
     row = enrolment(conn, enrolment_id)
     if row is None:
         raise Refused(404, f"no enrolment {enrolment_id}")
@@ -203,7 +202,7 @@ def transfer(conn, settings, enrolment_id: str, who: Principal, unit_id: str | N
              note: str = "") -> dict:
     """Move a participant to another unit or trust, or give them another supervisor or leader: the record (entries,
     sign-offs) stays with the enrolment, and the move is kept in its history."""
-    row = _visible(conn, who, enrolment_id)
+    row = visible(conn, who, enrolment_id)
     if not leads(conn, who, row):
         raise Refused(403, "only the participant's leader or an admin can transfer them")
     unit_id = unit_id or row.unit_id
@@ -269,7 +268,7 @@ def _context(settings, prog: dict, row, signer: Principal | None) -> dict:
 def log_entry(conn, settings, enrolment_id: str, who: Principal, objective_id: str, kind: str, title: str,
               done_on: date, activity_code: str | None = None) -> str:
     """The participant logs a procedure or a supervision meeting; it counts once the supervisor confirms it."""
-    row = _visible(conn, who, enrolment_id)
+    row = visible(conn, who, enrolment_id)
     if who.employee_id != row.employee_id:
         raise Refused(403, "only the participant logs their own procedures and meetings")
     if kind not in ENTRY_KINDS:
@@ -297,7 +296,7 @@ def decide_entry(conn, settings, entry_id: str, who: Principal, confirm: bool) -
     entry = conn.execute(select(programme_entries).where(programme_entries.c.id == entry_id)).first()
     if entry is None:
         raise Refused(404, f"no entry {entry_id}")
-    row = _visible(conn, who, entry.enrolment_id)
+    row = visible(conn, who, entry.enrolment_id)
     if who.employee_id == row.employee_id:
         raise Refused(403, "nobody confirms their own entries")
     if who.employee_id != row.supervisor_id and not leads(conn, who, row):
@@ -328,7 +327,7 @@ def decide_entry(conn, settings, entry_id: str, who: Principal, confirm: bool) -
 
 # ------------------------------------------------------------------------------------------------ sign-off
 
-def _signoffs(conn, enrolment_id: str, live_only: bool = True) -> list:
+def signoffs(conn, enrolment_id: str, live_only: bool = True) -> list:
     query = select(programme_signoffs).where(programme_signoffs.c.enrolment_id == enrolment_id)
     if live_only:
         query = query.where(programme_signoffs.c.voided.is_(None))
@@ -341,14 +340,14 @@ def sign(conn, settings, enrolment_id: str, objective_id: str, kind: str, who: P
     participant with the signer. An approval is pushed to the competence portal (the outbox)."""
     if kind not in SIGNOFFS:
         raise Refused(400, f"kind is one of {', '.join(SIGNOFFS)}, not {kind}")
-    row = _visible(conn, who, enrolment_id)
+    row = visible(conn, who, enrolment_id)
     if who.employee_id == row.employee_id:
         raise Refused(403, "nobody assesses or approves their own objectives")
     prog = programme(conn, row.programme_code, row.programme_version)
     objective = _objective(prog, objective_id)
     if objective["assessment"] == "automatic":
         raise Refused(409, f"{objective_id} is achieved by its evidence alone; nobody signs it")
-    live = {s.kind: s for s in _signoffs(conn, enrolment_id) if s.objective_id == objective_id}
+    live = {s.kind: s for s in signoffs(conn, enrolment_id) if s.objective_id == objective_id}
     if kind in live:
         raise Refused(409, f"{objective_id} is already {kind}")
     if kind == "assessed":
@@ -390,14 +389,14 @@ def void(conn, settings, signoff_id: str, who: Principal) -> list[str]:
     signoff = conn.execute(select(programme_signoffs).where(programme_signoffs.c.id == signoff_id)).first()
     if signoff is None:
         raise Refused(404, f"no sign-off {signoff_id}")
-    row = _visible(conn, who, signoff.enrolment_id)
+    row = visible(conn, who, signoff.enrolment_id)
     if signoff.signed_by != who.user_id and not leads(conn, who, row):
         raise Refused(403, "only the signer or the participant's leader voids a sign-off")
     if signoff.voided is not None:
         raise Refused(409, "this sign-off is already voided")
     going = [signoff]
     if signoff.kind == "assessed":
-        going = [s for s in _signoffs(conn, row.id) if s.objective_id == signoff.objective_id
+        going = [s for s in signoffs(conn, row.id) if s.objective_id == signoff.objective_id
                  and s.kind == "approved"] + going
     now = utcnow()
     for s in going:
@@ -488,11 +487,11 @@ class _Evidence:
 
 
 def objective_progress(conn, settings, row, prog, objective, evidence: _Evidence | None = None,
-                       signoffs: list | None = None) -> dict:
+                       live_signoffs: list | None = None) -> dict:
     evidence = evidence or _Evidence(conn, settings, row, prog)
     activities = [{**a, **evidence.activity(objective["id"], i, a)} for i, a in enumerate(objective["activities"])]
     complete = all(a["met"] for a in activities)
-    live = {s.kind: s for s in (signoffs if signoffs is not None else _signoffs(conn, row.id))
+    live = {s.kind: s for s in (live_signoffs if live_signoffs is not None else signoffs(conn, row.id))
             if s.objective_id == objective["id"]}
     if objective["assessment"] == "automatic":
         state = "approved" if complete else None
@@ -534,27 +533,27 @@ def progress(conn, settings, row, today: date, people: dict | None = None, prog:
     for many enrolments at once."""
     prog = prog or programme(conn, row.programme_code, row.programme_version)
     evidence = _Evidence(conn, settings, row, prog)
-    signoffs = _signoffs(conn, row.id)
+    live = signoffs(conn, row.id)
     topics = [{"code": t["code"], "name_nb": t["name_nb"], "name_en": t["name_en"],
-               "objectives": [objective_progress(conn, settings, row, prog, o, evidence, signoffs)
+               "objectives": [objective_progress(conn, settings, row, prog, o, evidence, live)
                               for o in t["objectives"]]} for t in prog["topics"]]
     flat = [o for t in topics for o in t["objectives"]]
     if people is None:
-        people = _names(conn, [row.employee_id, row.supervisor_id, row.leader_id])
-    return {"enrolment": _enrolment_dict(row, people), "programme": {
+        people = names_of(conn, [row.employee_id, row.supervisor_id, row.leader_id])
+    return {"enrolment": enrolment_dict(row, people), "programme": {
                 "code": prog["code"], "version": prog["version"], "title_nb": prog["title_nb"],
                 "title_en": prog["title_en"], "supervisor_competence": prog.get("supervisor_competence")},
             "topics": topics, "pace": pace(row, flat, today),
             "entries": [dict(e._mapping) for e in evidence.entries]}
 
 
-def _names(conn, ids) -> dict[str, str]:
+def names_of(conn, ids) -> dict[str, str]:
     ids = [i for i in ids if i]
     return dict(conn.execute(select(employees.c.id, employees.c.name).where(employees.c.id.in_(ids))).all()) \
         if ids else {}
 
 
-def _enrolment_dict(row, people: dict) -> dict:
+def enrolment_dict(row, people: dict) -> dict:
     return {"id": row.id, "employee_id": row.employee_id, "name": people.get(row.employee_id),
             "programme_code": row.programme_code, "programme_version": row.programme_version,
             "unit_id": row.unit_id, "supervisor_id": row.supervisor_id,
@@ -566,100 +565,3 @@ def _enrolment_dict(row, people: dict) -> dict:
 def enrolments_of(conn, employee_id: str) -> list:
     return conn.execute(select(programme_enrolments).where(programme_enrolments.c.employee_id == employee_id)
                         .order_by(programme_enrolments.c.started_on)).all()
-
-
-def participant(conn, settings, who: Principal, enrolment_id: str, today: date) -> dict:
-    """One enrolment's progress, for whoever may see it."""
-    return progress(conn, settings, _visible(conn, who, enrolment_id), today)
-
-
-def _summaries(conn, settings, rows, today: date) -> tuple[list[dict], dict, dict]:
-    """Each enrolment's summary; the names of everyone in them and each programme version, read once for all
-    (not per enrolment). Returns (summaries, people, programmes by (code, version))."""
-    people = _names(conn, {i for r in rows for i in (r.employee_id, r.supervisor_id, r.leader_id)})
-    progs = {}
-    for r in rows:
-        if (r.programme_code, r.programme_version) not in progs:
-            progs[(r.programme_code, r.programme_version)] = programme(conn, r.programme_code, r.programme_version)
-    return [_summary(conn, settings, r, today, people, progs[(r.programme_code, r.programme_version)])
-            for r in rows], people, progs
-
-
-def _summary(conn, settings, row, today: date, people: dict, prog: dict) -> dict:
-    p = progress(conn, settings, row, today, people, prog)
-    flat = [o for t in p["topics"] for o in t["objectives"]]
-    return {**_enrolment_dict(row, people), "title_nb": p["programme"]["title_nb"],
-            "title_en": p["programme"]["title_en"], "pace": p["pace"],
-            "awaiting_assessment": [o for o in flat if o["state"] == "ready" and o["assessment"] == "supervisor"],
-            "awaiting_approval": [o for o in flat if o["state"] == "assessed"],
-            "awaiting_committee": [o for o in flat if o["state"] == "ready" and o["assessment"] == "committee"],
-            "pending_entries": [e for e in p["entries"] if e["state"] == "pending"]}
-
-
-def trainees(conn, settings, who: Principal, today: date) -> list[dict]:
-    """The supervisor's participants, each with what awaits the supervisor (entries to confirm, objectives to
-    assess), those with the most waiting first."""
-    if not who.employee_id:
-        return []
-    rows = conn.execute(select(programme_enrolments).where(programme_enrolments.c.supervisor_id == who.employee_id,
-                                                           programme_enrolments.c.state == "active")).all()
-    out, _, _ = _summaries(conn, settings, rows, today)
-    return sorted(out, key=lambda s: (-(len(s["pending_entries"]) + len(s["awaiting_assessment"])),
-                                      s["name"] or ""))
-
-
-def overview(conn, settings, who: Principal, today: date) -> dict:
-    """For a leader or the committee: the participants they lead, who is behind first, what awaits approval, and
-    the supervisors who do not hold their programme's supervision competence."""
-    led = led_unit_ids(conn, who)
-    rows = [r for r in conn.execute(select(programme_enrolments)
-                                    .where(programme_enrolments.c.state == "active")).all()
-            if leads(conn, who, r, led)]
-    summaries, people, progs = _summaries(conn, settings, rows, today)
-    summaries.sort(key=lambda s: (not s["pace"]["behind"], s["name"] or ""))
-    needed = defaultdict(set)  # competence -> supervisors
-    for r in rows:
-        code = progs[(r.programme_code, r.programme_version)].get("supervisor_competence")
-        if code and r.supervisor_id:
-            needed[code].add(r.supervisor_id)
-    lacking = []
-    for code, ids in sorted(needed.items()):
-        statuses = competence.competence_statuses(conn, ids, code)
-        lacking += [{"employee_id": i, "name": people.get(i), "competence": code, "status": statuses.get(i)}
-                    for i in sorted(ids) if statuses.get(i) not in HELD]
-    return {"participants": summaries, "behind": sum(s["pace"]["behind"] for s in summaries),
-            "supervisors_without_competence": lacking}
-
-
-def record(conn, settings, who: Principal, enrolment_id: str, today: date) -> dict:
-    """The printable record: progress, every sign-off (voided ones too), entries and moves."""
-    row = _visible(conn, who, enrolment_id)
-    p = progress(conn, settings, row, today)
-    p["history"] = {
-        "signoffs": [dict(s._mapping) for s in _signoffs(conn, row.id, live_only=False)],
-        "transfers": [dict(t._mapping) for t in conn.execute(
-            select(programme_transfers).where(programme_transfers.c.enrolment_id == row.id)
-            .order_by(programme_transfers.c.id)).all()]}
-    return p
-
-
-def export_statements(conn, who: Principal, enrolment_id: str) -> list[dict]:
-    """The programme's own learning records of this participant as xAPI statements another LRS can import: the
-    confirmed entries and the sign-offs (voided ones with their voiding statements), oldest first, without the
-    authority (the importing LRS sets its own)."""
-    row = _visible(conn, who, enrolment_id)
-    ids = [s for s in conn.execute(select(programme_entries.c.statement_id).where(
-        programme_entries.c.enrolment_id == row.id, programme_entries.c.statement_id.is_not(None))).scalars()]
-    for s in _signoffs(conn, row.id, live_only=False):
-        ids.append(s.statement_id)
-        if s.voiding_statement_id:
-            ids.append(s.voiding_statement_id)
-    if not ids:
-        return []
-    bodies = conn.execute(select(statements.c.body).where(statements.c.id.in_(ids))
-                          .order_by(statements.c.seq)).scalars()
-    return [{k: v for k, v in orjson.loads(b).items() if k != "authority"} for b in bodies]
-
-
-def count_enrolments(conn) -> int:
-    return conn.execute(select(func.count()).select_from(programme_enrolments)).scalar()

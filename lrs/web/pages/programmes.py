@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 
 from lrs import accesslog, principal
 from lrs.competence import service as competence
-from lrs.programmes import service
+from lrs.programmes import readers, service
 from lrs.store.db import transaction
 from lrs.web.guard import audit, login_required
 from lrs.web.pages.base import bp, settings, today
@@ -41,7 +41,7 @@ def programmes_home():
     who = principal.current()
     with transaction() as conn:
         mine = service.enrolments_of(conn, who.employee_id) if who.employee_id else []
-        supervising = bool(service.trainees(conn, settings(), who, today()))
+        supervising = bool(readers.trainees(conn, settings(), who, today()))
     if len(mine) == 1 and not supervising and not (who.has("leader") or who.has("admin")):
         return redirect(url_for("web.programme_participant", enrolment_id=mine[0].id))
     return render_template("programmes/home.html", mine=mine, supervising=supervising)
@@ -53,7 +53,7 @@ def programme_participant(enrolment_id):
     who = principal.current()
     try:
         with transaction() as conn:
-            p = service.participant(conn, settings(), who, enrolment_id, today())
+            p = readers.participant(conn, settings(), who, enrolment_id, today())
             row = service.enrolment(conn, enrolment_id)
             leads = service.leads(conn, who, row)
             units = competence.unit_tree(conn) if leads else []
@@ -171,7 +171,7 @@ def programme_transfer(enrolment_id):
 def programme_trainees():
     who = principal.current()
     with transaction() as conn:
-        trainees = service.trainees(conn, settings(), who, today())
+        trainees = readers.trainees(conn, settings(), who, today())
     for t in trainees:
         accesslog.note("programme-page", t["employee_id"])
     return render_template("programmes/trainees.html", trainees=trainees, form=PlainForm())
@@ -182,7 +182,7 @@ def programme_trainees():
 def programme_overview():
     who = principal.current()
     with transaction() as conn:
-        seen = service.overview(conn, settings(), who, today())
+        seen = readers.overview(conn, settings(), who, today())
         names = competence.competence_names(conn)  # the supervision competences by name, as the other pages
     for s in seen["participants"]:
         accesslog.note("programme-page", s["employee_id"])
@@ -194,7 +194,7 @@ def programme_overview():
 def programme_record(enrolment_id):
     try:
         with transaction() as conn:
-            p = service.record(conn, settings(), principal.current(), enrolment_id, today())
+            p = readers.record(conn, settings(), principal.current(), enrolment_id, today())
     except service.Refused as e:
         abort(e.status)
     accesslog.note("programme-export", p["enrolment"]["employee_id"])
@@ -208,7 +208,7 @@ def programme_export(enrolment_id):
     try:
         with transaction() as conn:
             row = service.enrolment(conn, enrolment_id)
-            found = service.export_statements(conn, principal.current(), enrolment_id)
+            found = readers.export_statements(conn, principal.current(), enrolment_id)
     except service.Refused as e:
         abort(e.status)
     accesslog.note("programme-export", row.employee_id)
