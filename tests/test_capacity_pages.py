@@ -89,6 +89,9 @@ def test_a_trust_admin_sets_targets_in_their_trust(region):
         r = client.post("/capacity/admin", data={"action": "save", "target_id": "T8"})
         assert r.status_code == 400  # no CSRF token
         assert "T6" in _page(client, "/capacity?unit=nord-akutt")
+        client.get("/lang/en")  # the form's choices in the page's language
+        page = _page(client, "/capacity/admin")
+        assert "HLR – CPR" in page and "Hjerte-lunge-redning" not in page
 
 
 def test_indicators_trend_and_drill_down(region):

@@ -19,7 +19,7 @@ from lrs.store.db import transaction
 from lrs.web import exports
 from lrs.web.guard import audit, login_required
 from lrs.web.pages import charts
-from lrs.web.pages.base import bp, today
+from lrs.web.pages.base import bp, name_of, today
 
 
 def level_labels() -> dict[str, str]:
@@ -159,8 +159,8 @@ def _target_form(conn, org, editable) -> TargetForm:
     form = TargetForm()
     form.unit.choices = [(u["id"], u["name"]) for u in org.units.values() if editable is None or u["id"] in editable]
     names = service.competence_names(conn)
-    form.competence.choices = [(c, f"{c} – {v['name_nb']}") for c, v in names.items()]
-    form.role.choices = [("", "–")] + [(r["code"], r["name_nb"]) for r in service.job_roles(conn)]
+    form.competence.choices = [(c, f"{c} – {name_of(v)}") for c, v in names.items()]
+    form.role.choices = [("", "–")] + [(r["code"], name_of(r)) for r in service.job_roles(conn)]
     return form
 
 

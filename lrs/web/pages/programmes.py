@@ -10,7 +10,7 @@ from lrs.competence import service as competence
 from lrs.programmes import readers, service
 from lrs.store.db import transaction
 from lrs.web.guard import audit, login_required
-from lrs.web.pages.base import bp, settings, today
+from lrs.web.pages.base import bp, name_of, settings, today
 from lrs.web.pages.forms import EntryForm, PlainForm, TransferForm, problems
 
 
@@ -63,7 +63,7 @@ def programme_participant(enrolment_id):
     own = who.employee_id == p["enrolment"]["employee_id"]
     objectives = [o for t in p["topics"] for o in t["objectives"]]
     entry_form = EntryForm()
-    entry_form.objective.choices = [(o["id"], f"{o['id']} {o['name_nb']}") for o in objectives
+    entry_form.objective.choices = [(o["id"], f"{o['id']} {name_of(o)}") for o in objectives
                                     if any(a["kind"] in ("procedure", "supervision") for a in o["activities"])]
     transfer_form = TransferForm(unit=row.unit_id, supervisor=row.supervisor_id or "", leader=row.leader_id or "")
     transfer_form.unit.choices = [(u["id"], u["name"]) for u in units]
