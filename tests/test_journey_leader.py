@@ -5,6 +5,7 @@ Screenshots: leder-oversikt (desktop), leder-oversikt-mobil, leder-avvis-mobil."
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser_support import axe_check, in_first_screen, menu, shoot, sign_in
 from tests.competence_support import days_ago
@@ -49,7 +50,8 @@ def test_leader_sees_counts_first_filters_and_rejects_with_a_reason(site, new_pa
     # a count is a filter: "har noe som går ut snart" lists Ola (his HLR is 340 days old)
     leader.get_by_role("link", name=re.compile(r"^1 har noe som går ut snart$")).click()
     matrix = leader.get_by_role("region", name="Kompetansematrise")
-    assert matrix.get_by_role("rowheader").all_inner_texts() == ["Ola Hansen"]
+    # the click starts a page load: expect waits for the filtered page, where reading at once could see none
+    expect(matrix.get_by_role("rowheader")).to_have_text(["Ola Hansen"])
     assert leader.get_by_text("Viser 1–1 av 1 personer.").is_visible()
     # the header row and the name column stay put when the matrix scrolls (CSS sticky)
     for cell in (matrix.get_by_role("columnheader", name="Ansatt"), matrix.get_by_role("rowheader").first):

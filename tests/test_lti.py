@@ -209,8 +209,8 @@ def test_a_launch_without_an_employee_number_lands_where_signing_in_would(app, m
     """Matched by user name, a person who is nobody's employee lands on the sign-in's start page for their roles
     (the one LANDING map); page=leader still takes an admin to the overview, and an employee to their plan."""
     engine = app.extensions["lrs.engine"]
-    accounts.create(engine, "leo", "Leo Leder", ["leader"], PASSWORD, led_units=["med"])
     with engine.begin() as conn:
+        accounts.create(conn, "leo", "Leo Leder", ["leader"], password_hash(), led_units=["med"])
         service.update_platform(conn, registered, match_field="username")
     landed = {}
     for name, custom in (("admin", {}), ("leo", {}), ("ingrid", {}), ("kari", {}), ("admin", {"page": "leader"})):
