@@ -51,6 +51,8 @@ class RequestBufferingWorker(gthread.ThreadWorker):
         if self.cfg.is_ssl or getattr(conn, "is_http2", False) or self._arrived(conn):
             conn.lrs_buffer, conn.lrs_since = b"", None  # the next request on this connection is waited for anew
             return super().handle(conn)
+        if getattr(conn, "lrs_gone", False):
+            return False  # the client left before its request was whole: closed, nothing of it reaches the app
         since = getattr(conn, "lrs_since", None)
         if since is not None and time.monotonic() - since > self._config().get("REQUEST_SECONDS", 10):
             try:
@@ -75,8 +77,12 @@ class RequestBufferingWorker(gthread.ThreadWorker):
                 return False
             except OSError:
                 chunk = b""
-            if not chunk:  # the client closed: the parser finds out and closes too
-                break
+            if not chunk:
+                # The client closed before its request was whole (killed between head and body, say). Handed on,
+                # gunicorn's parser would give the app the body cut short (it reads to EOF and werkzeug trusts it,
+                # wsgi.input_terminated), and a PUT would store a truncated document.
+                conn.lrs_gone = True
+                return False
             got += chunk
         head_end = got.find(b"\r\n\r\n")
         if getattr(conn, "lrs_continued", False) and head_end >= 0:

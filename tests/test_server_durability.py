@@ -355,6 +355,30 @@ def test_slow_and_stalled_requests_get_their_answers(tmp_path, worker_id):
             server.stop()
 
 
+def test_a_client_that_leaves_halfway_through_its_body_stores_nothing(tmp_path, worker_id):
+    """Killed between the head and the end of the body (a bridge killed mid-PUT): the server must not hand the
+    app the body cut short, which a PUT would keep as a truncated document."""
+    with database("sqlite", tmp_path, worker_id, "_gone") as url, running(url, workers=1, threads=2) as server:
+        key, secret = server.credential("all")
+        where = "activityId=https://moodle.example.no/site&profileId=checkpoint"
+        doc = json.dumps({"last_log_id": 12345}).encode()
+        for sent in (0, len(doc) // 2):  # only the head, then the head and half the body
+            head = request_head(key, secret, len(doc)).replace(
+                b"POST /xapi/statements", b"PUT /xapi/activities/profile?" + where.encode()).replace(
+                b"\r\n\r\n", b"\r\nIf-None-Match: *\r\n\r\n")
+            with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+                sock.sendall(head + doc[:sent])
+                time.sleep(0.2)  # the head has arrived and waits for its body
+            time.sleep(0.3)
+            r = session(key, secret).get(f"{server.url}/xapi/activities/profile?{where}")
+            assert r.status_code == 404, (sent, r.status_code, r.content)
+        # the same request sent whole is stored
+        r = session(key, secret).put(f"{server.url}/xapi/activities/profile?{where}", data=doc,
+                                     headers={"Content-Type": "application/json", "If-None-Match": "*"})
+        assert r.status_code == 204, r.text
+        assert session(key, secret).get(f"{server.url}/xapi/activities/profile?{where}").json() == {"last_log_id": 12345}
+
+
 def read_answer(sock) -> bytes:
     """An HTTP answer with a Content-Length body, read whole."""
     out = b""
