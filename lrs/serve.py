@@ -48,10 +48,11 @@ class RequestBufferingWorker(gthread.ThreadWorker):
 
     def handle(self, conn):
         # gunicorn's own TLS and HTTP/2 are served as by gthread (their bytes are not HTTP/1 heads to look at).
-        if self.cfg.is_ssl or getattr(conn, "is_http2", False) or self._arrived(conn):
+        arrived = self.cfg.is_ssl or getattr(conn, "is_http2", False) or self._arrived(conn)
+        if arrived:
             conn.lrs_buffer, conn.lrs_since = b"", None  # the next request on this connection is waited for anew
             return super().handle(conn)
-        if getattr(conn, "lrs_gone", False):
+        if arrived is None:
             return False  # the client left before its request was whole: closed, nothing of it reaches the app
         since = getattr(conn, "lrs_since", None)
         if since is not None and time.monotonic() - since > self._config().get("REQUEST_SECONDS", 10):
@@ -62,8 +63,9 @@ class RequestBufferingWorker(gthread.ThreadWorker):
             return False  # closed
         return gthread._DEFER  # back to the poller until more arrives
 
-    def _arrived(self, conn) -> bool:
-        """Read what the client has sent so far without waiting; hand it to the parser once the request is in."""
+    def _arrived(self, conn) -> bool | None:
+        """Read what the client has sent so far without waiting; hand it to the parser once the request is in.
+        False: not yet; None: the client closed before it was."""
         got = bytearray(getattr(conn, "lrs_buffer", b""))
         if conn.parser is not None:  # a kept-alive connection: the parser may hold read-ahead bytes
             got += conn.parser.unreader.take_buffered()
@@ -81,8 +83,7 @@ class RequestBufferingWorker(gthread.ThreadWorker):
                 # The client closed before its request was whole (killed between head and body, say). Handed on,
                 # gunicorn's parser would give the app the body cut short (it reads to EOF and werkzeug trusts it,
                 # wsgi.input_terminated), and a PUT would store a truncated document.
-                conn.lrs_gone = True
-                return False
+                return None
             got += chunk
         head_end = got.find(b"\r\n\r\n")
         if getattr(conn, "lrs_continued", False) and head_end >= 0:
