@@ -21,7 +21,7 @@ def register_evidence(page, title):
     page.get_by_label("Hva gjennomførte du?").fill(title)
     page.get_by_label("Dato gjennomført").fill(days_ago(5).date().isoformat())
     page.get_by_role("button", name="Registrer", exact=True).click()
-    assert page.get_by_text("Registrert. Lederen din får den til attestering.").is_visible()
+    expect(page.get_by_text("Registrert. Lederen din får den til attestering.")).to_be_visible()  # after the load
 
 
 def counts_in_first_screen(page):
