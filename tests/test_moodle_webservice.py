@@ -382,6 +382,7 @@ def test_the_rules_api_checks_who_is_asking_and_what_is_sent(trust, client_for):
 
 def test_the_app_runs_the_bridge_as_a_job_once_per_slot(db_url, tmp_path, hospital):
     from lrs import create_app, scheduler
+    from lrs.store.types import utcnow
     from tests.competence_support import load_trust
     path = tmp_path / "bridge.yaml"
     path.write_text(yaml.safe_dump({
@@ -398,8 +399,10 @@ def test_the_app_runs_the_bridge_as_a_job_once_per_slot(db_url, tmp_path, hospit
         completed = ago(1)
         hospital.activity_done[(2, 10, 21)] = hospital.activity_done[(2, 10, 22)] = completed
         hospital.course_done[(2, 10)] = completed
-        assert scheduler.run(app, job.JOB_ID)
-        assert not scheduler.run(app, job.JOB_ID)  # another instance's turn is the same slot: it skips
+        # One moment for both turns: two clock readings could fall either side of a slot's boundary
+        moment = utcnow()
+        assert scheduler.run(app, job.JOB_ID, moment)
+        assert not scheduler.run(app, job.JOB_ID, moment)  # another instance's turn is the same slot: it skips
         with app.app_context():
             from sqlalchemy import select
             with app.extensions["lrs.engine"].connect() as conn:
