@@ -19,7 +19,22 @@ class _Gunicorn(BaseApplication):
 
     def load(self):
         from lrs import create_app
-        return create_app()
+        app = create_app()
+        app.wsgi_app = _streamed_bodies_checked(app.wsgi_app)
+        return app
+
+
+def _streamed_bodies_checked(wsgi_app):
+    """A body larger than the worker waits for (RequestBufferingWorker.enough) streams to the app, and gunicorn's
+    reader ends it early, without a word, if the client leaves halfway (wsgi.input_terminated, which werkzeug
+    trusts). Without that mark werkzeug reads such a body through a LimitedStream of its Content-Length, which
+    answers a body cut short with 400 (ClientDisconnected) instead of handing the app what came."""
+    def app(environ, start_response):
+        if (int(environ.get("CONTENT_LENGTH") or 0) > RequestBufferingWorker.enough
+                and "HTTP_TRANSFER_ENCODING" not in environ):
+            environ.pop("wsgi.input_terminated", None)
+        return wsgi_app(environ, start_response)
+    return app
 
 
 _CONTENT_LENGTH = re.compile(rb"\r\ncontent-length:[ \t]*(\d+)")

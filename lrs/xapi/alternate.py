@@ -31,7 +31,10 @@ class AlternateRequestSyntax:
         length = int(environ.get("CONTENT_LENGTH") or 0)
         if length > self.max_body:
             return self._reject(environ, "request body too large")
-        form = parse_qsl(environ["wsgi.input"].read(length).decode("utf-8"), keep_blank_values=True)
+        body = environ["wsgi.input"].read(length)
+        if len(body) < length:  # the client left halfway: what came is not the request it meant
+            return self._reject(environ, "the request body ended before its Content-Length")
+        form = parse_qsl(body.decode("utf-8"), keep_blank_values=True)
         new = {k: v for k, v in environ.items() if k not in ("CONTENT_TYPE", "CONTENT_LENGTH")}
         new["REQUEST_METHOD"] = method
         new["xapi.alternate_syntax"] = True
