@@ -187,7 +187,8 @@ def _save(conn, batch, parts, voiding="permissive"):
         ia, ib = inherited.get(p.id, ((), ()))
         agent_rows += a + [{**r, "seq": seq} for r in ia]
         activity_rows += b + [{**r, "seq": seq} for r in ib]
-    bulk_insert(conn, (statements, rows), (statement_agent, agent_rows), (statement_activity, activity_rows))
+    bulk_insert(conn, (statements, rows), (statement_agent, agent_rows), (statement_activity, activity_rows),
+                seqs=(statements, {"seq", "profile"}))
     written = activity_store.record(conn, definitions)
 
     # Voiding: statements voided by this batch, and statements of this batch voided by one stored earlier.
