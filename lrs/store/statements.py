@@ -99,29 +99,34 @@ def _stored_or_voided(conn, ids: list) -> list[tuple]:
                              f"WHERE ref_target IN ({marks}) AND is_voiding", ids + ids)
 
 
-def _lock_ids(conn, batch) -> None:
-    """PostgreSQL: writers touching the same statement ids (as ids or as StatementRef targets) take turns, in one
-    order for all (no deadlocks), and each sees what the one before it committed. SQLite writers take turns anyway."""
+def _lock_and_check(conn, batch, ids: list) -> list[tuple]:
+    """_stored_or_voided(ids), on PostgreSQL after taking advisory locks: writers touching the same statement ids
+    (as ids or as StatementRef targets) take turns, in one order for all (no deadlocks), and each sees what the one
+    before it committed. Both in one round trip, through lrs_lock_and_check (migration 0019). SQLite writers take
+    turns anyway."""
     if conn.dialect.name != "postgresql":
-        return
+        return _stored_or_voided(conn, ids) if ids else []
     keys = {p.id for p in batch if p.given_id}
     keys |= {p.stmt["object"]["id"].lower() for p in batch if p.stmt["object"].get("objectType") == "StatementRef"}
-    if keys:  # the keys as scalars (VALUES), which psycopg encodes in C; an array it encodes in Python
-        driver_rows(conn, "SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtext(k) AS h FROM (VALUES "
-                          + ", ".join(["(?)"] * len(keys)) + ") AS given(k) ORDER BY 1) AS ordered", sorted(keys))
+    if not keys:  # (every given id is a key)
+        return []
+    # The values as scalars (ARRAY[...]), which psycopg encodes in C; a list it would encode in Python.
+    return driver_rows(conn, f"SELECT * FROM lrs_lock_and_check(ARRAY[{', '.join('?' * len(keys))}]::text[], "
+                             f"ARRAY[{', '.join('?' * len(ids))}]::text[])", sorted(keys) + ids)
 
 
 def _save(conn, batch, parts, voiding="permissive"):
-    _lock_ids(conn, batch)
     # One query for both: which ids are stored already, and which are targets of voiding statements stored earlier.
     stored, voided_early = {}, {}  # voided_early: id -> credentials that stored a voiding statement targeting it
     given = [p.id for p in batch if p.given_id]
-    for i in range(0, len(given), _CHUNK):
-        for sid, content_hash, credential_id in _stored_or_voided(conn, given[i:i + _CHUNK]):
-            if content_hash is None:
-                voided_early.setdefault(sid, set()).add(credential_id)
-            else:
-                stored[sid] = content_hash
+    found = _lock_and_check(conn, batch, given[:_CHUNK])
+    for i in range(_CHUNK, len(given), _CHUNK):
+        found += _stored_or_voided(conn, given[i:i + _CHUNK])
+    for sid, content_hash, credential_id in found:
+        if content_hash is None:
+            voided_early.setdefault(sid, set()).add(credential_id)
+        else:
+            stored[sid] = content_hash
     new = []
     for p in batch:
         if p.id in stored:
