@@ -19,9 +19,7 @@ class _Gunicorn(BaseApplication):
 
     def load(self):
         from lrs import create_app
-        app = create_app()
-        app.wsgi_app = _streamed_bodies_checked(app.wsgi_app)
-        return app
+        return create_app()
 
 
 def _streamed_bodies_checked(wsgi_app):
@@ -52,6 +50,11 @@ class RequestBufferingWorker(gthread.ThreadWorker):
     `lrs run` on its own.)"""
 
     enough = 64 * 1024
+
+    def load_wsgi(self):
+        super().load_wsgi()
+        self.app_config = getattr(self.wsgi, "config", {})  # the served app's settings (lrs/config.py), if ours
+        self.wsgi = _streamed_bodies_checked(self.wsgi)
 
     def notify(self):
         """The heartbeat the arbiter checks against `timeout` (60 s): once a second, not on every turn of the event
@@ -130,8 +133,7 @@ class RequestBufferingWorker(gthread.ThreadWorker):
         return self._config().get("MAX_CONTENT_LENGTH") or 2 ** 63
 
     def _config(self):
-        """The served app's settings (lrs/config.py); none for another WSGI app."""
-        return getattr(self.wsgi, "config", {})
+        return getattr(self, "app_config", {})
 
 
 def serve(host: str, port: int, workers: int, threads: int = 4) -> None:
