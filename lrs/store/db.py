@@ -187,12 +187,12 @@ _VALUES_UP_TO = 100
 
 def _pg_insert(conn, inserts, seqs):
     values = sum(len(rows) * len(rows[0]) for _, rows in inserts) <= _VALUES_UP_TO
-    parts, params = [], {}
+    ctes, writes, params = [], [], {}
     if seqs:  # the stand-ins -1..-n become the n sequence values taken here, in order (see reserve_seqs)
         seq_table, seq_columns = seqs
         params["seq_n"] = next(len(rows) for table, rows in inserts if table is seq_table)
-        parts.append(f"s AS (SELECT array_agg(nextval('{seq_table.name}_seq_seq') ORDER BY o) AS seqs "
-                     f"FROM generate_series(1, %(seq_n)s) AS o)")
+        ctes.append(f"s AS (SELECT array_agg(nextval('{seq_table.name}_seq_seq') ORDER BY o) AS seqs "
+                    f"FROM generate_series(1, %(seq_n)s) AS o)")
     for i, (table, rows) in enumerate(inserts):
         names = list(rows[0])
         if values:
@@ -212,13 +212,12 @@ def _pg_insert(conn, inserts, seqs):
             picked = ", ".join(f"CASE WHEN v.{n} < 0 THEN s.seqs[-v.{n}] ELSE v.{n} END" if n in seq_columns
                                else f"v.{n}" for n in names)
             source = f"SELECT {picked} FROM ({source}) AS v({columns}), s"
-        parts.append(f"INSERT INTO {table.name} ({columns}) {source}")
+        writes.append(f"INSERT INTO {table.name} ({columns}) {source}")
     # Data-modifying WITH parts all run, in the one statement.
-    *before, last = parts
-    sql = "".join(("WITH " if i == 0 else ", ") + (q if q.startswith("s AS") else f"w{i} AS ({q})")
-                  for i, q in enumerate(before))
+    *first, last = writes
+    ctes += [f"w{i} AS ({q})" for i, q in enumerate(first)]
     with conn.connection.driver_connection.cursor() as cursor:
-        cursor.execute(f"{sql} {last}", params)
+        cursor.execute((f"WITH {', '.join(ctes)} " if ctes else "") + last, params)
 
 
 def reserve_seqs(conn, table, n: int) -> list[int]:
