@@ -92,7 +92,8 @@ def _in_chunks(conn, query_for, values):
 def _stored_or_voided(conn, ids: list) -> list[tuple]:
     """(id, content hash, credential) of the ids stored already, and (id, None, credential of the voiding
     statement) of those that voiding statements stored earlier target. Straight through the driver: it runs on
-    every write."""
+    every write. Its twin for PostgreSQL's first chunk is the read in lrs_lock_and_check (migration 0019): a change
+    to one is a change to both (a new migration replacing the function)."""
     marks = ", ".join("?" * len(ids))
     return driver_rows(conn, f"SELECT id, content_hash, credential_id FROM statements WHERE id IN ({marks}) "
                              f"UNION ALL SELECT ref_target, NULL, credential_id FROM statements "
