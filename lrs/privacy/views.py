@@ -32,13 +32,11 @@ def mine():
                            yesterday=today - timedelta(days=1))
 
 
-@bp.get("/privacy/employees/<employee_id>/export.<fmt>")
+@bp.get("/privacy/employees/<employee_id>/export.<any(json, html):fmt>")
 @login_required()
 def export_person(employee_id, fmt):
     """Everything about one employee: the person themselves, or an admin."""
     who = principal.current()
-    if fmt not in ("json", "html"):
-        abort(404)
     if who.employee_id != employee_id and not who.has("admin"):
         abort(403)
     with transaction() as conn:

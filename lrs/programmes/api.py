@@ -116,15 +116,11 @@ class ProgressSchema(Schema):
     pace = fields.Nested(PaceSchema)
 
 
-def _dump(obj):
-    return json_response(obj)
-
-
 @bp.get("")
 def list_programmes():
     """The programmes, newest version of each."""
     with transaction() as conn:
-        return _dump({"programmes": service.list_programmes(conn)})
+        return json_response({"programmes": service.list_programmes(conn)})
 
 
 @bp.get("/<code>")
@@ -137,7 +133,7 @@ def one_programme(code):
         found = service.programme(conn, code, int(version) if version else None)
     if found is None:
         raise XAPIError(404, f"no programme {code}" + (f" version {version}" if version else ""))
-    return _dump(found)
+    return json_response(found)
 
 
 @bp.get("/enrolments")
@@ -153,7 +149,7 @@ def enrolments():
             p = service.progress(conn, _settings(), row, today)
             out.append({**EnrolmentSchema().dump(p["enrolment"]), "pace": p["pace"]})
     accesslog.note("programme-api", employee_id)
-    return _dump({"enrolments": out})
+    return json_response({"enrolments": out})
 
 
 @bp.get("/enrolments/<enrolment_id>")
@@ -162,7 +158,7 @@ def enrolment(enrolment_id):
     with transaction() as conn:
         p = readers.participant(conn, _settings(), _system(), enrolment_id, _settings().day(utcnow()))
     accesslog.note("programme-api", p["enrolment"]["employee_id"])
-    return _dump(ProgressSchema().dump(p))
+    return json_response(ProgressSchema().dump(p))
 
 
 @bp.get("/enrolments/<enrolment_id>/statements")
@@ -173,7 +169,7 @@ def statements(enrolment_id):
         row = service.enrolment(conn, enrolment_id)
         found = readers.export_statements(conn, _system(), enrolment_id)
     accesslog.note("programme-export", row.employee_id)
-    return _dump(found)
+    return json_response(found)
 
 
 _DOCUMENTED = [

@@ -26,14 +26,14 @@ from flask import Response, current_app, g, request
 from marshmallow import RAISE, Schema, ValidationError, fields
 from werkzeug.http import parse_etags
 
-from lrs.model.agents import ifi
-from lrs.model.validation import (StatementError, validate_activity_id, validate_agent, validate_timestamp,
+from lrs.model.validation import (StatementError, validate_activity_id, validate_timestamp,
                                   validate_uuid)
 from lrs.store import db
 from lrs.store import documents as store
 from lrs.xapi import bp
 from lrs.xapi.auth import require
 from lrs.xapi.errors import XAPIError, bad_request, check_depth, too_deep
+from lrs.xapi.params import AgentParam, field_check
 
 _OCTET = "application/octet-stream"
 
@@ -73,48 +73,17 @@ AGENT_PROFILE = _Resource(store.AGENT_PROFILE, "/agents/profile", "profileId", "
 
 # ------------------------------------------------------------------------------------------------ parameters
 
-def _field_check(validate, *args):
-    """Run a validator of lrs.model.validation; its StatementError becomes the parameter's ValidationError."""
-    try:
-        validate(*args)
-    except StatementError as e:
-        raise ValidationError(str(e))
-
-
 class _ActivityId(fields.String):
     def _deserialize(self, value, attr, data, **kwargs):
         value = super()._deserialize(value, attr, data, **kwargs)
-        _field_check(validate_activity_id, value, attr)
+        field_check(validate_activity_id, value, attr)
         return value
-
-
-class _AgentParam(fields.Field):
-    """A JSON Agent (or identified Group, where allowed): deserialized to its inverse functional identifier."""
-
-    def __init__(self, groups: bool, **kwargs):
-        super().__init__(**kwargs)
-        self.groups = groups
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        try:
-            agent = orjson.loads(value)
-        except orjson.JSONDecodeError:
-            raise ValidationError('must be a JSON Agent, e.g. {"mbox": "mailto:kari@example.no"}')
-        if not isinstance(agent, dict):
-            raise ValidationError("must be a JSON object (an Agent)")
-        _field_check(validate_agent, agent, attr, g.xapi_version)
-        if agent.get("objectType") == "Group" and not self.groups:
-            raise ValidationError("must be an Agent, not a Group (put an identified Group's identifier in an Agent)")
-        key = ifi(agent)
-        if key is None:
-            raise ValidationError("an anonymous Group has no identifier to keep documents under; give an Agent")
-        return key
 
 
 class _Registration(fields.String):
     def _deserialize(self, value, attr, data, **kwargs):
         value = super()._deserialize(value, attr, data, **kwargs)
-        _field_check(validate_uuid, value, attr)
+        field_check(validate_uuid, value, attr)
         return str(uuid.UUID(value))
 
 
@@ -152,7 +121,8 @@ def _schema(res: _Resource, method: str, single: bool) -> type[Schema]:
     if res.activity:
         spec["activityId"] = _ActivityId(required=True, error_messages=_REQUIRED)
     if res.agent:
-        spec["agent"] = _AgentParam(res.groups, required=True, error_messages=_REQUIRED)
+        spec["agent"] = AgentParam(res.groups, "an anonymous Group has no identifier to keep documents under; "
+                                   "give an Agent", required=True, error_messages=_REQUIRED)
     if res.registration:
         spec["registration"] = _Registration()
     if single:

@@ -2,6 +2,7 @@
 import logging
 import re
 import uuid
+from datetime import datetime, timezone
 
 import orjson
 from flask import Response, current_app, g, request, url_for
@@ -9,15 +10,15 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from lrs import registry
-from lrs.model.agents import ifi
 from lrs.model.formats import canonical, ids_only
-from lrs.model.validation import StatementError, validate_agent, validate_statement
+from lrs.model.validation import StatementError, validate_statement
 from lrs.store import db
 from lrs.store import statements as store
 from lrs.xapi import attachments as att
 from lrs.xapi import bp, consistent_through
 from lrs.xapi.auth import require
 from lrs.xapi.errors import XAPIError, bad_request, parse_json
+from lrs.xapi.params import AgentParam
 
 _JSON = "application/json"
 log = logging.getLogger(__name__)
@@ -147,25 +148,8 @@ def _is_uuid(value) -> bool:
 
 # ------------------------------------------------------------------------------------------------ reading
 
-class _AgentParam(fields.Field):
-    def _deserialize(self, value, attr, data, **kwargs):
-        try:
-            agent = orjson.loads(value)
-        except orjson.JSONDecodeError:
-            raise ValidationError("must be a JSON Agent or identified Group, e.g. {\"mbox\": \"mailto:kari@example.no\"}")
-        try:
-            validate_agent(agent, attr, g.xapi_version)
-        except StatementError as e:
-            raise ValidationError(str(e))
-        key = ifi(agent)
-        if key is None:
-            raise ValidationError("an anonymous Group cannot be queried for; give an inverse functional identifier")
-        return key
-
-
 class _Timestamp(fields.Field):
     def _deserialize(self, value, attr, data, **kwargs):
-        from datetime import datetime, timezone
         try:
             t = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
@@ -194,7 +178,7 @@ class QuerySchema(Schema):
 
     statementId = fields.String(validate=_uuid_param)
     voidedStatementId = fields.String(validate=_uuid_param)
-    agent = _AgentParam()
+    agent = AgentParam(True, "an anonymous Group cannot be queried for; give an inverse functional identifier")
     verb = _Iri()
     activity = _Iri()
     registration = fields.String(validate=_uuid_param)

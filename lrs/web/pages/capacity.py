@@ -107,11 +107,9 @@ EXPORT_HEADER = ("target_id", "unit_id", "unit", "competence", "role", "per", "m
                  "now", "level", "short_from", "renew", "renew_by", "train", "train_by")
 
 
-@bp.get("/capacity/export.<fmt>")
+@bp.get("/capacity/export.<any(csv, xlsx):fmt>")
 @login_required(*access.READERS)
 def capacity_export(fmt):
-    if fmt not in ("csv", "xlsx"):
-        abort(404)
     who = principal.current()
     with transaction() as conn:
         org, unit = _scope(conn, who)
@@ -258,11 +256,9 @@ def indicators_page():
                            competence=competence, names=names)
 
 
-@bp.get("/indicators/export.<fmt>")
+@bp.get("/indicators/export.<any(csv, xlsx):fmt>")
 @login_required(*access.READERS)
 def indicators_export(fmt):
-    if fmt not in ("csv", "xlsx"):
-        abort(404)
     who = principal.current()
     with transaction() as conn:
         org, unit = _scope(conn, who)

@@ -89,12 +89,10 @@ def _matrix_rows(view) -> Markup:
     return Markup("\n".join(out))
 
 
-@bp.get("/leader/export.<fmt>")
+@bp.get("/leader/export.<any(csv, xlsx):fmt>")
 @login_required("leader", "admin")
 def leader_export(fmt):
     """The listed people's requirements, one row per person and requirement, with the page's filters."""
-    if fmt not in ("csv", "xlsx"):
-        abort(404)
     who = principal.current()
     with read_transaction(engine()) as conn:
         unit, units = _leader_unit(conn, who)

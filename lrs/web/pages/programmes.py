@@ -29,8 +29,23 @@ def _signer_name() -> str:
     return user.get("display_name") or ""
 
 
-def _refused(e: service.Refused, back: str):
-    flash(_("Det gikk ikke: %(why)s", why=str(e)), "error")
+def _act(action, *args, back: str):
+    """Run a service action in a write transaction; a refusal (service.Refused) is said on the page it came from.
+    Returns that page's redirect if refused, else None."""
+    try:
+        with transaction(write=True) as conn:
+            action(conn, settings(), *args)
+    except service.Refused as e:
+        flash(_("Det gikk ikke: %(why)s", why=str(e)), "error")
+        return redirect(back)
+    return None
+
+
+def _invalid(form, back: str):
+    """The page it came from, saying what is wrong, if the form is not filled in right; else None."""
+    if form.validate_on_submit():
+        return None
+    flash(_("Skjemaet er ikke riktig utfylt: ") + problems(form), "error")
     return redirect(back)
 
 
@@ -79,15 +94,11 @@ def programme_log_entry(enrolment_id):
     back = url_for("web.programme_participant", enrolment_id=enrolment_id, _anchor="registrer")
     form = EntryForm()
     form.objective.choices = [(request.form.get("objective", ""), "")]
-    if not form.validate_on_submit():
-        flash(_("Skjemaet er ikke riktig utfylt: ") + problems(form), "error")
-        return redirect(back)
-    try:
-        with transaction(write=True) as conn:
-            service.log_entry(conn, settings(), enrolment_id, principal.current(), form.objective.data,
-                              form.kind.data, form.title.data, form.done_on.data)
-    except service.Refused as e:
-        return _refused(e, back)
+    if invalid := _invalid(form, back):
+        return invalid
+    if refused := _act(service.log_entry, enrolment_id, principal.current(), form.objective.data, form.kind.data,
+                       form.title.data, form.done_on.data, back=back):
+        return refused
     flash(_("Registrert. Veilederen din bekrefter den."), "ok")
     return redirect(back)
 
@@ -100,12 +111,9 @@ def programme_decide_entry(entry_id):
         back = url_for("web.programme_trainees")
     if not PlainForm().validate_on_submit():
         abort(400)
-    try:
-        with transaction(write=True) as conn:
-            service.decide_entry(conn, settings(), entry_id, principal.current(),
-                                 request.form.get("decision") == "confirm")
-    except service.Refused as e:
-        return _refused(e, back)
+    if refused := _act(service.decide_entry, entry_id, principal.current(),
+                       request.form.get("decision") == "confirm", back=back):
+        return refused
     flash(_("Bekreftet.") if request.form.get("decision") == "confirm" else _("Avvist."), "ok")
     return redirect(back)
 
@@ -117,11 +125,8 @@ def programme_sign(enrolment_id):
     if not PlainForm().validate_on_submit():
         abort(400)
     objective, kind = request.form.get("objective", ""), request.form.get("kind", "")
-    try:
-        with transaction(write=True) as conn:
-            service.sign(conn, settings(), enrolment_id, objective, kind, principal.current(), _signer_name())
-    except service.Refused as e:
-        return _refused(e, back)
+    if refused := _act(service.sign, enrolment_id, objective, kind, principal.current(), _signer_name(), back=back):
+        return refused
     audit(f"programme-{kind}", f"{enrolment_id} {objective}")
     flash(_("%(objective)s er vurdert som oppnådd.", objective=objective) if kind == "assessed"
           else _("%(objective)s er godkjent.", objective=objective), "ok")
@@ -136,11 +141,8 @@ def programme_void(signoff_id):
         url_for("web.programmes_home")
     if not PlainForm().validate_on_submit():
         abort(400)
-    try:
-        with transaction(write=True) as conn:
-            service.void(conn, settings(), signoff_id, principal.current())
-    except service.Refused as e:
-        return _refused(e, back)
+    if refused := _act(service.void, signoff_id, principal.current(), back=back):
+        return refused
     audit("programme-void", signoff_id)
     flash(_("Signaturen er annullert; læringsmålet er åpent igjen."), "ok")
     return redirect(back)
@@ -152,15 +154,11 @@ def programme_transfer(enrolment_id):
     back = url_for("web.programme_participant", enrolment_id=enrolment_id, _anchor="flytt")
     form = TransferForm()
     form.unit.choices = [(request.form.get("unit", ""), "")]
-    if not form.validate_on_submit():
-        flash(_("Skjemaet er ikke riktig utfylt: ") + problems(form), "error")
-        return redirect(back)
-    try:
-        with transaction(write=True) as conn:
-            service.transfer(conn, settings(), enrolment_id, principal.current(), form.unit.data,
-                             form.supervisor.data or None, form.leader.data or None, None, form.note.data or "")
-    except service.Refused as e:
-        return _refused(e, back)
+    if invalid := _invalid(form, back):
+        return invalid
+    if refused := _act(service.transfer, enrolment_id, principal.current(), form.unit.data,
+                       form.supervisor.data or None, form.leader.data or None, None, form.note.data or "", back=back):
+        return refused
     audit("programme-transfer", f"{enrolment_id} {form.unit.data}")
     flash(_("Flyttet. Alt som er registrert og signert følger med."), "ok")
     return redirect(back)
