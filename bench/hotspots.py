@@ -3,7 +3,8 @@
     .venv/bin/python bench/hotspots.py single  [--db sqlite|postgresql] [--n 2000]
     .venv/bin/python bench/hotspots.py batch   [--db ...] [--n 100]          (100 statements per POST)
     .venv/bin/python bench/hotspots.py agent    --url URL [--n 500]          (a database bench/query.py populated,
-    .venv/bin/python bench/hotspots.py activity --url URL [--n 500]           e.g. with --keep)
+    .venv/bin/python bench/hotspots.py course   --url URL [--n 500]           e.g. with --keep; course: an
+    .venv/bin/python bench/hotspots.py activity --url URL [--n 500]           activity alone, activity: with a verb)
 
 Prints the wall time per request without and with the profiler, then the functions by cumulative and by own
 time. For the real server under load, py-spy gives the same picture (pip install py-spy):
@@ -28,7 +29,7 @@ PG_DB = "lrs_bench_profile"
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("mode", choices=["single", "batch", "agent", "activity"])
+    ap.add_argument("mode", choices=["single", "batch", "agent", "course", "activity"])
     ap.add_argument("--db", default="sqlite", choices=["sqlite", "postgresql"], help="for single and batch")
     ap.add_argument("--url", help="database URL for agent and activity (a populated database)")
     ap.add_argument("--n", type=int, default=0, help="requests (default 2000 single, 100 batch, 500 queries)")
@@ -53,7 +54,7 @@ def main(argv=None):
         engine.dispose()
     else:
         if not args.url:
-            ap.error("agent and activity need --url of a populated database (bench/query.py --keep)")
+            ap.error("agent, course and activity need --url of a populated database (bench/query.py --keep)")
         url = args.url
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench"})
     app.instance_path = tmp

@@ -16,6 +16,10 @@ comparison on the same machine); no server is started and no database created or
     .venv/bin/python bench/ingest.py --lrs http://127.0.0.1:8100/xAPI/statements --credential KEY:SECRET \
         --lrs-pid PID --label ralph-fs
 
+With --onto DATABASE: the same load into a PostgreSQL database already populated (e.g. bench/query.py's
+lrs_bench_q1000000 or bench/query_10m.py's lrs_bench_q10000000, kept with --keep), to see whether the rate holds
+as the store grows; the database is kept, and the statements it gains are compared with those acknowledged.
+
 --lrs-pid: the server's process (its descendants, e.g. worker processes, are counted too), for the CPU column.
 
 Numbers only: nothing here passes or fails on time. Client, server and database share the machine's cores;
@@ -212,6 +216,8 @@ def main(argv=None):
     ap.add_argument("--no-ids", action="store_true",
                     help="let the LRS choose statement ids (default: the client sends one, as most clients do)")
     ap.add_argument("--keep", action="store_true", help="keep the databases afterwards (default: removed)")
+    ap.add_argument("--onto", metavar="DATABASE",
+                    help="an already populated PostgreSQL database to ingest into (kept; --db unused)")
     ext = ap.add_argument_group("another LRS, already running (no server started, --db/--workers/--instances unused)")
     ext.add_argument("--lrs", metavar="URL",
                      help="full URL of its statements endpoint, e.g. http://127.0.0.1:8100/xAPI/statements")
@@ -233,6 +239,13 @@ def main(argv=None):
 
     rows, checks = [], []
     tmp = tempfile.mkdtemp(prefix="lrs-bench-ingest-")
+    if args.onto:
+        url = c.pg_url(args.onto)
+        before = c.count_statements(url)
+        r, acked, stored = bench_database(f"pg {before // 1000:,}k", url, args, args.onto)
+        rows += r
+        checks.append((f"{args.onto} (held {before:,})", acked, stored - before))
+        args.db = ""
     for db in [d.strip() for d in args.db.split(",") if d.strip()]:
         if db == "sqlite":
             path = os.path.join(tmp, "lrs.db")

@@ -7,7 +7,8 @@ starts from a copy of the smaller one and is topped up, so 1,000,000 costs 1,000
 
 Then, from one keep-alive client, --queries requests of each kind, the agents, courses and verbs drawn like the data:
   agent     GET /xapi/statements?agent={"account": {...}}
-  activity  GET /xapi/statements?activity=<course>&verb=<verb>
+  activity  GET /xapi/statements?activity=<course>
+  act+verb  GET /xapi/statements?activity=<course>&verb=<verb>
 (default limit: the first page of 100). Printed: p50/p95 per kind and size, the p95 growth from the smallest to
 the largest size, the same queries timed in-process (lrs.store.statements.find, no HTTP), and the query plans.
 
@@ -100,18 +101,30 @@ def agent_ifi(emp: int) -> str:
     return f"account:{c.HOME} e{emp:05d}"
 
 
+# The query kinds: an agent's statements, an activity's (a course), an activity's with one verb.
+KINDS = ("agent", "course", "activity")
+LABELS = {"agent": "agent", "course": "activity", "activity": "act+verb"}
+
+
 def draws(kind: str, n: int, seed: int):
-    """n query arguments drawn like the data: (emp,) for agent queries, (course, verb) for activity queries."""
+    """n query arguments drawn like the data: (emp,) for agent queries, (course,) for an activity, (course, verb)
+    for an activity and verb."""
     rng = random.Random(seed)
     if kind == "agent":
         return [(c.pick_employee(rng),) for _ in range(n)]
+    if kind == "course":
+        return [(c.pick_course(rng),) for _ in range(n)]
     return [(c.pick_course(rng), c.pick_verb(rng)) for _ in range(n)]
 
 
 def path_for(kind: str, draw) -> str:
     if kind == "agent":
         return "/xapi/statements?agent=" + quote(agent_param(draw[0]), safe="")
-    return "/xapi/statements?" + urlencode({"activity": c.course_id(draw[0]), "verb": draw[1]})
+    return "/xapi/statements?" + urlencode({"activity": c.course_id(draw[0]), **_verb(draw)})
+
+
+def _verb(draw) -> dict:
+    return {"verb": draw[1]} if len(draw) > 1 else {}
 
 
 def time_http(server, headers, kind, n, warmup, seed):
@@ -139,7 +152,7 @@ def _query(kind, draw):
     from lrs.store.statements import Query
     if kind == "agent":
         return Query(agent=agent_ifi(draw[0]))
-    return Query(activity=c.course_id(draw[0]), verb=draw[1])
+    return Query(activity=c.course_id(draw[0]), **_verb(draw))
 
 
 def time_in_process(url, kind, n, seed):
@@ -247,6 +260,20 @@ class Postgres:
         return self.db(size)
 
 
+def time_kinds(server, headers, url, row, args):
+    """Each kind through HTTP and in-process, into row[kind] and row[kind + "_inproc"]."""
+    for kind in KINDS:
+        print(f"  {row['size']:,}: {LABELS[kind]} queries ...", file=sys.stderr, flush=True)
+        row[kind] = time_http(server, headers, kind, args.queries, args.warmup, SEED + len(kind))
+        row[kind + "_inproc"] = time_in_process(url, kind, args.queries, SEED + len(kind))
+
+
+def plans(url) -> dict:
+    rng = random.Random(SEED)
+    return {"agent": explain(url, "agent", (c.pick_employee(rng),)), "activity": explain(url, "course", (0,)),
+            "act+verb": explain(url, "activity", (0, c.ADL + "completed"))}
+
+
 def bench_database(db, args):
     from tests.server_support import Server
     results, previous = [], None
@@ -272,13 +299,9 @@ def bench_database(db, args):
             print(f"  {db.name} {size:,}: querying ...", file=sys.stderr, flush=True)
             row = {"database": db.name, "size": size, "stored": stored, "populated": size - have,
                    "populate_s": seconds, "reused": reused}
-            for kind in ("agent", "activity"):
-                row[kind] = time_http(server, headers, kind, args.queries, args.warmup, SEED + len(kind))
-                row[kind + "_inproc"] = time_in_process(url, kind, args.queries, SEED + len(kind))
+            time_kinds(server, headers, url, row, args)
         if args.explain:
-            rng = random.Random(SEED)
-            row["plans"] = {"agent": explain(url, "agent", (c.pick_employee(rng),)),
-                            "activity": explain(url, "activity", (0, c.ADL + "completed"))}
+            row["plans"] = plans(url)
         results.append(row)
         if previous is not None and not args.keep:
             db.drop(previous)
@@ -293,18 +316,17 @@ def print_results(results, args):
     print(f"Query latency through HTTP (one keep-alive client, {args.queries} queries per kind, first page of 100), "
           f"gunicorn {args.workers} workers x {args.threads} threads, {os.cpu_count()} CPUs")
     head = (f"{'database':<11} {'statements':>10}  {'populated':>9} {'in':>7} {'stmts/s':>7}  "
-            f"{'agent p50':>9} {'p95':>6} {'rows':>5}  {'act+verb p50':>12} {'p95':>6} {'rows':>5}  "
-            f"{'in-process p50/p95: agent':>25} {'act+verb':>12}")
+            + "  ".join(f"{LABELS[k] + ' p50':>12} {'p95':>6} {'rows':>5}" for k in KINDS)
+            + "  in-process p50/p95: " + ", ".join(LABELS[k] for k in KINDS))
     print(head)
     print("-" * len(head))
     for r in results:
         pop = ("reused" if r["reused"] else f"{r['populated']:,}")
         took = "" if r["reused"] else f"{r['populate_s']:.0f}s"
         rate = "" if r["reused"] or not r["populate_s"] else f"{r['populated'] / r['populate_s']:,.0f}"
-        a, v, ai, vi = r["agent"], r["activity"], r["agent_inproc"], r["activity_inproc"]
-        print(f"{r['database']:<11} {r['stored']:>10,}  {pop:>9} {took:>7} {rate:>7}  "
-              f"{a['p50']:>9.1f} {a['p95']:>6.1f} {a['rows']:>5.1f}  {v['p50']:>12.1f} {v['p95']:>6.1f} "
-              f"{v['rows']:>5.1f}  {ai['p50']:>18.1f}/{ai['p95']:<6.1f} {vi['p50']:>5.1f}/{vi['p95']:<6.1f}")
+        http = "  ".join(f"{r[k]['p50']:>12.1f} {r[k]['p95']:>6.1f} {r[k]['rows']:>5.1f}" for k in KINDS)
+        inproc = ", ".join(f"{r[k + '_inproc']['p50']:.1f}/{r[k + '_inproc']['p95']:.1f}" for k in KINDS)
+        print(f"{r['database']:<11} {r['stored']:>10,}  {pop:>9} {took:>7} {rate:>7}  {http}  {inproc}")
     print("(latencies in ms; rows = statements returned per query, on average)")
     by_db = {}
     for r in results:
@@ -312,8 +334,8 @@ def print_results(results, args):
     for name, rs in by_db.items():
         if len(rs) > 1:
             lo, hi = rs[0], rs[-1]
-            print(f"{name}: p95 growth {lo['size']:,} -> {hi['size']:,}: agent x{hi['agent']['p95'] / lo['agent']['p95']:.2f}, "
-                  f"activity+verb x{hi['activity']['p95'] / lo['activity']['p95']:.2f}")
+            growth = ", ".join(f"{LABELS[k]} x{hi[k]['p95'] / lo[k]['p95']:.2f}" for k in KINDS)
+            print(f"{name}: p95 growth {lo['size']:,} -> {hi['size']:,}: {growth}")
     for r in results:
         for kind, plan in r.get("plans", {}).items():
             print(f"\nplan: {r['database']}, {r['size']:,} statements, {kind} query\n{plan}")

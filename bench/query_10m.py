@@ -6,7 +6,7 @@ PostgreSQL: nine copies of every statement with new statement ids and registrati
 stored after the original, with their index rows. The population keeps its shape: the same 80,000 employees and 300
 courses, each now with ten times the history, which is what ten years of a region's learning records look like.
 
-Then the query kinds of bench/query.py (agent; activity+verb) through HTTP and in-process, at both sizes.
+Then the query kinds of bench/query.py (agent; activity; activity+verb) through HTTP and in-process, at both sizes.
 
     .venv/bin/python bench/query_10m.py [--queries 500] [--keep]
 
@@ -94,15 +94,9 @@ def measure(url: str, size: int, args) -> dict:
         headers = c.auth_headers(*server.credential("all"))
         row = {"database": "postgresql", "size": size, "stored": c.count_statements(url), "populated": 0,
                "populate_s": 0, "reused": True}
-        for kind in ("agent", "activity"):
-            print(f"  {size:,}: {kind} queries ...", file=sys.stderr, flush=True)
-            row[kind] = q.time_http(server, headers, kind, args.queries, args.warmup, q.SEED + len(kind))
-            row[kind + "_inproc"] = q.time_in_process(url, kind, args.queries, q.SEED + len(kind))
+        q.time_kinds(server, headers, url, row, args)
     if args.explain:
-        import random
-        rng = random.Random(q.SEED)
-        row["plans"] = {"agent": q.explain(url, "agent", (c.pick_employee(rng),)),
-                        "activity": q.explain(url, "activity", (0, c.ADL + "completed"))}
+        row["plans"] = q.plans(url)
     return row
 
 
