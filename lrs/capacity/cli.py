@@ -4,17 +4,13 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from lrs.capacity import indicators, targets
-from lrs.store.db import write_transaction
+from lrs.store.db import transaction
 from lrs.store.types import utcnow
 
 
 @click.group("capacity")
 def capacity_group():
     """Staffing targets and monthly indicators."""
-
-
-def _engine():
-    return current_app.extensions["lrs.engine"]
 
 
 @capacity_group.command("import-targets")
@@ -26,7 +22,7 @@ def import_targets(path):
         text = f.read()
     try:
         wanted = targets.read(path, text)
-        with write_transaction(_engine()) as conn:
+        with transaction(write=True) as conn:
             counts = targets.save(conn, wanted)
     except targets.TargetProblem as e:
         raise click.ClickException(str(e))
@@ -50,6 +46,6 @@ def snapshot(month, first):
     except ValueError as e:
         raise click.ClickException(f"{e} (months are YYYY-MM, and only months that are over)")
     for m in months:
-        with write_transaction(_engine()) as conn:
+        with transaction(write=True) as conn:
             taken = indicators.take(conn, m, today, settings.zone, "backfill" if first else "job")
         click.echo(f"{m}: {'taken' if taken else 'already taken, kept as it was'}")

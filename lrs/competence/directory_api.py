@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from lrs.competence.directory import agent_for
 from lrs.competence.tables import employees
-from lrs.store.db import read_transaction
+from lrs.store.db import transaction
 from lrs.xapi import auth
 from lrs.xapi import errors
 from lrs.xapi.errors import XAPIError, json_response
@@ -36,7 +36,7 @@ def lookup_employees():
         raise XAPIError(400, "give one or more employee ids: ?id=…&id=…")
     if len(ids) > MAX_IDS:
         raise XAPIError(400, f"at most {MAX_IDS} ids at a time, not {len(ids)}")
-    with read_transaction(current_app.extensions["lrs.engine"]) as conn:
+    with transaction() as conn:
         known = set(conn.execute(select(employees.c.id).where(employees.c.id.in_(ids))).scalars())
     home = current_app.config["IDENTITY_HOMEPAGE"]
     return json_response({"employees": [{"id": i, "known": i in known, "agent": agent_for(i, home)} for i in ids]})
