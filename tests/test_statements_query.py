@@ -1,4 +1,6 @@
 """Reading statements: by id, filters, paging, formats."""
+import re
+
 import pytest
 
 from tests.helpers import ATTEMPTED, COMPLETED, COURSE, agent, all_pages, new_id, post, query, statement
@@ -148,3 +150,35 @@ def test_statements_with_many_agents_page_correctly(xapi):
     [sid] = post(xapi, stmt).json
     assert ids_of(query(xapi, agent=agent("kari"), related_agents=True)) == [sid]
     assert ids_of(query(xapi, agent={"mbox": "mailto:team@example.no"}, related_agents=True)) == [sid]
+
+
+@pytest.mark.parametrize("filters, index", [
+    ({"agent": "mbox:mailto:kari@example.no"}, "ix_statement_agent_ifi"),
+    ({"agent": "mbox:mailto:kari@example.no", "verb": COMPLETED}, "ix_statement_agent_ifi_verb"),
+    ({"activity": COURSE}, "ix_statement_activity_activity"),
+    ({"activity": COURSE, "verb": ATTEMPTED}, "ix_statement_activity_activity_verb"),
+])
+def test_queries_by_agent_or_activity_look_up_their_index(app, stored, filters, index):
+    """PostgreSQL's indexes by agent and activity hold hashes (migration 0020): a filter that named only the text
+    would walk a whole index of a 10M-statement store. With the other ways out closed (sequential scans off, the
+    seq indexes dropped in a transaction rolled back), the page query must look its rows up in that index (or one
+    with the same first keys) by the hash; on SQLite, by the text."""
+    from sqlalchemy import event, text
+
+    from lrs.store import statements as store
+    engine = app.extensions["lrs.engine"]
+    sent = []
+    event.listen(engine, "before_cursor_execute", lambda c, cur, sql, params, ctx, many: sent.append((sql, params)))
+    store.find(engine, store.Query(**filters))
+    sql, params = next((s, p) for s, p in sent if "ORDER BY" in s)
+    with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+            conn.execute(text("DROP INDEX ix_statement_agent_seq, ix_statement_activity_seq"))
+            plan = "\n".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + sql, params))
+            conn.rollback()
+            lookup = rf"(using|on) {index}\w*_key .*\n\s+(Index|Recheck) Cond: \(+hashtextextended\("
+        else:
+            plan = "\n".join(r[3] for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params))
+            lookup = rf"USING (COVERING )?INDEX {index}\w* \((ifi|activity_id)=\?"
+    assert re.search(lookup, plan), plan

@@ -3,7 +3,7 @@ from sqlalchemy import select
 
 from lrs.competence.tables import employee_agents, employees, units
 from lrs.model.agents import ifi
-from lrs.store.models import statement_agent, statements
+from lrs.store.models import iri_match, statement_agent, statements
 
 
 def agent_for(employee_id: str, identity_homepage: str) -> dict:
@@ -38,8 +38,8 @@ def subtree_unit_ids(conn, unit_ids) -> set[str]:
 def employees_in_statement(conn, statement_id: str) -> list[str]:
     """The employees a statement is about (actor, object, context, authority, or a statement it targets)."""
     return sorted(conn.execute(
-        select(employee_agents.c.employee_id).distinct()
-        .join(statement_agent, statement_agent.c.ifi == employee_agents.c.ifi)
+        select(employee_agents.c.employee_id).distinct().select_from(employee_agents)
+        .join(statement_agent, iri_match(conn.dialect.name, statement_agent.c.ifi, employee_agents.c.ifi))
         .join(statements, statements.c.seq == statement_agent.c.seq)
         .where(statements.c.id == statement_id.lower())).scalars())
 

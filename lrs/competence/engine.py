@@ -23,7 +23,7 @@ from lrs.competence.tables import (competences, employee_agents, employee_roles,
                                    units)
 from lrs.model.agents import ifi
 from lrs.store.db import bulk_insert, read_transaction, settled_prefix, write_transaction
-from lrs.store.models import statement_agent, statements
+from lrs.store.models import iri_match, statement_agent, statements
 from lrs.store.types import utcnow
 
 ATTESTATION_RULE = "attestation"  # facts from attested manual evidence (lrs.competence.evidence)
@@ -216,7 +216,7 @@ def rescan(conn, settings: Settings, rule_ids=None, agent_ifis=None) -> set[str]
     agent_ifis = list(agent_ifis)
     for i in range(0, len(agent_ifis), 1000):  # bounded IN lists (PostgreSQL takes at most 65,535 parameters)
         query = live.join(statement_agent, statement_agent.c.seq == statements.c.seq).where(
-            statement_agent.c.ifi.in_(agent_ifis[i:i + 1000]), statement_agent.c.is_actor,
+            iri_match(conn.dialect.name, statement_agent.c.ifi, agent_ifis[i:i + 1000]), statement_agent.c.is_actor,
             statement_agent.c.profile == statements.c.seq)
         ids = select(query.with_only_columns(statements.c.id).subquery().c.id)
         dirty |= set(conn.execute(select(facts.c.employee_id).where(facts.c.statement_id.in_(ids),

@@ -21,7 +21,7 @@ from lrs.personal import AGENT, BLANK, CLOSE, DELETE, PSEUDONYM, SCRUB, USER, Pe
 from lrs.privacy import events
 from lrs.privacy.export import agents_of, statement_seqs
 from lrs.store import documents as doc_store
-from lrs.store.models import attachments, documents, statement_agent, statements
+from lrs.store.models import attachments, documents, iri_match, statement_agent, statements
 from lrs.store.statements import content_hash
 from lrs.xapi.attachments import sha2s_of
 
@@ -125,7 +125,8 @@ def _statements(conn, identity: Identity, agent: dict, new_ifi: str, pseudonym: 
             conn.execute(update(statements).where(statements.c.seq == row.seq).values(
                 body=orjson.dumps(stmt).decode(), content_hash=content_hash(stmt), has_attachments=False))
     ifis = list(identity.ifis)
-    conn.execute(update(statement_agent).where(statement_agent.c.ifi.in_(ifis)).values(ifi=new_ifi))
+    conn.execute(update(statement_agent).where(iri_match(conn.dialect.name, statement_agent.c.ifi, ifis))
+                 .values(ifi=new_ifi))
     return dropped
 
 

@@ -16,7 +16,7 @@ from lrs.competence.tables import (employee_agents, employees, facts, manual_evi
 from lrs.personal import Personal, keyed
 from lrs.portal.tables import outbox
 from lrs.privacy import access
-from lrs.store.models import attachments, documents, statement_agent, statements
+from lrs.store.models import attachments, documents, iri_match, statement_agent, statements
 from lrs.web.tables import users
 from lrs.xapi.attachments import sha2s_of
 
@@ -32,8 +32,9 @@ def statement_seqs(conn, ifis) -> list[int]:
     ifis = list(ifis)
     found = set()
     for i in range(0, len(ifis), _CHUNK):
+        chunk = ifis[i:i + _CHUNK]
         found.update(conn.execute(select(statement_agent.c.seq).distinct()
-                                  .where(statement_agent.c.ifi.in_(ifis[i:i + _CHUNK]))).scalars())
+                                  .where(iri_match(conn.dialect.name, statement_agent.c.ifi, chunk))).scalars())
     return sorted(found)
 
 

@@ -13,7 +13,7 @@ from lrs.privacy.erase import delete_orphan_attachments
 from lrs.privacy.export import agents_of
 from lrs.privacy import events
 from lrs.store.db import read_transaction, write_transaction
-from lrs.store.models import documents, statement_activity, statement_agent, statements
+from lrs.store.models import documents, iri_match, statement_activity, statement_agent, statements
 from lrs.store.types import utcnow
 from lrs.xapi.attachments import sha2s_of
 
@@ -53,7 +53,8 @@ def _own_statements(conn, ifis) -> list[int]:
     if not ifis:
         return []
     a = statement_agent.c
-    return sorted(conn.execute(select(a.seq).distinct().where(a.ifi.in_(ifis), a.is_actor, a.profile == a.seq))
+    return sorted(conn.execute(select(a.seq).distinct()
+                               .where(iri_match(conn.dialect.name, a.ifi, ifis), a.is_actor, a.profile == a.seq))
                   .scalars())
 
 

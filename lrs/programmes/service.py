@@ -27,7 +27,7 @@ from lrs.programmes.tables import (programme_enrolments, programme_entries, prog
                                    programmes)
 from lrs.store import credentials as creds
 from lrs.store import statements as store
-from lrs.store.models import statement_agent, statements
+from lrs.store.models import iri_match, statement_agent, statements
 from lrs.store.types import utcnow
 
 VOCABULARY = "https://kompetanse.helse.example.no/xapi"
@@ -427,8 +427,8 @@ def _statements_of(conn, employee_id: str, verb_ids) -> list[dict]:
     if not ifis:
         return []
     query = (select(statements.c.body).join(statement_agent, statement_agent.c.seq == statements.c.seq)
-             .where(statement_agent.c.ifi.in_(ifis), statement_agent.c.is_actor, ~statements.c.voided,
-                    ~statements.c.is_voiding))
+             .where(iri_match(conn.dialect.name, statement_agent.c.ifi, ifis), statement_agent.c.is_actor,
+                    ~statements.c.voided, ~statements.c.is_voiding))
     if verb_ids is not None:
         query = query.where(statements.c.verb_id.in_(sorted(verb_ids)))
     return [orjson.loads(b) for b in conn.execute(query.distinct()).scalars()]

@@ -4,9 +4,13 @@ Queries filter through two index tables, `statement_agent` and `statement_activi
 "profile": the statement itself (profile = its own seq) or, for a statement whose object is a StatementRef,
 each profile of the statement it targets, copied in. That is how xAPI's rule "a statement that targets a
 matching statement matches too" (recursively) becomes a plain indexed lookup.
+
+On PostgreSQL the indexes by agent and by activity hold a 64-bit hash of the IRI (and of the verb), not its text:
+a third of the size, so they stay in memory as the store grows (docs/performance.md). A query names the text and
+its hash through `iri_match()`, which every filter on an agent or activity uses.
 """
 from sqlalchemy import (BigInteger, Boolean, Column, Index, Integer, LargeBinary, MetaData, String, Table,
-                        Text, text)
+                        Text, and_, func, literal, literal_column, text)
 
 metadata = MetaData()
 
@@ -42,8 +46,6 @@ statement_agent = Table(
     Column("is_actor", Boolean, nullable=False),  # the profile's actor: one row per profile
     Column("verb_id", Text, nullable=False),
     Column("registration", String(36)),
-    Index("ix_statement_agent_ifi", "ifi", "seq"),
-    Index("ix_statement_agent_ifi_verb", "ifi", "verb_id", "seq"),
     Index("ix_statement_agent_seq", "seq"),
     # Queries by verb or registration alone go through the one actor row of each profile.
     Index("ix_statement_agent_verb", "verb_id", "seq", sqlite_where=text("is_actor = 1"), postgresql_where=text("is_actor")),
@@ -60,10 +62,38 @@ statement_activity = Table(
     Column("related", Boolean, nullable=False),  # false: the object; true: context activities, substatement
     Column("verb_id", Text, nullable=False),
     Column("registration", String(36)),
-    Index("ix_statement_activity_activity", "activity_id", "seq"),
-    Index("ix_statement_activity_activity_verb", "activity_id", "verb_id", "seq"),
     Index("ix_statement_activity_seq", "seq"),
 )
+
+
+def _key(column):
+    """The narrow key PostgreSQL's indexes by agent and activity hold (its own hash, stable across versions: hash
+    partitioning relies on it)."""
+    return func.hashtextextended(column, literal_column("0"))  # the seed written out, as the index has it
+
+
+def iri_match(dialect: str, column, value):
+    """`column = value` (or IN, for a list) for a column of the indexes below: on PostgreSQL also by the hashes
+    its indexes hold, so that they serve; the text is still compared (two IRIs may share a hash)."""
+    many = isinstance(value, (list, tuple, set, frozenset))
+    exact = column.in_(value) if many else column == value
+    if dialect != "postgresql":
+        return exact
+    if many:
+        return and_(_key(column).in_([_key(literal(v, Text)) for v in value]), exact)
+    return and_(_key(column) == _key(value if hasattr(value, "compile") else literal(value, Text)), exact)
+
+
+def _indexes(name: str, table: Table, column: str):
+    """By `column`, and by it with the verb, newest first: the text on SQLite, the hashes on PostgreSQL."""
+    c = table.c
+    for suffix, cols in (("", (c[column],)), ("_verb", (c[column], c.verb_id))):
+        Index(f"{name}{suffix}", *cols, c.seq).ddl_if(dialect="sqlite")
+        Index(f"{name}{suffix}_key", *map(_key, cols), c.seq).ddl_if(dialect="postgresql")
+
+
+_indexes("ix_statement_agent_ifi", statement_agent, "ifi")
+_indexes("ix_statement_activity_activity", statement_activity, "activity_id")
 
 attachments = Table(
     "attachments", metadata,

@@ -11,7 +11,7 @@ from lrs.model.agents import ifi, members
 from lrs.model.verbs import VOIDED
 from lrs.store import activities as activity_store
 from lrs.store.db import bulk_insert, driver_rows, read_transaction, reserve_seqs, write_transaction
-from lrs.store.models import attachments, credentials, statement_activity, statement_agent, statements
+from lrs.store.models import attachments, credentials, iri_match, statement_activity, statement_agent, statements
 
 _CHUNK = 500  # ids per IN (...) list, well under every driver's parameter limit
 
@@ -380,17 +380,20 @@ def find(engine, q: Query) -> tuple[list, int | None]:
     source = None
     if q.agent is not None or q.activity is not None or q.verb is not None or q.registration is not None:
         ag, ac = statement_agent.alias("ag"), statement_activity.alias("ac")
+        dialect = engine.dialect.name
         parts = []
         if q.agent is not None:
-            parts.append((ag, [ag.c.ifi == q.agent] + ([] if q.related_agents else [~ag.c.related])))
+            parts.append((ag, [iri_match(dialect, ag.c.ifi, q.agent)] + ([] if q.related_agents else [~ag.c.related])))
         if q.activity is not None:
-            parts.append((ac, [ac.c.activity_id == q.activity] + ([] if q.related_activities else [~ac.c.related])))
+            parts.append((ac, [iri_match(dialect, ac.c.activity_id, q.activity)]
+                          + ([] if q.related_activities else [~ac.c.related])))
         if not parts:
             parts.append((ag, [ag.c.is_actor]))
         first = parts[0][0]
         conds = list(parts[0][1])
-        if q.verb is not None:
-            conds.append(first.c.verb_id == q.verb)
+        if q.verb is not None:  # after an agent or activity, the verb's hash is their index's second key
+            by_iri = q.agent is not None or q.activity is not None
+            conds.append(iri_match(dialect, first.c.verb_id, q.verb) if by_iri else first.c.verb_id == q.verb)
         if q.registration is not None:
             conds.append(first.c.registration == q.registration)
         source = first
@@ -433,8 +436,8 @@ def attachment_parts(engine, sha2s) -> list:
 def names_of(engine, agent_ifi: str, recent: int = 50) -> list[str]:
     """Names this agent went by in its most recent statements, newest first."""
     s, ag = statements.c, statement_agent.c
-    query = (select(s.body).join(statement_agent, ag.seq == s.seq).where(ag.ifi == agent_ifi)
-             .order_by(ag.seq.desc()).limit(recent))
+    query = (select(s.body).join(statement_agent, ag.seq == s.seq)
+             .where(iri_match(engine.dialect.name, ag.ifi, agent_ifi)).order_by(ag.seq.desc()).limit(recent))
     names = []
     with read_transaction(engine) as conn:
         for (body,) in conn.execute(query):
