@@ -109,11 +109,16 @@ def main(argv=None):
     ap.add_argument("--clients", type=int, default=4, help="client processes while populating 1M (default 4)")
     ap.add_argument("--keep", action="store_true", help="keep both databases, and reuse them when they hold the sizes")
     ap.add_argument("--no-explain", dest="explain", action="store_false", help="skip the query plans")
+    ap.add_argument("--as-is", action="store_true",
+                    help="measure both databases as they are (kept by an earlier --keep run, perhaps grown since)")
     args = ap.parse_args(argv)
     why = c.pg_available()
     if why:
         sys.exit(f"PostgreSQL does not answer ({why}): this benchmark needs it")
     db = q.Postgres()
+    if args.as_is:
+        q.print_results([measure(db.url(SOURCE), SOURCE, args), measure(db.url(TARGET), TARGET, args)], args)
+        return
     if not (db.exists(SOURCE) and c.count_statements(db.url(SOURCE)) == SOURCE):
         print(f"  populating {SOURCE:,} statements through HTTP (bench/query.py) ...", file=sys.stderr, flush=True)
         q.bench_database(db, argparse.Namespace(sizes=[SOURCE], keep=True, queries=1, warmup=0, clients=args.clients,
