@@ -10,7 +10,7 @@ down_revision = '0019'
 branch_labels = None
 depends_on = None
 
-# At 10,000,000 statements the four text indexes came to 11.8 GB and outgrew memory, and PostgreSQL's CPU per stored
+# At 10,000,000 statements the four text indexes came to about 12 GB and outgrew memory, and PostgreSQL's CPU per stored
 # statement grew with them (docs/performance.md). A 64-bit hash is a third of the size; queries compare the text too
 # (lrs.store.models.iri_match). SQLite keeps the text indexes. On a large store this rebuilds four indexes: minutes.
 _INDEXES = (
