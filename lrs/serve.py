@@ -50,10 +50,11 @@ class RequestBufferingWorker(gthread.ThreadWorker):
     `lrs run` on its own.)"""
 
     enough = 64 * 1024
+    app_config = {}  # the served app's settings (lrs/config.py), set by load_wsgi; none for another WSGI app
 
     def load_wsgi(self):
         super().load_wsgi()
-        self.app_config = getattr(self.wsgi, "config", {})  # the served app's settings (lrs/config.py), if ours
+        self.app_config = getattr(self.wsgi, "config", {})
         self.wsgi = _streamed_bodies_checked(self.wsgi)
 
     def notify(self):
@@ -73,7 +74,7 @@ class RequestBufferingWorker(gthread.ThreadWorker):
         if arrived is None:
             return False  # the client left before its request was whole: closed, nothing of it reaches the app
         since = getattr(conn, "lrs_since", None)
-        if since is not None and time.monotonic() - since > self._config().get("REQUEST_SECONDS", 10):
+        if since is not None and time.monotonic() - since > self.app_config.get("REQUEST_SECONDS", 10):
             try:
                 conn.sock.send(_TIMED_OUT, socket.MSG_DONTWAIT)
             except OSError:
@@ -130,10 +131,7 @@ class RequestBufferingWorker(gthread.ThreadWorker):
         return False
 
     def _max_body(self) -> int:
-        return self._config().get("MAX_CONTENT_LENGTH") or 2 ** 63
-
-    def _config(self):
-        return getattr(self, "app_config", {})
+        return self.app_config.get("MAX_CONTENT_LENGTH") or 2 ** 63
 
 
 def serve(host: str, port: int, workers: int, threads: int = 4) -> None:
