@@ -143,3 +143,25 @@ def test_writes_and_reads_report_consistent_through(xapi):
     r = post(xapi, statement())
     assert r.headers["X-Experience-API-Consistent-Through"].endswith("Z")
     assert query(xapi).headers["X-Experience-API-Consistent-Through"]
+
+
+def test_a_single_post_on_postgresql_writes_in_one_query_and_falls_back_when_its_id_is_stored(app, xapi, monkeypatch):
+    """A statement that refers to no other goes as one query (locks, id check, insert); a retried one (its id stored
+    already) takes the full path and is accepted, and one with other content is refused, as on SQLite."""
+    from lrs.store import statements as store
+    full_path = []
+    write_transaction = store.write_transaction
+    monkeypatch.setattr(store, "write_transaction", lambda engine: full_path.append(1) or write_transaction(engine))
+    on_pg = app.extensions["lrs.engine"].dialect.name == "postgresql"
+    sid = new_id()
+    course = {"id": "https://example.no/kurs/one-query", "definition": {"name": {"nb-NO": "Ett kurs"}}}
+    assert post(xapi, statement(id=sid, object=course)).status_code == 200  # a definition this process has not seen
+    assert full_path == [1]
+    sid2 = new_id()
+    stmt2 = statement(id=sid2, object=course)
+    assert post(xapi, stmt2).status_code == 200
+    assert full_path == ([1] if on_pg else [1, 1])
+    assert post(xapi, stmt2).status_code == 200  # the same again: stored already, accepted
+    assert full_path == ([1, 1] if on_pg else [1, 1, 1])
+    assert post(xapi, {**stmt2, "result": {"success": False}}).status_code == 409
+    assert sorted(s["id"] for s in query(xapi).json["statements"]) == sorted([sid, sid2])

@@ -32,9 +32,7 @@ _SEEN_MAX = 50_000
 def record(conn, definitions: dict[str, dict]) -> dict:
     """Merge these definitions (activity id -> definition, in statement order) into the canonical ones.
     Returns what was written, for `remember` once the transaction has committed."""
-    seen = _seen_by_engine.setdefault(conn.engine, {})
-    definitions = {i: d for i, d in definitions.items()
-                   if i not in seen or (seen[i] != d and merge(seen[i], d) != seen[i])}
+    definitions = unseen(conn.engine, definitions)
     if not definitions:
         return {}
     ids = sorted(definitions)  # one lock order for every writer: no deadlocks between batches
@@ -62,6 +60,12 @@ def record(conn, definitions: dict[str, dict]) -> dict:
             fresh.append({"activity_id": activity_id, "definition": merged, "updated_us": now})
     bulk_insert(conn, (activities, fresh))
     return written
+
+
+def unseen(engine, definitions: dict[str, dict]) -> dict[str, dict]:
+    """Those of the definitions that would change what this process last wrote or read (record skips the rest)."""
+    seen = _seen_by_engine.setdefault(engine, {})
+    return {i: d for i, d in definitions.items() if i not in seen or (seen[i] != d and merge(seen[i], d) != seen[i])}
 
 
 def remember(engine, definitions: dict) -> None:
