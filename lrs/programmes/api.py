@@ -11,6 +11,7 @@ Errors have one shape: {"error": {"code": 404, "message": "…"}}."""
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint, current_app, g, jsonify, request
+from flask_babel import force_locale
 from marshmallow import Schema, fields
 
 from lrs import accesslog
@@ -34,7 +35,8 @@ def _error(e):
 
 @bp.errorhandler(service.Refused)
 def _refused(e):
-    return error_response(e.status, str(e))
+    with force_locale("en"):  # in English, as the API's other errors (the pages say it in the reader's language)
+        return error_response(e.status, str(e))
 
 
 @bp.errorhandler(ProgrammeError)

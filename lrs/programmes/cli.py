@@ -5,6 +5,7 @@ from datetime import date
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from flask_babel import force_locale
 
 from lrs.programmes import EXAMPLES, service
 from lrs.programmes.definition import ProgrammeError
@@ -56,5 +57,6 @@ def enrol_command(programme, employee_id, supervisor, leader, start):
             enrolment_id = service.enrol(conn, settings, programme, employee_id,
                                          start.date() if start else date.today(), supervisor, leader)
     except service.Refused as e:
-        raise click.ClickException(str(e))
+        with force_locale("en"):  # in English, as the rest of the CLI
+            raise click.ClickException(str(e))
     click.echo(enrolment_id)

@@ -13,6 +13,7 @@ from datetime import date, datetime, time
 
 import orjson
 from dateutil.relativedelta import relativedelta
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from lrs.competence import changes
@@ -48,7 +49,9 @@ HELD = competence.VALID  # a supervisor holds the supervision competence
 
 
 class Refused(ValueError):
-    """What a person may not do, or asked wrongly: the status to answer and why, in words."""
+    """What a person may not do, or asked wrongly: the status to answer and why, in words. The words are bokmål
+    through lazy_gettext (their English is in lrs/web/translations), put into words when read: a page says them in
+    its reader's language, the API and the CLI in English (force_locale("en"))."""
 
     def __init__(self, status: int, message: str):
         super().__init__(message)
@@ -97,11 +100,12 @@ def list_programmes(conn) -> list[dict]:
 
 # ------------------------------------------------------------------------------------------------ people
 
-def _person(conn, employee_id: str | None, what: str):
+def _person(conn, employee_id: str | None, role: str):
     if employee_id is None:
         return None
     if employee(conn, employee_id) is None:
-        raise Refused(400, f"no employee {employee_id} ({what})")
+        raise Refused(400, _l("Veilederen %(id)s finnes ikke blant de ansatte", id=employee_id)
+                      if role == "supervisor" else _l("Lederen %(id)s finnes ikke blant de ansatte", id=employee_id))
     return employee_id
 
 
@@ -112,8 +116,9 @@ def _require_supervision(conn, settings, prog: dict, supervisor_id: str | None, 
         try:
             competence.require_competences(conn, settings, supervisor_id,
                                            {prog["supervisor_competence"]: today + relativedelta(months=6)})
-        except LookupError as e:
-            raise Refused(400, f"{e}: import the supervision competence before enrolling") from None
+        except competence.NotInCatalog as e:
+            raise Refused(400, _l("Veilederkompetansen %(code)s finnes ikke i katalogen: importer den først",
+                                  code=e.code)) from None
 
 
 def enrol(conn, settings, programme_code: str, employee_id: str, started_on: date, supervisor_id: str | None = None,
@@ -122,24 +127,25 @@ def enrol(conn, settings, programme_code: str, employee_id: str, started_on: dat
     programme's duration after the start unless given."""
     prog = programme(conn, programme_code)
     if prog is None:
-        raise Refused(404, f"no programme {programme_code}")
+        raise Refused(404, _l("Utdanningsløpet %(code)s finnes ikke", code=programme_code))
     person = employee(conn, employee_id)
     if person is None:
-        raise Refused(404, f"no employee {employee_id}")
+        raise Refused(404, _l("Fant ingen ansatt med ansattnummer %(id)s", id=employee_id))
     _person(conn, supervisor_id, "supervisor")
     _person(conn, leader_id, "leader")
     if employee_id in (supervisor_id, leader_id):
-        raise Refused(400, "a participant cannot be their own supervisor or leader")
+        raise Refused(400, _l("En deltaker kan ikke være sin egen veileder eller leder"))
     unit_id = unit_id or person["unit_id"]
     if conn.execute(select(units.c.id).where(units.c.id == unit_id)).first() is None:
-        raise Refused(400, f"no unit {unit_id}")
+        raise Refused(400, _l("Enheten %(unit)s finnes ikke", unit=unit_id))
     planned_end = planned_end or started_on + relativedelta(months=prog["duration_months"])
     if planned_end <= started_on:
-        raise Refused(400, "the planned end must be after the start")
+        raise Refused(400, _l("Planlagt sluttdato må være etter startdatoen"))
     if conn.execute(select(programme_enrolments.c.id).where(programme_enrolments.c.employee_id == employee_id,
                                                             programme_enrolments.c.programme_code == programme_code)
                     ).first():
-        raise Refused(409, f"{employee_id} is already enrolled in {programme_code}")
+        raise Refused(409, _l("%(id)s er allerede meldt på utdanningsløpet %(code)s", id=employee_id,
+                              code=programme_code))
     enrolment_id = str(uuid.uuid4())
     conn.execute(programme_enrolments.insert().values(
         id=enrolment_id, employee_id=employee_id, programme_code=programme_code, programme_version=prog["version"],
@@ -160,7 +166,8 @@ def enrol(conn, settings, programme_code: str, employee_id: str, started_on: dat
         try:
             competence.require_competences(conn, settings, employee_id, wanted)
         except competence.NotInCatalog as e:
-            raise Refused(400, f"{e}: the programme counts it (objective {counted_in[e.code]})") from None
+            raise Refused(400, _l("Læringsmål %(objective)s krever kompetansen %(code)s, som ikke finnes i katalogen",
+                                  objective=counted_in[e.code], code=e.code)) from None
     return enrolment_id
 
 
@@ -191,9 +198,9 @@ def can_see(conn, who: Principal, row) -> bool:
 def visible(conn, who: Principal, enrolment_id: str):
     row = enrolment(conn, enrolment_id)
     if row is None:
-        raise Refused(404, f"no enrolment {enrolment_id}")
+        raise Refused(404, _l("Fant ingen påmelding til utdanningsløp med id %(id)s", id=enrolment_id))
     if not can_see(conn, who, row):
-        raise Refused(403, "you may not see this participant's programme")
+        raise Refused(403, _l("Du har ikke tilgang til utdanningsløpet til denne deltakeren"))
     return row
 
 
@@ -204,14 +211,14 @@ def transfer(conn, settings, enrolment_id: str, who: Principal, unit_id: str | N
     sign-offs) stays with the enrolment, and the move is kept in its history."""
     row = visible(conn, who, enrolment_id)
     if not leads(conn, who, row):
-        raise Refused(403, "only the participant's leader or an admin can transfer them")
+        raise Refused(403, _l("Bare deltakerens leder eller en administrator kan flytte deltakeren"))
     unit_id = unit_id or row.unit_id
     if conn.execute(select(units.c.id).where(units.c.id == unit_id)).first() is None:
-        raise Refused(400, f"no unit {unit_id}")
+        raise Refused(400, _l("Enheten %(unit)s finnes ikke", unit=unit_id))
     supervisor_id = _person(conn, supervisor_id, "supervisor") or row.supervisor_id
     leader_id = _person(conn, leader_id, "leader") or row.leader_id
     if row.employee_id in (supervisor_id, leader_id):
-        raise Refused(400, "a participant cannot be their own supervisor or leader")
+        raise Refused(400, _l("En deltaker kan ikke være sin egen veileder eller leder"))
     moved_on = moved_on or settings.day(utcnow())
     conn.execute(programme_transfers.insert().values(
         enrolment_id=enrolment_id, employee_id=row.employee_id, from_unit=row.unit_id, to_unit=unit_id,
@@ -231,7 +238,8 @@ def _objective(prog: dict, objective_id: str) -> dict:
     for o in definition.objectives(prog):
         if o["id"] == objective_id:
             return o
-    raise Refused(404, f"no objective {objective_id} in {prog['code']}")
+    raise Refused(404, _l("Utdanningsløpet %(code)s har ikke læringsmålet %(objective)s", code=prog["code"],
+                          objective=objective_id))
 
 
 def _objective_activity(prog: dict, objective: dict) -> dict:
@@ -270,19 +278,23 @@ def log_entry(conn, settings, enrolment_id: str, who: Principal, objective_id: s
     """The participant logs a procedure or a supervision meeting; it counts once the supervisor confirms it."""
     row = visible(conn, who, enrolment_id)
     if who.employee_id != row.employee_id:
-        raise Refused(403, "only the participant logs their own procedures and meetings")
+        raise Refused(403, _l("Bare deltakeren selv kan registrere prosedyrer og veiledningssamtaler"))
     if kind not in ENTRY_KINDS:
-        raise Refused(400, f"kind is one of {', '.join(ENTRY_KINDS)}, not {kind}")
+        raise Refused(400, _l("Typen må være en av %(kinds)s, ikke %(kind)s", kinds=", ".join(ENTRY_KINDS),
+                              kind=kind))
     if not title.strip():
-        raise Refused(400, "say what was done (the title is empty)")
+        raise Refused(400, _l("Skriv hva du gjorde"))
     if done_on > settings.day(utcnow()):
-        raise Refused(400, "the date is in the future")
+        raise Refused(400, _l("Datoen kan ikke være fram i tid"))
     objective = _objective(programme(conn, row.programme_code, row.programme_version), objective_id)
     fitting = [a for a in objective["activities"] if a["kind"] == kind
                and (kind == "supervision" or activity_code in (None, "", a["code"]))]
     if not fitting:
-        raise Refused(400, f"objective {objective_id} counts no {kind} entries"
-                           + (f" of {activity_code}" if activity_code else ""))
+        raise Refused(400, _l("Veiledningssamtaler teller ikke for læringsmål %(objective)s", objective=objective_id)
+                      if kind == "supervision" else
+                      _l("Prosedyren %(code)s teller ikke for læringsmål %(objective)s", code=activity_code,
+                         objective=objective_id) if activity_code else
+                      _l("Prosedyrer teller ikke for læringsmål %(objective)s", objective=objective_id))
     entry_id = str(uuid.uuid4())
     conn.execute(programme_entries.insert().values(
         id=entry_id, enrolment_id=enrolment_id, employee_id=row.employee_id, objective_id=objective_id, kind=kind,
@@ -295,14 +307,15 @@ def decide_entry(conn, settings, entry_id: str, who: Principal, confirm: bool) -
     """The supervisor confirms (an xAPI statement, with the supervisor as instructor) or rejects a logged entry."""
     entry = conn.execute(select(programme_entries).where(programme_entries.c.id == entry_id)).first()
     if entry is None:
-        raise Refused(404, f"no entry {entry_id}")
+        raise Refused(404, _l("Fant ingen registrering med id %(id)s", id=entry_id))
     row = visible(conn, who, entry.enrolment_id)
     if who.employee_id == row.employee_id:
-        raise Refused(403, "nobody confirms their own entries")
+        raise Refused(403, _l("Ingen kan bekrefte sine egne registreringer"))
     if who.employee_id != row.supervisor_id and not leads(conn, who, row):
-        raise Refused(403, "only the participant's supervisor confirms their entries")
+        raise Refused(403, _l("Bare deltakerens veileder kan bekrefte registreringene"))
     if entry.state != "pending":
-        raise Refused(409, f"this entry is already {entry.state}")
+        raise Refused(409, _l("Registreringen er allerede bekreftet") if entry.state == "confirmed"
+                      else _l("Registreringen er allerede avvist"))
     statement_id = None
     if confirm:
         prog = programme(conn, row.programme_code, row.programme_version)
@@ -339,33 +352,37 @@ def sign(conn, settings, enrolment_id: str, objective_id: str, kind: str, who: P
     """Assess ("vurdert som oppnådd") or approve ("godkjent") an objective: an xAPI statement about the
     participant with the signer. An approval is pushed to the competence portal (the outbox)."""
     if kind not in SIGNOFFS:
-        raise Refused(400, f"kind is one of {', '.join(SIGNOFFS)}, not {kind}")
+        raise Refused(400, _l("Typen må være en av %(kinds)s, ikke %(kind)s", kinds=", ".join(SIGNOFFS),
+                              kind=kind))
     row = visible(conn, who, enrolment_id)
     if who.employee_id == row.employee_id:
-        raise Refused(403, "nobody assesses or approves their own objectives")
+        raise Refused(403, _l("Ingen kan vurdere eller godkjenne sine egne læringsmål"))
     prog = programme(conn, row.programme_code, row.programme_version)
     objective = _objective(prog, objective_id)
     if objective["assessment"] == "automatic":
-        raise Refused(409, f"{objective_id} is achieved by its evidence alone; nobody signs it")
+        raise Refused(409, _l("%(objective)s oppnås automatisk når aktivitetene er gjennomført, og skal ikke signeres",
+                              objective=objective_id))
     live = {s.kind: s for s in signoffs(conn, enrolment_id) if s.objective_id == objective_id}
     if kind in live:
-        raise Refused(409, f"{objective_id} is already {kind}")
+        raise Refused(409, _l("%(objective)s er allerede vurdert som oppnådd", objective=objective_id)
+                      if kind == "assessed" else _l("%(objective)s er allerede godkjent", objective=objective_id))
     if kind == "assessed":
         if objective["assessment"] == "supervisor" and who.employee_id != row.supervisor_id \
                 and not who.has("admin"):
-            raise Refused(403, "only the participant's supervisor assesses this objective")
+            raise Refused(403, _l("Bare deltakerens veileder kan vurdere dette læringsmålet"))
         if objective["assessment"] == "committee" and not leads(conn, who, row):
-            raise Refused(403, "a leader or the committee assesses this objective")
+            raise Refused(403, _l("Dette læringsmålet vurderes av leder eller utdanningsutvalget"))
         state = objective_progress(conn, settings, row, prog, objective)
         if not state["evidence_complete"]:
-            raise Refused(409, f"the activities of {objective_id} are not all done yet")
+            raise Refused(409, _l("Aktivitetene i %(objective)s er ikke fullført ennå", objective=objective_id))
     else:
         if "assessed" not in live:
-            raise Refused(409, f"{objective_id} must be assessed before it is approved")
+            raise Refused(409, _l("%(objective)s må vurderes som oppnådd før det kan godkjennes",
+                                  objective=objective_id))
         if not leads(conn, who, row):
-            raise Refused(403, "only the participant's leader or the committee approves")
+            raise Refused(403, _l("Bare deltakerens leder eller utdanningsutvalget kan godkjenne"))
         if live["assessed"].signed_by == who.user_id:
-            raise Refused(403, "nobody approves their own assessment")
+            raise Refused(403, _l("Ingen kan godkjenne sin egen vurdering"))
     now = utcnow()
     signoff_id = str(uuid.uuid4())
     statement_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{VOCABULARY}/programme-signoff/{signoff_id}"))
@@ -388,12 +405,12 @@ def void(conn, settings, signoff_id: str, who: Principal) -> list[str]:
     approval on it too. The signer, the participant's leader or an admin may void. Returns the voided ids."""
     signoff = conn.execute(select(programme_signoffs).where(programme_signoffs.c.id == signoff_id)).first()
     if signoff is None:
-        raise Refused(404, f"no sign-off {signoff_id}")
+        raise Refused(404, _l("Fant ingen signatur med id %(id)s", id=signoff_id))
     row = visible(conn, who, signoff.enrolment_id)
     if signoff.signed_by != who.user_id and not leads(conn, who, row):
-        raise Refused(403, "only the signer or the participant's leader voids a sign-off")
+        raise Refused(403, _l("Bare den som signerte eller deltakerens leder kan annullere signaturen"))
     if signoff.voided is not None:
-        raise Refused(409, "this sign-off is already voided")
+        raise Refused(409, _l("Signaturen er allerede annullert"))
     going = [signoff]
     if signoff.kind == "assessed":
         going = [s for s in signoffs(conn, row.id) if s.objective_id == signoff.objective_id

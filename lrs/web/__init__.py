@@ -23,10 +23,12 @@ PERSONAL = ("web", "privacy", "simulation", "competence_api", "simulation_api", 
 
 
 def current_language() -> str:
+    if not request:  # a text translated outside a request (the CLI, a job): bokmål
+        return "nb"
     lang = session.get("lang")
     if lang in LANGUAGES:
         return lang
-    return request.accept_languages.best_match(LANGUAGES, default="nb") if request else "nb"
+    return request.accept_languages.best_match(LANGUAGES, default="nb")
 
 
 class SignInSessions(SecureCookieSessionInterface):
