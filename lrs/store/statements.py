@@ -95,10 +95,9 @@ def _save_at_once(engine, batch: list[Prepared], stored_us: int) -> bool:
     """On PostgreSQL, a write that needs nothing decided after its id check, in one round trip instead of four
     (BEGIN, locks and check, insert, COMMIT: ~0.3 ms of a single POST's CPU, docs/performance.md): a statement that
     refers to no other and whose activity definitions this process has stored already. The locks and the check
-    (lrs_lock_and_check_none, migration 0021) and the insert go as one query, which PostgreSQL runs as one
-    transaction; when an id turns out to be stored already, or voided by a statement stored earlier, the check
-    fails the query and nothing is written. Only a few statements (values_only): their values are bound in the client,
-    one by one. False: the write must take the full path (`_save`)."""
+    (lrs_lock_and_check_none, migration 0021) and the insert go together (`db.at_once`), as one transaction; when an
+    id turns out to be stored already, or voided by a statement stored earlier, the check fails and nothing is
+    written. Only a few statements (values_only: no arrays). False: the write must take the full path (`_save`)."""
     if engine.dialect.name != "postgresql" or len(batch) > _AT_ONCE_MAX or any(_refers(p.stmt) for p in batch):
         return False
     seqs = seq_stand_ins(len(batch))
@@ -108,14 +107,12 @@ def _save_at_once(engine, batch: list[Prepared], stored_us: int) -> bool:
         (statement_activity, [r for _, b in own.values() for r in b])) if table_rows]
     if activity_store.unseen(engine, definitions) or not values_only(inserts):
         return False
-    sql, params = pg_insert(engine.dialect, inserts, (statements, {"seq", "profile"}))
+    queries = [pg_insert(engine.dialect, inserts, (statements, {"seq", "profile"}))]
     ids = [p.id for p in batch if p.given_id]
     if ids:  # (a given id is the only lock key of a statement that refers to none)
-        marks = ", ".join(f"%(id_{i})s" for i in range(len(ids)))
-        sql = f"SELECT lrs_lock_and_check_none(ARRAY[{marks}]::text[]); {sql}"
-        params.update((f"id_{i}", sid) for i, sid in enumerate(ids))
+        queries.insert(0, (f"SELECT lrs_lock_and_check_none(ARRAY[{', '.join(['%s'] * len(ids))}]::text[])", ids))
     try:
-        at_once(engine, sql, params)
+        at_once(engine, *queries)
     except psycopg.Error as e:
         if e.sqlstate == _STORED_ALREADY:
             return False

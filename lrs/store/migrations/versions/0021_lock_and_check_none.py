@@ -1,4 +1,4 @@
-"""store, PostgreSQL: lrs_lock_and_check_none, the locks and id check of a write sent in one query with its insert
+"""store, PostgreSQL: lrs_lock_and_check_none, the locks and id check of a write sent in one round trip with its insert
 
 Revision ID: 0021
 Revises: 0020
@@ -10,9 +10,10 @@ down_revision = '0020'
 branch_labels = None
 depends_on = None
 
-# lrs_lock_and_check (0019) with nothing to return: it fails the query (SQLSTATE LR001) when any id is stored or
-# voided by a statement stored earlier, so that the insert sent after it in the same query never runs
-# (lrs/store/statements.py, _save_at_once). The keys are the ids: a statement sent so refers to no other.
+# lrs_lock_and_check (0019) with nothing to return: it fails (SQLSTATE LR001) when any id is stored, or voided by a
+# statement stored earlier, so that the insert sent after it in the same transaction never runs
+# (lrs/store/statements.py, _save_at_once; lrs/store/db.py, at_once). The keys are the ids: a statement sent so
+# refers to no other.
 _CREATE = """
 CREATE OR REPLACE FUNCTION lrs_lock_and_check_none(ids text[])
 RETURNS void LANGUAGE plpgsql VOLATILE AS $$
