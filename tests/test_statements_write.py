@@ -165,3 +165,27 @@ def test_a_single_post_on_postgresql_writes_in_one_query_and_falls_back_when_its
     assert full_path == ([1, 1] if on_pg else [1, 1, 1])
     assert post(xapi, {**stmt2, "result": {"success": False}}).status_code == 409
     assert sorted(s["id"] for s in query(xapi).json["statements"]) == sorted([sid, sid2])
+
+
+def test_a_retry_after_any_number_of_writes_is_accepted_and_so_is_the_next_write(db_url):
+    """A retry (its id stored already) fails its one-round-trip write on PostgreSQL and takes the full path. psycopg
+    prepares a query on its sixth run; when that run is in the failed write, PostgreSQL never prepared it, and the
+    connection must not be used again as if it had (it was: 500 on the retry and on the write after it)."""
+    from lrs.store import statements as store
+    from lrs.store.db import make_engine
+
+    def prepared():
+        stmt = {**statement(), "id": new_id(), "authority": agent("lrs")}
+        return store.Prepared(stmt=stmt, id=stmt["id"], credential_id=1, hash=store.content_hash(stmt))
+
+    for writes_before in range(8):
+        engine = make_engine(db_url)  # one connection, so the writes below count up on it
+        try:
+            first = prepared()
+            store.save(engine, [first], {})
+            for _ in range(writes_before):
+                store.save(engine, [prepared()], {})
+            store.save(engine, [first], {})
+            store.save(engine, [prepared()], {})
+        finally:
+            engine.dispose()

@@ -191,14 +191,9 @@ def bulk_insert(conn, *inserts, seqs=None) -> None:
 _VALUES_UP_TO = 100
 
 
-def values_only(inserts) -> bool:
-    """Whether pg_insert sends these rows' values one by one (no arrays): what `at_once` can take."""
-    return sum(len(rows) * len(rows[0]) for _, rows in inserts) <= _VALUES_UP_TO
-
-
 def pg_insert(dialect, inserts, seqs) -> tuple[str, dict]:
     """The one PostgreSQL statement (and its parameters) that bulk_insert runs."""
-    values = values_only(inserts)
+    values = sum(len(rows) * len(rows[0]) for _, rows in inserts) <= _VALUES_UP_TO
     ctes, writes, params = [], [], {}
     if seqs:  # the stand-ins -1..-n become the n sequence values taken here, in order (see reserve_seqs)
         seq_table, seq_columns = seqs
@@ -239,9 +234,15 @@ def at_once(engine, *queries: tuple[str, dict]) -> None:
     COMMIT."""
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         driver = conn.connection.driver_connection
-        with driver.pipeline(), driver.cursor() as cursor:
-            for sql, params in queries:
-                cursor.execute(sql, params)
+        try:
+            with driver.pipeline(), driver.cursor() as cursor:
+                for sql, params in queries:
+                    cursor.execute(sql, params)
+        except psycopg.Error:
+            # Not reused: psycopg (3.3) takes a query it decided to prepare in the failed pipeline for prepared,
+            # though PostgreSQL skipped its Parse, and the connection's next use of it would fail.
+            conn.invalidate()
+            raise
 
 
 def reserve_seqs(conn, table, n: int) -> list[int]:

@@ -12,7 +12,7 @@ from lrs.model.agents import ifi, members
 from lrs.model.verbs import VOIDED
 from lrs.store import activities as activity_store
 from lrs.store.db import (at_once, bulk_insert, driver_rows, pg_insert, read_transaction, reserve_seqs, seq_stand_ins,
-                          values_only, write_transaction)
+                          write_transaction)
 from lrs.store.models import attachments, credentials, iri_match, statement_activity, statement_agent, statements
 
 _CHUNK = 500  # ids per IN (...) list, well under every driver's parameter limit
@@ -86,27 +86,22 @@ def save_in(conn, batch: list[Prepared]) -> None:
     _save(conn, batch, {}, now_ms_us())
 
 
-# More statements than this would not pass values_only (a statement with its index rows takes ~45 values): not worth
-# building their rows to find out.
-_AT_ONCE_MAX = 2
-
-
 def _save_at_once(engine, batch: list[Prepared], stored_us: int) -> bool:
     """On PostgreSQL, a write that needs nothing decided after its id check, in one round trip instead of four
-    (BEGIN, locks and check, insert, COMMIT: ~0.3 ms of a single POST's CPU, docs/performance.md): a statement that
-    refers to no other and whose activity definitions this process has stored already. The locks and the check
+    (BEGIN, locks and check, insert, COMMIT: a fifth of a single POST's CPU, docs/performance.md): statements that
+    refer to no other and whose activity definitions this process has stored already. The locks and the check
     (lrs_lock_and_check_none, migration 0021) and the insert go together (`db.at_once`), as one transaction; when an
     id turns out to be stored already, or voided by a statement stored earlier, the check fails and nothing is
-    written. Only a few statements (values_only: no arrays). False: the write must take the full path (`_save`)."""
-    if engine.dialect.name != "postgresql" or len(batch) > _AT_ONCE_MAX or any(_refers(p.stmt) for p in batch):
+    written. False: the write must take the full path (`_save`)."""
+    if engine.dialect.name != "postgresql" or any(_refers(p.stmt) for p in batch):
         return False
     seqs = seq_stand_ins(len(batch))
     rows, own, definitions = _new_rows(batch, seqs, stored_us)
+    if activity_store.unseen(engine, definitions):
+        return False
     inserts = [(table, table_rows) for table, table_rows in (
         (statements, rows), (statement_agent, [r for a, _ in own.values() for r in a]),
         (statement_activity, [r for _, b in own.values() for r in b])) if table_rows]
-    if activity_store.unseen(engine, definitions) or not values_only(inserts):
-        return False
     queries = [pg_insert(engine.dialect, inserts, (statements, {"seq", "profile"}))]
     ids = [p.id for p in batch if p.given_id]
     if ids:  # (a given id is the only lock key of a statement that refers to none)
