@@ -1,11 +1,11 @@
-"""A PostgreSQL single POST through the one-round-trip write (`_save_at_once`) and through the full path, measured in
-turns in one process, so that the machine's drift from minute to minute hits both alike.
+"""A PostgreSQL write through the one-round-trip path (`_save_at_once`) and through the full path, measured in turns
+in one process, so that the machine's drift from minute to minute hits both alike.
 
-    .venv/bin/python bench/write_paths.py [--blocks 20] [--block 200]
+    .venv/bin/python bench/write_paths.py [--size 1] [--blocks 20] [--block 200]
 
-Each block POSTs `--block` single statements (with ids, as most clients send them) through the Flask test client,
-first with the one-round-trip write off, then on. Prints CPU of this process and of PostgreSQL's backends, and wall
-time, per request for each.
+Each block POSTs `--block` requests of `--size` statements (with ids, as most clients send them) through the Flask
+test client, first with the one-round-trip write off, then on. Prints CPU of this process and of PostgreSQL's
+backends, and wall time, per request for each.
 """
 import argparse
 import os
@@ -22,6 +22,7 @@ PG_DB = "lrs_bench_write_paths"
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--size", type=int, default=1, help="statements per POST (default 1)")
     ap.add_argument("--blocks", type=int, default=20, help="turns of each path (default 20)")
     ap.add_argument("--block", type=int, default=200, help="requests per turn (default 200)")
     args = ap.parse_args(argv)
@@ -44,7 +45,8 @@ def main(argv=None):
     headers = {**c.auth_headers(cred["key"], cred["secret"]), "Content-Type": "application/json"}
     client = app.test_client()
     rng = random.Random(1)
-    templates = [c.Template([c.statement(rng, with_id=False)], True, True) for _ in range(50)]
+    templates = [c.Template([c.statement(rng, with_id=False) for _ in range(args.size)], args.size == 1, True)
+                 for _ in range(50)]
 
     def post(n):
         for i in range(n):
@@ -69,7 +71,8 @@ def main(argv=None):
     finally:
         store._save_at_once = at_once
     n = args.blocks * args.block
-    print(f"{'path':<42} {'app CPU ms':>10} {'PostgreSQL CPU ms':>18} {'wall ms':>8}   per single POST, {n} each")
+    print(f"{'path':<42} {'app CPU ms':>10} {'PostgreSQL CPU ms':>18} {'wall ms':>8}   per POST of {args.size}, "
+          f"{n} each")
     for name, t in totals.items():
         print(f"{name:<42} {t['server'] / n * 1000:>10.3f} {t['postgres'] / n * 1000:>18.3f} {t['wall'] / n * 1000:>8.3f}")
     app.extensions["lrs.engine"].dispose()
