@@ -107,6 +107,19 @@ def participant_sees_progression_and_logs_supervision_meetings(page):
         page.get_by_label("Dato", exact=True).fill(ago(days).date().isoformat())
         page.get_by_role("button", name="Registrer", exact=True).click()
         page.get_by_role("status").filter(has_text="Registrert").wait_for()
+    # A refusal says why, in the page's language (the service's reasons are bokmål, their English in the catalogue).
+    page.get_by_label("Læringsmål").select_option("IM-001")
+    page.get_by_label("Hva slags").select_option("procedure")
+    page.get_by_label("Hva gjorde du?").fill("Pleuratapping")
+    page.get_by_label("Dato", exact=True).fill(ago(1).date().isoformat())
+    page.get_by_role("button", name="Registrer", exact=True).click()
+    refusal = page.get_by_text("Prosedyrer teller ikke for læringsmål IM-001")
+    refusal.wait_for()
+    assert in_first_screen(page, refusal)
+    shoot(page, "programmer-avvist", full_page=False)
+    at_width(page, "phone")
+    shoot(page, "programmer-avvist-mobil", full_page=False)
+    at_width(page, "desktop")
     entries = page.get_by_role("region", name="Registreringer").inner_text()
     assert entries.count("Venter på bekreftelse") == 2
     assert page.get_by_role("button", name="Vurder som oppnådd").count() == 0

@@ -79,8 +79,8 @@ def _sqlite_engine(url):
         cur.execute("PRAGMA busy_timeout=30000")
         cur.execute("PRAGMA foreign_keys=ON")
         # A checkpoint copies every page the WAL holds into the database: ten times the default's WAL between
-        # them writes a page changed by many batches (an index's hot pages) once, not each time. 20 % less CPU per
-        # statement in batches (docs/performance.md); the WAL stays under _WAL_LIMIT.
+        # them writes a page changed by many batches (an index's hot pages) once, not each time: 12-19 % less CPU per
+        # statement in batches (docs/performance.md). The WAL stays under _WAL_LIMIT.
         cur.execute(f"PRAGMA wal_autocheckpoint={_CHECKPOINT_PAGES}")
         cur.close()
 
