@@ -145,9 +145,9 @@ def test_writes_and_reads_report_consistent_through(xapi):
     assert query(xapi).headers["X-Experience-API-Consistent-Through"]
 
 
-def test_a_single_post_on_postgresql_writes_in_one_query_and_falls_back_when_its_id_is_stored(app, xapi, monkeypatch):
-    """A statement that refers to no other goes as one query (locks, id check, insert); a retried one (its id stored
-    already) takes the full path and is accepted, and one with other content is refused, as on SQLite."""
+def test_a_single_post_on_postgresql_writes_in_one_round_trip_and_falls_back_when_its_id_is_stored(app, xapi, monkeypatch):
+    """A statement that refers to no other goes in one round trip (locks, id check, insert); a retried one (its id
+    stored already) takes the full path and is accepted, and one with other content is refused, as on SQLite."""
     from lrs.store import statements as store
     full_path = []
     write_transaction = store.write_transaction
