@@ -102,7 +102,7 @@ def test_privacy_is_in_the_menu_and_a_wrong_address_has_a_way_back(kari_hlr, pag
     at_width(page, size)
     sign_in(page, "employee")
     menu(page).get_by_role("link", name="Personvern").click()
-    assert page.get_by_role("heading", name="Hvem har sett dataene mine").is_visible()
+    page.get_by_role("heading", name="Hvem har sett dataene mine").wait_for()  # the click only starts the navigation
     # In plain words: who by name, the role and the unit by name, what they saw; no codes, scopes or ids.
     read = page.locator(".access-day li").filter(has_text="Lise Leder").first
     assert "leder for Medisinsk klinikk: Kompetanseplan (nettside)" in read.inner_text()

@@ -81,7 +81,7 @@ def test_leader_sees_counts_first_filters_and_rejects_with_a_reason(site, new_pa
     axe_check(phone)
     shoot(phone, "leder-avvis-mobil", full_page=False)
     queue.get_by_role("button", name="Avvis med begrunnelse").click()
-    assert phone.get_by_text("Avvist. Den ansatte ser begrunnelsen i planen sin.").is_visible()
+    phone.get_by_text("Avvist. Den ansatte ser begrunnelsen i planen sin.").wait_for()  # after the form's answer
     assert phone.locator("ul.queue > li").filter(has_text="HLR hos Røde Kors").count() == 0
     assert phone.get_by_role("link", name="1 til attestering", exact=True).is_visible()
 

@@ -164,7 +164,7 @@ def leader_sees_who_is_behind_approves_and_prints_the_record(page):
     look(page, "programmer-godkjent")
 
     page.get_by_role("link", name="Utskrift av utdanningsløpet").click()
-    assert page.get_by_role("heading", name="LIS indremedisin (utdrag): Ola Hansen").is_visible()
+    page.get_by_role("heading", name="LIS indremedisin (utdrag): Ola Hansen").wait_for()  # the click only starts it
     assert "Veiledning: akuttvakter" in page.locator("main").inner_text()
     look(page, "programmer-utskrift")
     page.emulate_media(media="print")
