@@ -99,9 +99,7 @@ def _save_at_once(engine, batch: list[Prepared], stored_us: int) -> bool:
     rows, own, definitions = _new_rows(batch, seqs, stored_us)
     if activity_store.unseen(engine, definitions):
         return False
-    inserts = [(table, table_rows) for table, table_rows in (
-        (statements, rows), (statement_agent, [r for a, _ in own.values() for r in a]),
-        (statement_activity, [r for _, b in own.values() for r in b])) if table_rows]
+    inserts = [(table, table_rows) for table, table_rows in _inserts(batch, seqs, rows, own, {}) if table_rows]
     queries = [pg_insert(engine.dialect, inserts, (statements, {"seq", "profile"}))]
     ids = [p.id for p in batch if p.given_id]
     if ids:  # (a given id is the only lock key of a statement that refers to none)
@@ -202,14 +200,7 @@ def _save(conn, batch, parts, stored_us, voiding="permissive"):
     seqs = reserve_seqs(conn, statements, len(new))
     rows, own, definitions = _new_rows(new, seqs, stored_us)
     inherited = _inherited_rows(conn, new, own)
-    agent_rows, activity_rows = [], []
-    for p, seq in zip(new, seqs):
-        a, b = own[p.id]
-        ia, ib = inherited.get(p.id, ((), ()))
-        agent_rows += a + [{**r, "seq": seq} for r in ia]
-        activity_rows += b + [{**r, "seq": seq} for r in ib]
-    bulk_insert(conn, (statements, rows), (statement_agent, agent_rows), (statement_activity, activity_rows),
-                seqs=(statements, {"seq", "profile"}))
+    bulk_insert(conn, *_inserts(new, seqs, rows, own, inherited), seqs=(statements, {"seq", "profile"}))
     written = activity_store.record(conn, definitions)
 
     # Voiding: statements voided by this batch, and statements of this batch voided by one stored earlier.
@@ -254,6 +245,18 @@ def _new_rows(new: list[Prepared], seqs: list[int], stored_us: int):
         })
         own[p.id] = _profile_rows(stmt, seq, definitions)
     return rows, own, definitions
+
+
+def _inserts(new: list[Prepared], seqs: list[int], rows: list, own: dict, inherited: dict):
+    """(table, rows) of a write: the statements, then their index rows, each statement's own profile and those it
+    inherits from the statement it targets (_inherited_rows)."""
+    agent_rows, activity_rows = [], []
+    for p, seq in zip(new, seqs):
+        a, b = own[p.id]
+        ia, ib = inherited.get(p.id, ((), ()))
+        agent_rows += a + [{**r, "seq": seq} for r in ia]
+        activity_rows += b + [{**r, "seq": seq} for r in ib]
+    return (statements, rows), (statement_agent, agent_rows), (statement_activity, activity_rows)
 
 
 def _voiding_rule(conn, voiding, voiders, owners, voided_early, new):
