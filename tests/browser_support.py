@@ -197,6 +197,7 @@ class FirstScreen:
 def in_first_screen(page, locator) -> FirstScreen:
     """Whether the (first) element is visible and wholly inside the viewport with the page scrolled to the top:
     `assert in_first_screen(page, page.get_by_role("button", name="Start"))`."""
+    page.wait_for_load_state()  # a page scrolls to its URL's #anchor when loaded: not after this scroll to the top
     page.evaluate("window.scrollTo(0, 0)")
     locator = locator.first
     if not locator.is_visible():
@@ -227,8 +228,17 @@ def shoot(page, name: str, full_page: bool = True) -> Path:
     folder = Path(os.environ.get("LRS_SCREENSHOTS") or _SCRATCH)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.png"
-    page.screenshot(path=str(path), full_page=full_page)
-    return path
+    from playwright.sync_api import Error as PlaywrightError
+    # Under load Chromium's compositor may have no frame ready just after a reload or a resize ("Unable to capture
+    # screenshot", seen in CI): the picture is for people to look at, so a second try a moment later is fair.
+    for attempt in range(3):
+        try:
+            page.screenshot(path=str(path), full_page=full_page)
+            return path
+        except PlaywrightError as e:
+            if "Unable to capture screenshot" not in str(e) or attempt == 2:
+                raise
+            page.wait_for_timeout(500)
 
 
 def axe_check(page) -> None:

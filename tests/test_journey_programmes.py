@@ -115,6 +115,8 @@ def participant_sees_progression_and_logs_supervision_meetings(page):
     page.get_by_role("button", name="Registrer", exact=True).click()
     refusal = page.get_by_text("Prosedyrer teller ikke for læringsmål IM-001")
     refusal.wait_for()
+    page.wait_for_load_state()
+    assert page.evaluate("window.scrollY") == 0  # the page lands where its message is, not at the form below it
     assert in_first_screen(page, refusal)
     shoot(page, "programmer-avvist", full_page=False)
     at_width(page, "phone")

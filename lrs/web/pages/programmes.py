@@ -41,6 +41,12 @@ def _act(action, *args, back: str):
     return None
 
 
+def _participant_page(enrolment_id: str) -> str:
+    """Where an action on a participant's page leads back to: the page's top, where the message of what was done is
+    (an #anchor at a form further down would scroll the message out of view)."""
+    return url_for("web.programme_participant", enrolment_id=enrolment_id)
+
+
 def _invalid(form, back: str):
     """The page it came from, saying what is wrong, if the form is not filled in right; else None."""
     if form.validate_on_submit():
@@ -91,7 +97,7 @@ def programme_participant(enrolment_id):
 @bp.post("/programmer/deltaker/<enrolment_id>/registrer")
 @login_required()
 def programme_log_entry(enrolment_id):
-    back = url_for("web.programme_participant", enrolment_id=enrolment_id, _anchor="registrer")
+    back = _participant_page(enrolment_id)
     form = EntryForm()
     form.objective.choices = [(request.form.get("objective", ""), "")]
     if invalid := _invalid(form, back):
@@ -121,7 +127,7 @@ def programme_decide_entry(entry_id):
 @bp.post("/programmer/deltaker/<enrolment_id>/signer")
 @login_required()
 def programme_sign(enrolment_id):
-    back = url_for("web.programme_participant", enrolment_id=enrolment_id)
+    back = _participant_page(enrolment_id)
     if not PlainForm().validate_on_submit():
         abort(400)
     objective, kind = request.form.get("objective", ""), request.form.get("kind", "")
@@ -137,8 +143,7 @@ def programme_sign(enrolment_id):
 @login_required()
 def programme_void(signoff_id):
     enrolment_id = request.form.get("enrolment", "")
-    back = url_for("web.programme_participant", enrolment_id=enrolment_id) if enrolment_id else \
-        url_for("web.programmes_home")
+    back = _participant_page(enrolment_id) if enrolment_id else url_for("web.programmes_home")
     if not PlainForm().validate_on_submit():
         abort(400)
     if refused := _act(service.void, signoff_id, principal.current(), back=back):
@@ -151,7 +156,7 @@ def programme_void(signoff_id):
 @bp.post("/programmer/deltaker/<enrolment_id>/flytt")
 @login_required("leader", "admin")
 def programme_transfer(enrolment_id):
-    back = url_for("web.programme_participant", enrolment_id=enrolment_id, _anchor="flytt")
+    back = _participant_page(enrolment_id)
     form = TransferForm()
     form.unit.choices = [(request.form.get("unit", ""), "")]
     if invalid := _invalid(form, back):
