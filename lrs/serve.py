@@ -1,4 +1,5 @@
 """gunicorn serving the app: what `lrs run` starts. (Tests and benchmarks run `lrs run`: tests/server_support.py.)"""
+import gc
 import os
 import re
 import socket
@@ -56,6 +57,11 @@ class RequestBufferingWorker(gthread.ThreadWorker):
         super().load_wsgi()
         self.app_config = getattr(self.wsgi, "config", {})
         self.wsgi = _streamed_bodies_checked(self.wsgi)
+        # What the app is made of (modules, tables, routes: ~185,000 objects) lives as long as the worker. Frozen out
+        # of the collector's reach, a full collection walks only what requests leave behind: 8-23 % less CPU per
+        # statement in batches (docs/performance.md).
+        gc.collect()
+        gc.freeze()
 
     def notify(self):
         """The heartbeat the arbiter checks against `timeout` (60 s): once a second, not on every turn of the event
