@@ -11,6 +11,10 @@ REG = "6fa459ea-ee8a-3ca4-894e-db77e160355e"
 
 @pytest.fixture
 def stored(xapi):
+    return store_five(xapi)
+
+
+def store_five(xapi):
     """Five statements, stored one request at a time (so stored order is known), newest last."""
     group = {"objectType": "Group", "name": "Team 1", "member": [agent("ola"), agent("per")]}
     stmts = [
@@ -159,10 +163,10 @@ def test_statements_with_many_agents_page_correctly(xapi):
     ({"activity": COURSE, "verb": ATTEMPTED}, "ix_statement_activity_activity_verb"),
 ])
 def test_queries_by_agent_or_activity_look_up_their_index(app, stored, filters, index):
-    """PostgreSQL's indexes by agent and activity hold hashes (migration 0020): a filter that named only the text
+    """The indexes by agent and activity hold hashes (migrations 0020, 0022): a filter that named only the text
     would walk a whole index of a 10M-statement store. With the other ways out closed (sequential scans off, the
     seq indexes dropped in a transaction rolled back), the page query must look its rows up in that index (or one
-    with the same first keys) by the hash; on SQLite, by the text."""
+    with the same first keys) by the hash."""
     from sqlalchemy import event, text
 
     from lrs.store import statements as store
@@ -180,5 +184,45 @@ def test_queries_by_agent_or_activity_look_up_their_index(app, stored, filters, 
             lookup = rf"(using|on) {index}\w*_key .*\n\s+(Index|Recheck) Cond: \(+hashtextextended\("
         else:
             plan = "\n".join(r[3] for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params))
-            lookup = rf"USING (COVERING )?INDEX {index}\w* \((ifi|activity_id)=\?"
+            lookup = rf"USING (COVERING )?INDEX {index}\w*_key \(<expr>=\?"
     assert re.search(lookup, plan), plan
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_sqlite_store_moves_to_the_key_indexes_and_answers_the_same(app, xapi):
+    """Migration 0022 on a SQLite store that holds statements: the queries by agent, activity and verb answer as
+    before it, after it and after its downgrade; the indexes by agent and activity hold keys only in between."""
+    from alembic import command
+
+    from lrs.store.db import write_transaction
+    from lrs.store.migrate import alembic_config, upgrade
+
+    engine = app.extensions["lrs.engine"]
+
+    def back_to_0021():
+        with write_transaction(engine) as conn:
+            command.downgrade(alembic_config(conn), "0021")
+
+    back_to_0021()  # the template store is at head
+    ids = store_five(xapi)
+    cases = [{"agent": agent("kari")}, {"agent": agent("ingrid"), "related_agents": True},
+             {"agent": agent("kari"), "verb": ATTEMPTED}, {"activity": COURSE, "related_activities": True},
+             {"activity": COURSE, "verb": ATTEMPTED}, {"agent": agent("kari"), "activity": OTHER}]
+
+    def answers():
+        return [ids_of(query(xapi, **filters)) for filters in cases]
+
+    def keyed_indexes():
+        with engine.connect() as conn:
+            return sorted(conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE "
+                                               "'ix_statement_a%' AND sql LIKE '%lrs_key(%'").scalars())
+
+    before = answers()
+    assert before[0] == [ids[4], ids[2], ids[0]] and before[4] == [ids[3]]
+    assert keyed_indexes() == []
+    upgrade(engine)
+    assert answers() == before
+    assert keyed_indexes() == ["ix_statement_activity_activity_key", "ix_statement_activity_activity_verb_key",
+                               "ix_statement_agent_ifi_key", "ix_statement_agent_ifi_verb_key"]
+    back_to_0021()
+    assert keyed_indexes() == [] and answers() == before

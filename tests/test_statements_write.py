@@ -169,8 +169,9 @@ def test_a_single_post_on_postgresql_writes_in_one_round_trip_and_falls_back_whe
 
 def test_a_retry_after_any_number_of_writes_is_accepted_and_so_is_the_next_write(db_url):
     """A retry (its id stored already) fails its one-round-trip write on PostgreSQL and takes the full path. psycopg
-    prepares a query on its sixth run; when that run is in the failed write, PostgreSQL never prepared it, and the
-    connection must not be used again as if it had (it was: 500 on the retry and on the write after it)."""
+    prepares a query on its sixth run; whichever run the failed write is, the connection must stay usable (when the
+    write was pipelined, a failed sixth run left psycopg taking a statement PostgreSQL never prepared for prepared:
+    500 on the retry and on the write after it)."""
     from lrs.store import statements as store
     from lrs.store.db import make_engine
 

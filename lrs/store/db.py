@@ -3,8 +3,10 @@
 The rule for transactions: whoever answers the outside world owns the transaction (a view, a job, a command) and
 opens it with `transaction()` (or `write_transaction`/`read_transaction` on an engine); the service functions
 of competence, portal, cmi5 and the web's accounts it calls take that connection and never open one of their own."""
+import fcntl
 import os
 import sqlite3
+import threading
 import time
 from contextlib import contextmanager
 from operator import itemgetter
@@ -15,9 +17,12 @@ from sqlalchemy import create_engine, event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
+from lrs.store.models import iri_key
+
 _WAL_LIMIT = 64 * 1024 * 1024  # bytes of SQLite write-ahead log before a writer truncates it
 _CHECKPOINT_PAGES = 10_000  # SQLite pages (4 kB) written to the WAL between automatic checkpoints
 _PING_AFTER_IDLE = 5.0  # seconds; a connection back in the pool sooner than that is used without a ping
+_BUSY_SECONDS = 30  # how long an SQLite writer waits for the database before the request fails (503)
 
 
 def make_engine(url: str):
@@ -67,7 +72,7 @@ def _ping_idle_connections(engine):
 
 
 def _sqlite_engine(url):
-    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+    engine = create_engine(url, connect_args={"timeout": _BUSY_SECONDS, "check_same_thread": False})
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):
@@ -76,13 +81,16 @@ def _sqlite_engine(url):
         cur.execute("PRAGMA journal_mode=WAL")
         # NORMAL in WAL mode: a committed transaction survives a killed process (not a power cut).
         cur.execute("PRAGMA synchronous=NORMAL")
-        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute(f"PRAGMA busy_timeout={_BUSY_SECONDS * 1000}")
         cur.execute("PRAGMA foreign_keys=ON")
         # A checkpoint copies every page the WAL holds into the database: ten times the default's WAL between
         # them writes a page changed by many batches (an index's hot pages) once, not each time: 12-19 % less CPU per
         # statement in batches (docs/performance.md). The WAL stays under _WAL_LIMIT.
         cur.execute(f"PRAGMA wal_autocheckpoint={_CHECKPOINT_PAGES}")
         cur.close()
+        # The key the indexes by agent and activity hold (lrs.store.models): every connection that writes or queries
+        # those tables needs it; deterministic, or SQLite refuses it in an index.
+        dbapi_conn.create_function("lrs_key", 1, iri_key, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
@@ -110,11 +118,74 @@ def is_sqlite(engine) -> bool:
 
 @contextmanager
 def write_transaction(engine):
-    with engine.connect().execution_options(write=True) as conn:
+    if not is_sqlite(engine):
+        with engine.connect().execution_options(write=True) as conn, conn.begin():
+            yield conn
+        return
+    with _writers_turn(engine.url.database), engine.connect().execution_options(write=True) as conn:
         with conn.begin():
             yield conn
-        if is_sqlite(engine):
-            _keep_wal_small(conn)
+        _keep_wal_small(conn)
+
+
+def _writers_turn(database: str | None) -> "_WritersTurn":
+    """The turn of the writers to this SQLite database, one per database file in a process."""
+    return _TURNS.get(database) or _TURNS.setdefault(database, _WritersTurn(database))
+
+
+class _WritersTurn:
+    """SQLite lets one writer in at a time. A writer that finds the database locked sleeps and tries again, in
+    sleeps that grow to 100 ms (SQLite's busy handler), so under load the database stood idle while its writers
+    slept: the cores half busy and a batch's p95 at 490-760 ms (docs/performance.md). So writers queue here first: this
+    process's threads on a lock, which wakes the next at once, and the processes on a lock file beside the database
+    (flock), looked at every millisecond or two. Writers from elsewhere (an `lrs` command) still meet SQLite's
+    busy handler. Re-entrant: a write inside a write in one thread waits for SQLite as it did before."""
+
+    def __init__(self, database: str | None):
+        self.path = f"{database}-writer" if database and database != ":memory:" else None
+        self.lock = threading.RLock()
+        self.depth = 0
+        self.fd, self.pid = None, None
+
+    def __enter__(self):
+        if not self.lock.acquire(timeout=_BUSY_SECONDS):
+            raise _no_turn()
+        try:
+            if self.depth == 0 and self.path:
+                self._flock()
+        except BaseException:
+            self.lock.release()
+            raise
+        self.depth += 1
+
+    def __exit__(self, *_exc):
+        self.depth -= 1
+        if self.depth == 0 and self.path:
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+        self.lock.release()
+
+    def _flock(self):
+        if self.pid != os.getpid():  # (a forked child has its own turn to take)
+            self.fd, self.pid = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600), os.getpid()
+        deadline, pause = time.monotonic() + _BUSY_SECONDS, 0.0002
+        while True:
+            try:
+                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise _no_turn()
+                time.sleep(pause)
+                pause = min(pause * 2, 0.002)
+
+
+_TURNS: dict[str | None, _WritersTurn] = {}
+
+
+def _no_turn() -> exc.OperationalError:
+    """What SQLite says when the database stays locked past busy_timeout (`unavailable`: 503)."""
+    return exc.OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError(
+        f"database is locked: no turn to write within {_BUSY_SECONDS} s"))
 
 
 def _keep_wal_small(conn) -> None:
@@ -191,15 +262,23 @@ def bulk_insert(conn, *inserts, seqs=None) -> None:
 _VALUES_UP_TO = 100
 
 
-def pg_insert(dialect, inserts, seqs) -> tuple[str, dict]:
-    """The one PostgreSQL statement (and its parameters) that bulk_insert runs."""
+def pg_insert(dialect, inserts, seqs, first: tuple[str, dict] | None = None) -> tuple[str, dict]:
+    """The one PostgreSQL statement (and its parameters) that bulk_insert runs.
+
+    first: (an SQL expression, its parameters) evaluated once before any row is written: every insert reads its rows
+    joined to it (a one-row CTE), so an error it raises leaves nothing written."""
     values = sum(len(rows) * len(rows[0]) for _, rows in inserts) <= _VALUES_UP_TO
-    ctes, writes, params = [], [], {}
+    ctes, writes, params, joined = [], [], {}, ""
+    if first:
+        ctes.append(f"c AS (SELECT {first[0]})")
+        params.update(first[1])
+        joined += ", c"
     if seqs:  # the stand-ins -1..-n become the n sequence values taken here, in order (see reserve_seqs)
         seq_table, seq_columns = seqs
         params["seq_n"] = next(len(rows) for table, rows in inserts if table is seq_table)
         ctes.append(f"s AS (SELECT array_agg(nextval('{seq_table.name}_seq_seq') ORDER BY o) AS seqs "
                     f"FROM generate_series(1, %(seq_n)s) AS o)")
+        joined += ", s"
     for i, (table, rows) in enumerate(inserts):
         names = list(rows[0])
         if values:
@@ -215,34 +294,23 @@ def pg_insert(dialect, inserts, seqs) -> tuple[str, dict]:
                 arrays.append(f"%({n}{i})b::{table.c[n].type.compile(dialect=dialect)}[]")
             source = f"SELECT * FROM unnest({', '.join(arrays)})"
         columns = ", ".join(names)
-        if seqs:  # (the stand-ins' columns are typed by their values: text for unknown ones, fine for these tables)
-            picked = ", ".join(f"CASE WHEN v.{n} < 0 THEN s.seqs[-v.{n}] ELSE v.{n} END" if n in seq_columns
-                               else f"v.{n}" for n in names)
-            source = f"SELECT {picked} FROM ({source}) AS v({columns}), s"
+        if joined:  # (the stand-ins' columns are typed by their values: text for unknown ones, fine for these tables)
+            picked = ", ".join(f"CASE WHEN v.{n} < 0 THEN s.seqs[-v.{n}] ELSE v.{n} END"
+                               if seqs and n in seqs[1] else f"v.{n}" for n in names)
+            source = f"SELECT {picked} FROM ({source}) AS v({columns}){joined}"
         writes.append(f"INSERT INTO {table.name} ({columns}) {source}")
     # Data-modifying WITH parts all run, in the one statement.
-    *first, last = writes
-    ctes += [f"w{i} AS ({q})" for i, q in enumerate(first)]
+    *first_writes, last = writes
+    ctes += [f"w{i} AS ({q})" for i, q in enumerate(first_writes)]
     return (f"WITH {', '.join(ctes)} " if ctes else "") + last, params
 
 
-def at_once(engine, *queries: tuple[str, dict]) -> None:
-    """PostgreSQL: run the queries, each (sql, params), in one round trip and as one transaction. They are pipelined
-    on a connection in autocommit with one Sync after the last, and PostgreSQL runs what comes before a Sync as one
-    implicit transaction: all of it, or nothing once one fails. Each query still reads with a snapshot of its own
-    (READ COMMITTED). In a transaction opened by BEGIN the same took a round trip each, and two more for BEGIN and
-    COMMIT."""
+def at_once(engine, sql: str, params: dict) -> None:
+    """PostgreSQL: run one query as a transaction of its own, in one round trip: on a connection in autocommit, where
+    psycopg sends neither BEGIN nor COMMIT (in a transaction opened by BEGIN the same took three round trips more)."""
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        driver = conn.connection.driver_connection
-        try:
-            with driver.pipeline(), driver.cursor() as cursor:
-                for sql, params in queries:
-                    cursor.execute(sql, params)
-        except psycopg.Error:
-            # Not reused: psycopg (3.3) takes a query it decided to prepare in the failed pipeline for prepared,
-            # though PostgreSQL skipped its Parse, and the connection's next use of it would fail.
-            conn.invalidate()
-            raise
+        with conn.connection.driver_connection.cursor() as cursor:
+            cursor.execute(sql, params)
 
 
 def reserve_seqs(conn, table, n: int) -> list[int]:

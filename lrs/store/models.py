@@ -5,10 +5,14 @@ Queries filter through two index tables, `statement_agent` and `statement_activi
 each profile of the statement it targets, copied in. That is how xAPI's rule "a statement that targets a
 matching statement matches too" (recursively) becomes a plain indexed lookup.
 
-On PostgreSQL the indexes by agent and by activity hold a 64-bit hash of the IRI (and of the verb), not its text:
-a third of the size, so they stay in memory as the store grows (docs/performance.md). A query names the text and
-its hash through `iri_match()`, which every filter on an agent or activity uses.
+The indexes by agent and by activity hold a hash of the IRI (and of the verb), not its text: on PostgreSQL its own
+64-bit hash, a third of the size, so they stay in memory as the store grows; on SQLite a CRC-32 (`lrs_key`, a
+function every connection registers), which takes a third of SQLite's work off each stored statement
+(docs/performance.md). A query names the text and its hash through `iri_match()`, which every filter on an agent or
+activity uses.
 """
+import zlib
+
 from sqlalchemy import (BigInteger, Boolean, Column, Index, Integer, LargeBinary, MetaData, String, Table,
                         Text, and_, func, literal, literal_column, text)
 
@@ -66,30 +70,42 @@ statement_activity = Table(
 )
 
 
-def _key(column):
-    """The narrow key PostgreSQL's indexes by agent and activity hold (its own hash, stable across versions: hash
-    partitioning relies on it)."""
-    return func.hashtextextended(column, literal_column("0"))  # the seed written out, as the index has it
+def iri_key(text: str | None) -> int | None:
+    """SQLite's index key for an IRI, its function `lrs_key` (lrs.store.db registers it on every connection): CRC-32,
+    the same on every platform and version, as the indexes hold it. Cheap to compute, as SQLite calls it for every
+    index row it writes."""
+    return None if text is None else zlib.crc32(text.encode())
+
+
+def _key(dialect: str, column):
+    """The narrow key the indexes by agent and activity hold: PostgreSQL's own hash (stable across versions: hash
+    partitioning relies on it), or SQLite's `lrs_key`."""
+    if dialect == "postgresql":
+        return func.hashtextextended(column, literal_column("0"))  # the seed written out, as the index has it
+    return func.lrs_key(column)
 
 
 def iri_match(dialect: str, column, value):
-    """`column = value` (or IN, for a list) for a column of the indexes below: on PostgreSQL also by the hashes
-    its indexes hold, so that they serve; the text is still compared (two IRIs may share a hash)."""
+    """`column = value` (or IN, for a list) for a column of the indexes below, by the hashes its indexes hold, so
+    that they serve; the text is still compared (two IRIs may share a hash)."""
     many = isinstance(value, (list, tuple, set, frozenset))
     exact = column.in_(value) if many else column == value
-    if dialect != "postgresql":
-        return exact
+    if dialect == "sqlite":
+        # Told nothing, SQLite's planner takes the text check for a second filter as selective as the first and walks
+        # the whole store newest first instead of the index; likely(): it passes where the hash did.
+        exact = func.likely(exact)
     if many:
-        return and_(_key(column).in_([_key(literal(v, Text)) for v in value]), exact)
-    return and_(_key(column) == _key(value if hasattr(value, "compile") else literal(value, Text)), exact)
+        return and_(_key(dialect, column).in_([_key(dialect, literal(v, Text)) for v in value]), exact)
+    return and_(_key(dialect, column) == _key(dialect, value if hasattr(value, "compile") else literal(value, Text)),
+                exact)
 
 
 def _indexes(name: str, table: Table, column: str):
-    """By `column`, and by it with the verb, newest first: the text on SQLite, the hashes on PostgreSQL."""
+    """By `column`, and by it with the verb, newest first: by their hashes (`_key`)."""
     c = table.c
     for suffix, cols in (("", (c[column],)), ("_verb", (c[column], c.verb_id))):
-        Index(f"{name}{suffix}", *cols, c.seq).ddl_if(dialect="sqlite")
-        Index(f"{name}{suffix}_key", *map(_key, cols), c.seq).ddl_if(dialect="postgresql")
+        for dialect in ("sqlite", "postgresql"):
+            Index(f"{name}{suffix}_key", *(_key(dialect, col) for col in cols), c.seq).ddl_if(dialect=dialect)
 
 
 _indexes("ix_statement_agent_ifi", statement_agent, "ifi")

@@ -66,13 +66,15 @@ def now_ms_us() -> int:
 def save(engine, batch: list[Prepared], parts: dict, voiding: str = "permissive") -> None:
     """Store a batch (already validated). Ids already stored with the same content are accepted and skipped.
     voiding: "permissive" or "own" (see VOID_ANY); a refused voiding refuses the whole batch (Forbidden)."""
-    stored_us = now_ms_us()  # one for every attempt: a statement without a timestamp takes it as one
-    if not parts and _save_at_once(engine, batch, stored_us):
+    # Made once for every attempt, before any transaction (SQLite's writers take turns, PostgreSQL's hold locks); a
+    # statement without a timestamp takes the one `stored` as its timestamp.
+    described = _describe(batch, now_ms_us())
+    if not parts and _save_at_once(engine, batch, described):
         return
     for attempt in range(3):
         try:
             with write_transaction(engine) as conn:
-                written = _save(conn, batch, parts, stored_us, voiding)
+                written = _save(conn, batch, parts, described, voiding)
             activity_store.remember(engine, written)
             return
         except IntegrityError:
@@ -83,29 +85,29 @@ def save(engine, batch: list[Prepared], parts: dict, voiding: str = "permissive"
 
 def save_in(conn, batch: list[Prepared]) -> None:
     """Store statements inside the caller's transaction, for writes that must land together with other rows."""
-    _save(conn, batch, {}, now_ms_us())
+    _save(conn, batch, {}, _describe(batch, now_ms_us()))
 
 
-def _save_at_once(engine, batch: list[Prepared], stored_us: int) -> bool:
-    """On PostgreSQL, a write that needs nothing decided after its id check, in one round trip instead of four
-    (BEGIN, locks and check, insert, COMMIT: a fifth of a single POST's CPU, docs/performance.md): statements that
-    refer to no other and whose activity definitions this process has stored already. The locks and the check
-    (lrs_lock_and_check_none, migration 0021) and the insert go together (`db.at_once`), as one transaction; when an
-    id turns out to be stored already, or voided by a statement stored earlier, the check fails and nothing is
-    written. False: the write must take the full path (`_save`)."""
+def _save_at_once(engine, batch: list[Prepared], described: dict) -> bool:
+    """On PostgreSQL, a write that needs nothing decided after its id check, in one query instead of four round
+    trips (BEGIN, locks and check, insert, COMMIT; docs/performance.md): statements that refer to no other and whose
+    activity definitions this process has stored already. The insert reads its rows through the locks and the check
+    (lrs_lock_and_check_none, migration 0021), which fails when an id is stored already, or voided by a statement
+    stored earlier: then nothing is written. The check's read sees what the writer it waited for committed, though
+    the insert's snapshot is older: a VOLATILE function's every query takes a fresh snapshot (READ COMMITTED).
+    False: the write must take the full path (`_save`)."""
     if engine.dialect.name != "postgresql" or any(_refers(p.stmt) for p in batch):
         return False
     seqs = seq_stand_ins(len(batch))
-    rows, own, definitions = _new_rows(batch, seqs, stored_us)
+    rows, own, definitions = _numbered(batch, seqs, described)
     if activity_store.unseen(engine, definitions):
         return False
     inserts = [(table, table_rows) for table, table_rows in _inserts(batch, seqs, rows, own, {}) if table_rows]
-    queries = [pg_insert(engine.dialect, inserts, (statements, {"seq", "profile"}))]
-    ids = [p.id for p in batch if p.given_id]
-    if ids:  # (a given id is the only lock key of a statement that refers to none)
-        queries.insert(0, (f"SELECT lrs_lock_and_check_none(ARRAY[{', '.join(['%s'] * len(ids))}]::text[])", ids))
+    ids = {f"check{i}": p.id for i, p in enumerate(batch) if p.given_id}
+    # (a given id is the only lock key of a statement that refers to none)
+    check = (f"lrs_lock_and_check_none(ARRAY[{', '.join(f'%({k})s' for k in ids)}]::text[])", ids) if ids else None
     try:
-        at_once(engine, *queries)
+        at_once(engine, *pg_insert(engine.dialect, inserts, (statements, {"seq", "profile"}), check))
     except psycopg.Error as e:
         if e.sqlstate == _STORED_ALREADY:
             return False
@@ -151,7 +153,7 @@ def _lock_and_check(conn, batch, ids: list) -> list[tuple]:
                              f"ARRAY[{', '.join('?' * len(ids))}]::text[])", sorted(keys) + ids)
 
 
-def _save(conn, batch, parts, stored_us, voiding="permissive"):
+def _save(conn, batch, parts, described, voiding="permissive"):
     # One query for both: which ids are stored already, and which are targets of voiding statements stored earlier.
     stored, voided_early = {}, {}  # voided_early: id -> credentials that stored a voiding statement targeting it
     given = [p.id for p in batch if p.given_id]
@@ -198,7 +200,7 @@ def _save(conn, batch, parts, stored_us, voiding="permissive"):
                             f"statements it stored itself (the scope {VOID_ANY} voids any)")
 
     seqs = reserve_seqs(conn, statements, len(new))
-    rows, own, definitions = _new_rows(new, seqs, stored_us)
+    rows, own, definitions = _numbered(new, seqs, described)
     inherited = _inherited_rows(conn, new, own)
     bulk_insert(conn, *_inserts(new, seqs, rows, own, inherited), seqs=(statements, {"seq", "profile"}))
     written = activity_store.record(conn, definitions)
@@ -226,25 +228,62 @@ def _save(conn, batch, parts, stored_us, voiding="permissive"):
     return written
 
 
-def _new_rows(new: list[Prepared], seqs: list[int], stored_us: int):
-    """The statements' rows, stored at stored_us (unless kept from elsewhere); their own profiles' index rows
-    (id -> (agent rows, activity rows)); the activity definitions met, merged."""
+@dataclass
+class _Rows:
+    """A statement's rows before it has its storing sequence number (seq, given by _numbered)."""
+    statement: dict
+    agents: list  # its own profile's index rows
+    activities: list
+    definitions: dict  # activity id -> the definition this statement gives it
+
+
+def _describe(batch: list[Prepared], stored_us: int) -> dict[str, _Rows]:
+    """Each statement's rows (by id), stored at stored_us unless kept from elsewhere. Made before the write's
+    transaction: in it, on SQLite, every other writer waits (a tenth of a batch's time in the writers' turn)."""
     stored_text = format_stored(stored_us)
-    rows, own, definitions = [], {}, {}
-    for p, seq in zip(new, seqs):
+    described = {}
+    for p in batch:
         stmt = p.stmt
         stmt["stored"] = stored_text if p.stored_us is None else format_stored(p.stored_us)
         stmt.setdefault("timestamp", stmt["stored"])
         ref = stmt["object"]["id"].lower() if _refers(stmt) else None
-        rows.append({
-            "seq": seq, "id": p.id, "stored_us": stored_us if p.stored_us is None else p.stored_us,
+        row = {
+            "id": p.id, "stored_us": stored_us if p.stored_us is None else p.stored_us,
             "verb_id": stmt["verb"]["id"], "registration": _registration(stmt), "ref_target": ref, "voided": False,
             "is_voiding": ref is not None and stmt["verb"]["id"] == VOIDED, "credential_id": p.credential_id,
             "content_hash": p.hash, "has_attachments": bool(p.attachment_sha2s),
             "body": orjson.dumps(stmt).decode(),
-        })
-        own[p.id] = _profile_rows(stmt, seq, definitions)
+        }
+        definitions = {}
+        described[p.id] = _Rows(row, *_profile_rows(stmt, definitions), definitions)
+    return described
+
+
+def _numbered(new: list[Prepared], seqs: list[int], described: dict):
+    """The rows of the statements `new`, numbered by seqs: their rows, their own profiles' index rows (id -> (agent
+    rows, activity rows)), the activity definitions they give, merged. (The rows are numbered in place: a write
+    tried again numbers them again.)"""
+    rows, own, definitions = [], {}, {}
+    for p, seq in zip(new, seqs):
+        d = described[p.id]
+        d.statement["seq"] = seq
+        for r in d.agents:
+            r["seq"] = r["profile"] = seq
+        for r in d.activities:
+            r["seq"] = r["profile"] = seq
+        rows.append(d.statement)
+        own[p.id] = (d.agents, d.activities)
+        for activity_id, definition in d.definitions.items():
+            _merge_definition(definitions, activity_id, definition)
     return rows, own, definitions
+
+
+def _merge_definition(definitions: dict, activity_id: str, definition: dict) -> None:
+    known = definitions.get(activity_id)  # most batches repeat one definition: merge only what differs
+    if known is None:
+        definitions[activity_id] = definition
+    elif known != definition:
+        definitions[activity_id] = activity_store.merge(known, definition)
 
 
 def _inserts(new: list[Prepared], seqs: list[int], rows: list, own: dict, inherited: dict):
@@ -289,9 +328,9 @@ def _registration(stmt):
     return reg.lower() if reg else None
 
 
-def _profile_rows(stmt, seq, definitions: dict):
-    """Index rows of a statement's own profile: the agents and activities a query can find it by.
-    Activity definitions met on the way are merged into `definitions`."""
+def _profile_rows(stmt, definitions: dict):
+    """Index rows of a statement's own profile, without seq and profile (_numbered): the agents and activities a
+    query can find it by. Activity definitions met on the way are merged into `definitions`."""
     verb, registration = stmt["verb"]["id"], _registration(stmt)
     agents: dict[str, bool] = {}  # ifi -> related (False wins)
     activities: dict[str, bool] = {}
@@ -306,11 +345,7 @@ def _profile_rows(stmt, seq, definitions: dict):
     def activity(a, related):
         activities[a["id"]] = activities.get(a["id"], True) and related
         if "definition" in a:
-            known = definitions.get(a["id"])  # most batches repeat one definition: merge only what differs
-            if known is None:
-                definitions[a["id"]] = a["definition"]
-            elif known != a["definition"]:
-                definitions[a["id"]] = activity_store.merge(known, a["definition"])
+            _merge_definition(definitions, a["id"], a["definition"])
 
     def context(ctx):
         for name in ("instructor", "team"):
@@ -345,7 +380,7 @@ def _profile_rows(stmt, seq, definitions: dict):
         agent(stmt["authority"], True)
     agents.pop(actor_key, None)
 
-    base = {"seq": seq, "profile": seq, "verb_id": verb, "registration": registration}
+    base = {"verb_id": verb, "registration": registration}
     agent_rows = [{**base, "ifi": actor_key, "related": False, "is_actor": True}]
     agent_rows += [{**base, "ifi": k, "related": r, "is_actor": False} for k, r in agents.items()]
     activity_rows = [{**base, "activity_id": k, "related": r} for k, r in activities.items()]
