@@ -263,7 +263,7 @@ def pg_drop(name: str) -> None:
 
 
 def sqlite_remove(path: str) -> None:
-    for suffix in ("", "-wal", "-shm"):
+    for suffix in ("", "-wal", "-shm", "-writer"):
         try:
             os.remove(path + suffix)
         except FileNotFoundError:
