@@ -161,6 +161,9 @@ def test_statements_with_many_agents_page_correctly(xapi):
     ({"agent": "mbox:mailto:kari@example.no", "verb": COMPLETED}, "ix_statement_agent_ifi_verb"),
     ({"activity": COURSE}, "ix_statement_activity_activity"),
     ({"activity": COURSE, "verb": ATTEMPTED}, "ix_statement_activity_activity_verb"),
+    # The verb indexes hold no related rows (migration 0023): with them, the verb is read from the rows.
+    ({"agent": "mbox:mailto:kari@example.no", "verb": COMPLETED, "related_agents": True}, "ix_statement_agent_ifi"),
+    ({"activity": COURSE, "verb": ATTEMPTED, "related_activities": True}, "ix_statement_activity_activity"),
 ])
 def test_queries_by_agent_or_activity_look_up_their_index(app, stored, filters, index):
     """The indexes by agent and activity hold hashes (migrations 0020, 0022): a filter that named only the text
@@ -226,3 +229,47 @@ def test_a_sqlite_store_moves_to_the_key_indexes_and_answers_the_same(app, xapi)
                                "ix_statement_agent_ifi_key", "ix_statement_agent_ifi_verb_key"]
     back_to_0021()
     assert keyed_indexes() == [] and answers() == before
+
+
+def test_the_verb_indexes_hold_a_statements_own_rows_and_every_verb_query_answers_as_before(app, xapi):
+    """Migration 0023: the indexes by agent or activity with the verb leave the related rows out. Queries with a
+    verb, with and without the related agents or activities, answer the same before it, after it and after its
+    downgrade; only in between are the indexes partial."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from lrs.store.db import write_transaction
+    from lrs.store.migrate import alembic_config, upgrade
+
+    engine = app.extensions["lrs.engine"]
+
+    def back_to_0022():
+        with write_transaction(engine) as conn:
+            command.downgrade(alembic_config(conn), "0022")
+
+    def partial_indexes():
+        sql = ("SELECT name FROM sqlite_master WHERE type = 'index' AND sql LIKE :where" if engine.dialect.name == "sqlite"
+               else "SELECT indexname FROM pg_indexes WHERE indexdef LIKE :where")
+        where = "%WHERE related = 0" if engine.dialect.name == "sqlite" else "%WHERE (NOT related)"
+        with engine.connect() as conn:
+            return sorted(conn.execute(text(sql), {"where": where}).scalars())
+
+    back_to_0022()  # the template store is at head
+    ids = store_five(xapi)
+    cases = [{"activity": COURSE, "verb": ATTEMPTED}, {"activity": COURSE, "verb": ATTEMPTED, "related_activities": True},
+             {"agent": agent("ingrid"), "verb": ATTEMPTED}, {"agent": agent("ingrid"), "verb": ATTEMPTED,
+                                                             "related_agents": True},
+             {"agent": agent("ingrid"), "verb": COMPLETED}, {"agent": agent("ola"), "activity": COURSE,
+                                                             "verb": ATTEMPTED, "related_activities": True}]
+
+    def answers():
+        return [ids_of(query(xapi, **filters)) for filters in cases]
+
+    before = answers()
+    assert before == [[ids[3]], [ids[3], ids[1]], [], [ids[1]], [ids[4]], [ids[1]]]
+    assert partial_indexes() == []
+    upgrade(engine)
+    assert answers() == before
+    assert partial_indexes() == ["ix_statement_activity_activity_verb_key", "ix_statement_agent_ifi_verb_key"]
+    back_to_0022()
+    assert partial_indexes() == [] and answers() == before
