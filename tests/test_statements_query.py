@@ -248,19 +248,21 @@ def test_the_verb_indexes_hold_a_statements_own_rows_and_every_verb_query_answer
             command.downgrade(alembic_config(conn), "0022")
 
     def partial_indexes():
-        sql = ("SELECT name FROM sqlite_master WHERE type = 'index' AND sql LIKE :where" if engine.dialect.name == "sqlite"
-               else "SELECT indexname FROM pg_indexes WHERE indexdef LIKE :where")
-        where = "%WHERE related = 0" if engine.dialect.name == "sqlite" else "%WHERE (NOT related)"
+        if engine.dialect.name == "sqlite":
+            sql, where = "SELECT name FROM sqlite_master WHERE sql LIKE :where", "%WHERE related = 0"
+        else:
+            sql, where = "SELECT indexname FROM pg_indexes WHERE indexdef LIKE :where", "%WHERE (NOT related)"
         with engine.connect() as conn:
             return sorted(conn.execute(text(sql), {"where": where}).scalars())
 
     back_to_0022()  # the template store is at head
     ids = store_five(xapi)
-    cases = [{"activity": COURSE, "verb": ATTEMPTED}, {"activity": COURSE, "verb": ATTEMPTED, "related_activities": True},
-             {"agent": agent("ingrid"), "verb": ATTEMPTED}, {"agent": agent("ingrid"), "verb": ATTEMPTED,
-                                                             "related_agents": True},
-             {"agent": agent("ingrid"), "verb": COMPLETED}, {"agent": agent("ola"), "activity": COURSE,
-                                                             "verb": ATTEMPTED, "related_activities": True}]
+    cases = [{"activity": COURSE, "verb": ATTEMPTED},
+             {"activity": COURSE, "verb": ATTEMPTED, "related_activities": True},
+             {"agent": agent("ingrid"), "verb": ATTEMPTED},
+             {"agent": agent("ingrid"), "verb": ATTEMPTED, "related_agents": True},
+             {"agent": agent("ingrid"), "verb": COMPLETED},
+             {"agent": agent("ola"), "activity": COURSE, "verb": ATTEMPTED, "related_activities": True}]
 
     def answers():
         return [ids_of(query(xapi, **filters)) for filters in cases]

@@ -102,9 +102,10 @@ def iri_match(dialect: str, column, value):
 
 def _indexes(name: str, table: Table, column: str):
     """By `column`, and by it with the verb, newest first: by their hashes (`_key`). The one with the verb holds only
-    the rows a query without related_agents / related_activities reads (not `related`): a third of the activity rows
-    and half the agent rows: 12 % less CPU a stored statement on SQLite, the two indexes a third of the size on
-    PostgreSQL (migration 0023, docs/performance.md). A query with the related ones and a verb walks the index without the verb."""
+    the rows a query without related_agents / related_activities reads (not `related`; in the benches' data a third
+    of the activity rows and half the agent rows): 12 % less CPU a stored statement on SQLite, the two indexes a third
+    of the size on PostgreSQL (migration 0023, docs/performance.md). A query with the related ones and a verb walks
+    the index without the verb."""
     c = table.c
     for suffix, cols, where in (("", (c[column],), None), ("_verb", (c[column], c.verb_id), ~c.related)):
         for dialect in ("sqlite", "postgresql"):
