@@ -18,7 +18,10 @@ comparison on the same machine); no server is started and no database created or
 
 With --onto DATABASE: the same load into a PostgreSQL database already populated (e.g. bench/query.py's
 lrs_bench_q1000000 or bench/query_10m.py's lrs_bench_q10000000, kept with --keep), to see whether the rate holds
-as the store grows; the database is kept, and the statements it gains are compared with those acknowledged.
+as the store grows; the database is kept, and the statements it gains are compared with those acknowledged. Compare
+it with an empty database made once and measured with --onto as well, in turns: --db postgresql makes its database
+afresh, and dropping and creating a database makes PostgreSQL checkpoint, after which a large store's first
+changes to each page write the whole page to the WAL (docs/performance.md).
 
 --lrs-pid: the server's process (its descendants, e.g. worker processes, are counted too), for the CPU column.
 
