@@ -191,22 +191,25 @@ def test_queries_by_agent_or_activity_look_up_their_index(app, stored, filters, 
     assert re.search(lookup, plan), plan
 
 
+def downgrade(engine, revision: str) -> None:
+    """Take the store's schema back to `revision`."""
+    from alembic import command
+
+    from lrs.store.db import write_transaction
+    from lrs.store.migrate import alembic_config
+    with write_transaction(engine) as conn:
+        command.downgrade(alembic_config(conn), revision)
+
+
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_a_sqlite_store_moves_to_the_key_indexes_and_answers_the_same(app, xapi):
     """Migration 0022 on a SQLite store that holds statements: the queries by agent, activity and verb answer as
     before it, after it and after its downgrade; the indexes by agent and activity hold keys only in between."""
-    from alembic import command
-
-    from lrs.store.db import write_transaction
-    from lrs.store.migrate import alembic_config, upgrade
+    from lrs.store.migrate import upgrade
 
     engine = app.extensions["lrs.engine"]
 
-    def back_to_0021():
-        with write_transaction(engine) as conn:
-            command.downgrade(alembic_config(conn), "0021")
-
-    back_to_0021()  # the template store is at head
+    downgrade(engine, "0021")  # the template store is at head
     ids = store_five(xapi)
     cases = [{"agent": agent("kari")}, {"agent": agent("ingrid"), "related_agents": True},
              {"agent": agent("kari"), "verb": ATTEMPTED}, {"activity": COURSE, "related_activities": True},
@@ -227,7 +230,7 @@ def test_a_sqlite_store_moves_to_the_key_indexes_and_answers_the_same(app, xapi)
     assert answers() == before
     assert keyed_indexes() == ["ix_statement_activity_activity_key", "ix_statement_activity_activity_verb_key",
                                "ix_statement_agent_ifi_key", "ix_statement_agent_ifi_verb_key"]
-    back_to_0021()
+    downgrade(engine, "0021")
     assert keyed_indexes() == [] and answers() == before
 
 
@@ -235,17 +238,11 @@ def test_the_verb_indexes_hold_a_statements_own_rows_and_every_verb_query_answer
     """Migration 0023: the indexes by agent or activity with the verb leave the related rows out. Queries with a
     verb, with and without the related agents or activities, answer the same before it, after it and after its
     downgrade; only in between are the indexes partial."""
-    from alembic import command
     from sqlalchemy import text
 
-    from lrs.store.db import write_transaction
-    from lrs.store.migrate import alembic_config, upgrade
+    from lrs.store.migrate import upgrade
 
     engine = app.extensions["lrs.engine"]
-
-    def back_to_0022():
-        with write_transaction(engine) as conn:
-            command.downgrade(alembic_config(conn), "0022")
 
     def partial_indexes():
         if engine.dialect.name == "sqlite":
@@ -255,7 +252,7 @@ def test_the_verb_indexes_hold_a_statements_own_rows_and_every_verb_query_answer
         with engine.connect() as conn:
             return sorted(conn.execute(text(sql), {"where": where}).scalars())
 
-    back_to_0022()  # the template store is at head
+    downgrade(engine, "0022")  # the template store is at head
     ids = store_five(xapi)
     cases = [{"activity": COURSE, "verb": ATTEMPTED},
              {"activity": COURSE, "verb": ATTEMPTED, "related_activities": True},
@@ -273,5 +270,5 @@ def test_the_verb_indexes_hold_a_statements_own_rows_and_every_verb_query_answer
     upgrade(engine)
     assert answers() == before
     assert partial_indexes() == ["ix_statement_activity_activity_verb_key", "ix_statement_agent_ifi_verb_key"]
-    back_to_0022()
+    downgrade(engine, "0022")
     assert partial_indexes() == [] and answers() == before
