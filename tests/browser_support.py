@@ -210,6 +210,31 @@ def in_first_screen(page, locator) -> FirstScreen:
                                f"{view['height']} screen")
 
 
+_BROKEN_WORDS = """() => {
+  const broken = [];
+  for (const cell of document.querySelectorAll("main td, main th")) {
+    const walk = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    for (let node = walk.nextNode(); node; node = walk.nextNode()) {
+      // words: letters alone between spaces (an address or an id may break anywhere)
+      for (const m of node.textContent.matchAll(/(?<=^|\\s|[(])[\\p{L}]{2,24}(?=$|\\s|[.,:;)])/gu)) {
+        const range = document.createRange();
+        range.setStart(node, m.index);
+        range.setEnd(node, m.index + m[0].length);
+        const lines = new Set([...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.top)));
+        if (lines.size > 1) broken.push(m[0]);
+      }
+    }
+  }
+  return broken;
+}"""
+
+
+def broken_words(page) -> list[str]:
+    """The words (letters alone between spaces, at most 24) in the page's table cells that the layout breaks across
+    two lines, as a column too narrow for them does ("akuttvakte / r"): a phone-width page should have none."""
+    return page.evaluate(_BROKEN_WORDS)
+
+
 def menu(page):
     """The main menu (navigation "Hovedmeny"), opened first when it is the phone's closed "Meny" disclosure:
     `menu(page).get_by_role("link", name="Enhetsoversikt").click()`."""

@@ -8,7 +8,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.browser_support import ACCOUNTS, at_width, axe_check, crawl, in_first_screen, menu, sign_in
+from tests.browser_support import (ACCOUNTS, at_width, axe_check, broken_words, crawl, in_first_screen, menu,
+                                   sign_in)
 from tests.test_crawl import STARTS
 
 pytestmark = pytest.mark.xdist_group("server")
@@ -41,6 +42,8 @@ def violations(page, path) -> list[str]:
     width = page.evaluate("document.documentElement.scrollWidth")
     if width > 391:
         found.append(f"phone {path} is {width} px wide: only .scroll boxes may be wider than the screen")
+    if broken := broken_words(page):
+        found.append(f"phone {path} breaks words in two: {', '.join(sorted(set(broken)))}")
     return found
 
 

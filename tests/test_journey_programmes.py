@@ -17,7 +17,8 @@ from lrs.programmes import EXAMPLES, service
 from lrs.programmes.definition import SIM_SESSION
 from lrs.store.db import write_transaction
 from lrs.web import accounts
-from tests.browser_support import ACCOUNTS, Site, at_width, axe_check, build_site, in_first_screen, shoot, sign_in
+from tests.browser_support import (ACCOUNTS, Site, at_width, axe_check, broken_words, build_site, in_first_screen, shoot,
+                                   sign_in)
 from tests.competence_support import COMPLETED, passed_hlr, statement
 from tests.conftest import fresh_database
 from tests.helpers import password_hash
@@ -67,7 +68,7 @@ def site(tmp_path_factory):
 
 def look(page, name):
     """axe-core, then the page at 1366x768 (first screen) and on a phone (whole page), which must not be wider than
-    the phone's screen (wide tables scroll in their own box)."""
+    the phone's screen (wide tables scroll in their own box) and must break no word in two."""
     axe_check(page)
     page.reload()  # axe leaves its script behind
     at_width(page, "desktop")
@@ -75,6 +76,7 @@ def look(page, name):
     at_width(page, "phone")
     shoot(page, f"{name}-mobil")
     assert page.evaluate("document.body.scrollWidth") <= 391, name
+    assert broken_words(page) == [], name
     at_width(page, "desktop")
 
 
