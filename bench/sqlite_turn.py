@@ -5,9 +5,9 @@
 SQLite lets one writer in at a time (`lrs.store.db._WritersTurn`), so however many workers and cores there are, a
 store takes at most one turn's worth of statements at a time. This posts batches through the Flask test client in
 one thread into a fresh SQLite database, times each write's turn (taking it, the work inside, the commit with its
-share of the checkpoints) and prints its parts per statement and the rate one writer could reach if a statement
-cost nothing but its turn. With a client and the other requests' parsing on the same cores, the real rate
-(`bench/ingest.py`) is below that ceiling. Prints numbers, asserts nothing.
+share of the checkpoints) and prints its parts per statement, the bytes written, and the rate one writer could reach
+if a statement cost nothing but its turn. With a client and the other requests' parsing on the same cores, the real
+rate (`bench/ingest.py`) is below that ceiling. Prints numbers, asserts nothing.
 """
 import argparse
 import os
@@ -20,6 +20,15 @@ from contextlib import contextmanager
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _common as c  # noqa: E402
+
+
+def _written() -> dict:
+    """This process's bytes handed to write() and those sent to the disk (Linux; empty elsewhere)."""
+    try:
+        with open("/proc/self/io") as f:
+            return {k: int(v) for k, v in (line.split(": ") for line in f) if k in ("wchar", "write_bytes")}
+    except OSError:
+        return {}
 
 
 def main(argv=None):
@@ -76,10 +85,10 @@ def main(argv=None):
     for i in range(50):  # unmeasured: connections, caches, the first pages of each index
         post(i)
     statements.write_transaction, statements.bulk_insert = timed_turn, timed_inserts
-    t0, cpu0 = time.perf_counter(), time.process_time()
+    t0, cpu0, written0 = time.perf_counter(), time.process_time(), _written()
     for i in range(50, 50 + args.batches):
         post(i)
-    wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+    wall, cpu, written = time.perf_counter() - t0, time.process_time() - cpu0, _written()
     statements.write_transaction, statements.bulk_insert = write_transaction, bulk_insert
 
     n = args.batches * args.batch
@@ -89,6 +98,10 @@ def main(argv=None):
     print(f"  the turn:      {turn / n * 1e6:7.1f} us wall, {parts['cpu'] / n * 1e6:7.1f} us CPU a statement, of which")
     for name in ("inserts", "rest inside", "commit"):
         print(f"    {name:<12} {parts[name] / n * 1e6:7.1f} us")
+    if written:
+        print(f"  written: {(written['wchar'] - written0['wchar']) / n / 1024:.1f} kB a statement to files (the WAL, and "
+              f"the database at checkpoints), {(written['write_bytes'] - written0['write_bytes']) / n / 1024:.1f} kB "
+              f"of it to the disk meanwhile")
     print(f"  one writer's ceiling: {n / turn:,.0f} statements/s (the turn alone, back to back)")
     app.extensions["lrs.engine"].dispose()
     shutil.rmtree(tmp, ignore_errors=True)
