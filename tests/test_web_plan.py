@@ -54,7 +54,7 @@ def people(app):
 
 def _row(page, name):
     """The plan table's row of a competence."""
-    table = page[page.index('class="plan-table"'):]
+    table = page[page.index('class="plan-table'):]
     return re.search(re.escape(name) + r".*?</tr>", table, re.S).group(0)
 
 
