@@ -267,9 +267,7 @@ def _numbered(new: list[Prepared], seqs: list[int], described: dict):
     for p, seq in zip(new, seqs):
         d = described[p.id]
         d.statement["seq"] = seq
-        for r in d.agents:
-            r["seq"] = r["profile"] = seq
-        for r in d.activities:
+        for r in (*d.agents, *d.activities):
             r["seq"] = r["profile"] = seq
         rows.append(d.statement)
         own[p.id] = (d.agents, d.activities)
