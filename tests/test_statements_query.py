@@ -191,6 +191,11 @@ def test_queries_by_agent_or_activity_look_up_their_index(app, stored, filters, 
     assert re.search(lookup, plan), plan
 
 
+def answers(xapi, cases: list[dict]) -> list[list[str]]:
+    """The ids each query (its filters) answers, newest first."""
+    return [ids_of(query(xapi, **filters)) for filters in cases]
+
+
 def downgrade(engine, revision: str) -> None:
     """Take the store's schema back to `revision`."""
     from alembic import command
@@ -215,23 +220,20 @@ def test_a_sqlite_store_moves_to_the_key_indexes_and_answers_the_same(app, xapi)
              {"agent": agent("kari"), "verb": ATTEMPTED}, {"activity": COURSE, "related_activities": True},
              {"activity": COURSE, "verb": ATTEMPTED}, {"agent": agent("kari"), "activity": OTHER}]
 
-    def answers():
-        return [ids_of(query(xapi, **filters)) for filters in cases]
-
     def keyed_indexes():
         with engine.connect() as conn:
             return sorted(conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE "
                                                "'ix_statement_a%' AND sql LIKE '%lrs_key(%'").scalars())
 
-    before = answers()
+    before = answers(xapi, cases)
     assert before[0] == [ids[4], ids[2], ids[0]] and before[4] == [ids[3]]
     assert keyed_indexes() == []
     upgrade(engine)
-    assert answers() == before
+    assert answers(xapi, cases) == before
     assert keyed_indexes() == ["ix_statement_activity_activity_key", "ix_statement_activity_activity_verb_key",
                                "ix_statement_agent_ifi_key", "ix_statement_agent_ifi_verb_key"]
     downgrade(engine, "0021")
-    assert keyed_indexes() == [] and answers() == before
+    assert keyed_indexes() == [] and answers(xapi, cases) == before
 
 
 def test_the_verb_indexes_hold_a_statements_own_rows_and_every_verb_query_answers_as_before(app, xapi):
@@ -261,14 +263,11 @@ def test_the_verb_indexes_hold_a_statements_own_rows_and_every_verb_query_answer
              {"agent": agent("ingrid"), "verb": COMPLETED},
              {"agent": agent("ola"), "activity": COURSE, "verb": ATTEMPTED, "related_activities": True}]
 
-    def answers():
-        return [ids_of(query(xapi, **filters)) for filters in cases]
-
-    before = answers()
+    before = answers(xapi, cases)
     assert before == [[ids[3]], [ids[3], ids[1]], [], [ids[1]], [ids[4]], [ids[1]]]
     assert partial_indexes() == []
     upgrade(engine)
-    assert answers() == before
+    assert answers(xapi, cases) == before
     assert partial_indexes() == ["ix_statement_activity_activity_verb_key", "ix_statement_agent_ifi_verb_key"]
     downgrade(engine, "0022")
-    assert partial_indexes() == [] and answers() == before
+    assert partial_indexes() == [] and answers(xapi, cases) == before
